@@ -1,0 +1,72 @@
+import { verify as opensslVerify, createPublicKey } from 'node:crypto'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { describe, expect, it } from 'vitest'
+import { verifyReference } from '../../../src/crypto/signature-rule.ts'
+import { verifySignature } from '../../../src/crypto/verify.ts'
+import { type Case, edgeCases, randomCases, rng } from '../../support/ed25519-cases.ts'
+
+const SEED = 20261126
+
+function stockOpenssl (c: Case): boolean {
+  try {
+    const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), c.publicKey]), format: 'der', type: 'spki' })
+    return opensslVerify(null, c.message, key, c.signature)
+  } catch {
+    return false
+  }
+}
+function stockNoble (c: Case, zip215: boolean): boolean {
+  try { return ed25519.verify(c.signature, c.message, c.publicKey, { zip215 }) } catch { return false }
+}
+
+describe('Chorus-Ed25519-v1: fast path and reference agree', () => {
+  const r = rng(SEED)
+  const edges = edgeCases(r)
+  const randoms = randomCases(r, 3000)
+  // the reference is slow (noble arithmetic): compute each answer once
+  const refOf = new Map<Case, boolean>()
+  const ref = (c: Case): boolean => {
+    let v = refOf.get(c)
+    if (v === undefined) { v = verifyReference(c.publicKey, c.message, c.signature); refOf.set(c, v) }
+    return v
+  }
+
+  it('covers every edge-case category, with both answers present', () => {
+    const labels = new Set(edges.map((c) => c.label.replace(/ #\d+.*/, '')))
+    for (const l of ['small-order A', 'small-order R', 'mixed-order A', 'mixed-order R', 'non-canonical A', 'non-canonical R', 'S >= L', 'S = 0']) {
+      expect(labels.has(l), l).toBe(true)
+    }
+    expect(edges.some((c) => ref(c))).toBe(true)
+    expect(edges.filter((c) => !ref(c)).length).toBeGreaterThan(100)
+  })
+
+  it(`gives identical answers on ${edges.length} edge cases (seed ${SEED})`, () => {
+    for (const c of edges) {
+      expect(verifySignature(c.publicKey, c.message, c.signature), c.label).toBe(ref(c))
+    }
+  })
+
+  it('gives identical answers on 3000 random, mutated and signer-crafted signatures', { timeout: 120_000 }, () => {
+    let accepted = 0
+    for (const c of randoms) {
+      const want = ref(c)
+      expect(verifySignature(c.publicKey, c.message, c.signature), c.label).toBe(want)
+      if (want) accepted++
+    }
+    expect(accepted).toBeGreaterThanOrEqual(500) // the valid sixth, at least
+  })
+
+  it('stock verifiers each disagree with the rule somewhere, so this test can fail', { timeout: 120_000 }, () => {
+    const all = [...edges, ...randoms.slice(0, 600)]
+    const disagree = (f: (c: Case) => boolean) => all.filter((c) => f(c) !== ref(c))
+    const openssl = disagree(stockOpenssl)
+    const nobleZip = disagree((c) => stockNoble(c, true))
+    const nobleStrict = disagree((c) => stockNoble(c, false))
+    expect(openssl.length).toBeGreaterThan(0)
+    expect(nobleZip.length).toBeGreaterThan(0)
+    expect(nobleStrict.length).toBeGreaterThan(0)
+    // the known shapes of each disagreement
+    expect(openssl.some((c) => c.label.includes('small-order A') || c.label.includes('key + torsion') || c.label.includes('mixed-order A'))).toBe(true)
+    expect(nobleZip.some((c) => c.label.includes('R + torsion') || c.label.includes('mixed-order R'))).toBe(true)
+  })
+})
