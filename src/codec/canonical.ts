@@ -1,0 +1,136 @@
+/**
+ * Canonical msgpack (DESIGN §4): the one encoding of hashed and signed bytes.
+ *
+ * Values are a small tree: nil, booleans, integers, UTF-8 strings, bin, and
+ * arrays — never maps, floats or extensions. Every value has exactly one
+ * encoding: integers and lengths in their shortest form, whether they came
+ * from a `number` or a `bigint`. (msgpackr's own packer writes bigints as
+ * 64-bit and large numbers as float64, so it is used here only to decode.)
+ *
+ * `decodeCanonical` parses with msgpackr, re-encodes, and rejects the input
+ * unless the bytes are identical: non-minimal ints, floats, maps, trailing
+ * bytes and invalid UTF-8 all fail that comparison.
+ */
+import { Unpackr } from 'msgpackr'
+import { equalBytes } from '../crypto/bytes.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
+
+export type Value = null | boolean | number | bigint | string | Uint8Array | readonly Value[]
+
+const MAX_U64 = (1n << 64n) - 1n
+const MIN_I64 = -(1n << 63n)
+const textEncoder = new TextEncoder()
+
+class Writer {
+  private buf = new Uint8Array(256)
+  private view = new DataView(this.buf.buffer)
+  pos = 0
+
+  private ensure (n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const next = new Uint8Array(size)
+    next.set(this.buf.subarray(0, this.pos))
+    this.buf = next
+    this.view = new DataView(next.buffer)
+  }
+
+  u8 (v: number): void { this.ensure(1); this.buf[this.pos++] = v }
+  u16 (v: number): void { this.ensure(2); this.view.setUint16(this.pos, v); this.pos += 2 }
+  u32 (v: number): void { this.ensure(4); this.view.setUint32(this.pos, v); this.pos += 4 }
+  u64 (v: bigint): void { this.ensure(8); this.view.setBigUint64(this.pos, v); this.pos += 8 }
+  i64 (v: bigint): void { this.ensure(8); this.view.setBigInt64(this.pos, v); this.pos += 8 }
+  bytes (b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length }
+  result (): Uint8Array { return this.buf.slice(0, this.pos) }
+}
+
+function writeInt (w: Writer, n: bigint): void {
+  if (n >= 0n) {
+    if (n < 0x80n) w.u8(Number(n))
+    else if (n <= 0xffn) { w.u8(0xcc); w.u8(Number(n)) }
+    else if (n <= 0xffffn) { w.u8(0xcd); w.u16(Number(n)) }
+    else if (n <= 0xffffffffn) { w.u8(0xce); w.u32(Number(n)) }
+    else if (n <= MAX_U64) { w.u8(0xcf); w.u64(n) }
+    else fail(ErrorCode.MALFORMED, 'integer above 2^64-1')
+  } else {
+    if (n >= -32n) w.u8(Number(n) & 0xff)
+    else if (n >= -0x80n) { w.u8(0xd0); w.u8(Number(n) & 0xff) }
+    else if (n >= -0x8000n) { w.u8(0xd1); w.u16(Number(n) & 0xffff) }
+    else if (n >= -0x80000000n) { w.u8(0xd2); w.u32(Number(n) >>> 0) }
+    else if (n >= MIN_I64) { w.u8(0xd3); w.i64(n) }
+    else fail(ErrorCode.MALFORMED, 'integer below -2^63')
+  }
+}
+
+function writeLength (w: Writer, n: number, fix: number | null, fixMax: number, b8: number | null, b16: number, b32: number): void {
+  if (fix !== null && n <= fixMax) w.u8(fix | n)
+  else if (b8 !== null && n <= 0xff) { w.u8(b8); w.u8(n) }
+  else if (n <= 0xffff) { w.u8(b16); w.u16(n) }
+  else { w.u8(b32); w.u32(n) }
+}
+
+function write (w: Writer, v: Value): void {
+  if (v === null) w.u8(0xc0)
+  else if (v === false) w.u8(0xc2)
+  else if (v === true) w.u8(0xc3)
+  else if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) fail(ErrorCode.MALFORMED, 'only safe integers are encodable')
+    writeInt(w, BigInt(v))
+  } else if (typeof v === 'bigint') writeInt(w, v)
+  else if (typeof v === 'string') {
+    const b = textEncoder.encode(v)
+    writeLength(w, b.length, 0xa0, 31, 0xd9, 0xda, 0xdb)
+    w.bytes(b)
+  } else if (v instanceof Uint8Array) {
+    writeLength(w, v.length, null, 0, 0xc4, 0xc5, 0xc6)
+    w.bytes(v)
+  } else if (Array.isArray(v)) {
+    writeLength(w, v.length, 0x90, 15, null, 0xdc, 0xdd)
+    for (const item of v) write(w, item)
+  } else {
+    fail(ErrorCode.MALFORMED, `not encodable: ${Object.prototype.toString.call(v)}`)
+  }
+}
+
+/** The canonical bytes of `v`. */
+export function encodeCanonical (v: Value): Uint8Array {
+  const w = new Writer()
+  write(w, v)
+  return w.result()
+}
+
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint', moreTypes: false })
+
+/**
+ * Decodes canonical bytes, or throws ChorusError: TOO_LARGE over `maxBytes`,
+ * MALFORMED when msgpack cannot parse it, NON_CANONICAL when it parses but is
+ * not the one encoding of what it holds.
+ */
+export function decodeCanonical (bytes: Uint8Array, maxBytes: number): Value {
+  if (bytes.length > maxBytes) fail(ErrorCode.TOO_LARGE, `${bytes.length} bytes exceeds ${maxBytes}`)
+  let value: unknown
+  try {
+    value = unpackr.unpack(bytes)
+  } catch (e) {
+    fail(ErrorCode.MALFORMED, `not msgpack: ${(e as Error).message.slice(0, 80)}`)
+  }
+  const tree = normalize(value)
+  let again: Uint8Array
+  try {
+    again = encodeCanonical(tree)
+  } catch {
+    fail(ErrorCode.NON_CANONICAL, 'holds a value outside the canonical subset')
+  }
+  if (!equalBytes(again, bytes)) fail(ErrorCode.NON_CANONICAL, 'bytes differ from the canonical encoding')
+  return tree
+}
+
+/** msgpackr hands back Buffers for bin; present plain Uint8Array views to the schema layer. */
+function normalize (v: unknown): Value {
+  if (Array.isArray(v)) return v.map(normalize)
+  if (v instanceof Uint8Array && v.constructor !== Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.length)
+  if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' ||
+    typeof v === 'string' || v instanceof Uint8Array) return v
+  return fail(ErrorCode.NON_CANONICAL, 'maps, extensions and undefined are not canonical')
+}

@@ -1,0 +1,34 @@
+/** Chain parameters from genesis, with the defaults of DESIGN §6–7. */
+export interface ChainParams {
+  /** Target time between blocks. */
+  blockTimeMs: number
+  maxTxBytes: number
+  maxBlockBytes: number
+  maxBlockTxs: number
+  maxPostBytes: number
+  maxBioBytes: number
+  maxUrlBytes: number
+  maxDisplayNameBytes: number
+  /** fee ≥ minFeePerByte × the signed tx's encoded size. */
+  minFeePerByte: bigint
+  /** Validator-set changes take effect every epochBlocks heights. */
+  epochBlocks: number
+  /** Unstaked coins return to the balance this many blocks later. */
+  unbondingBlocks: number
+}
+
+export const DEFAULT_PARAMS: ChainParams = {
+  blockTimeMs: 1000,
+  maxTxBytes: 8 * 1024,
+  maxBlockBytes: 2 * 1024 * 1024,
+  maxBlockTxs: 5000,
+  maxPostBytes: 4096,
+  maxBioBytes: 512,
+  maxUrlBytes: 256,
+  maxDisplayNameBytes: 64,
+  minFeePerByte: 1n,
+  epochBlocks: 100,
+  unbondingBlocks: 1000
+}
+
+export const USERNAME_PATTERN = /^[a-z0-9_]{3,20}$/
