@@ -111,7 +111,8 @@ export function decodeCanonical (bytes: Uint8Array, maxBytes: number): Value {
   if (bytes.length > maxBytes) fail(ErrorCode.TOO_LARGE, `${bytes.length} bytes exceeds ${maxBytes}`)
   let value: unknown
   try {
-    value = unpackr.unpack(bytes)
+    // a fresh view: msgpackr caches a DataView on the object it reads, and the caller's bytes stay untouched
+    value = unpackr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length))
   } catch (e) {
     fail(ErrorCode.MALFORMED, `not msgpack: ${(e as Error).message.slice(0, 80)}`)
   }

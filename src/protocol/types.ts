@@ -28,9 +28,12 @@ export type TxBody =
   | { kind: 'transfer', to: PublicKey, amount: bigint }
   | { kind: 'profile', username: string | null, displayName: string | null, bio: string | null, avatarUrl: string | null }
   | { kind: 'post', text: string, replyTo: Hash | null, repostOf: Hash | null }
-  | { kind: 'follow' | 'unfollow', target: PublicKey }
-  | { kind: 'like' | 'unlike', postId: Hash }
-  | { kind: 'stake' | 'unstake', amount: bigint }
+  | { kind: 'follow', target: PublicKey }
+  | { kind: 'unfollow', target: PublicKey }
+  | { kind: 'like', postId: Hash }
+  | { kind: 'unlike', postId: Hash }
+  | { kind: 'stake', amount: bigint }
+  | { kind: 'unstake', amount: bigint }
 
 export type BodyOf<K extends TxKind> = Extract<TxBody, { kind: K }>
 

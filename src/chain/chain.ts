@@ -1,0 +1,204 @@
+/**
+ * The chain: genesis, the head, and blocks in and out of the store.
+ *
+ * Writes (besides the state writes of each block, see state/transition.ts):
+ *   block(height) := block bytes        blockHash(hash) := height
+ *   commit(height) := the commit that finalised it
+ *   txIndex(id) := [height, index]      meta('head') := Head
+ *   meta('validators') := the set for the next height; meta('lastValidators') := the set that signed the head
+ *   meta('genesis') := genesis hash (checked on every open)
+ * Each block's writes and the new head go to LevelDB in one synced batch, so a
+ * crash leaves the store at the last committed block, never between two.
+ */
+import { blockHash, commitHash, decodeBlock, decodeCommit, encodeBlock, encodeCommit } from '../codec/block.ts'
+import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
+import { asArray, asBytes, asUint } from '../codec/schema.ts'
+import { equalBytes, toHex, u64be, utf8, readU64be } from '../crypto/bytes.ts'
+import { merkleRoot } from '../crypto/merkle.ts'
+import { verifyCommit } from '../protocol/commit.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
+import type { Block, BlockHeader, Commit, Hash, PublicKey, SignedTx } from '../protocol/types.ts'
+import { BLOCK_VERSION, ZERO_HASH } from '../protocol/types.ts'
+import type { ChainRules, VerifyFn } from '../protocol/validate.ts'
+import { ValidatorSet } from '../protocol/validator-set.ts'
+import { Bucket } from '../state/buckets.ts'
+import { heightKey } from '../state/keys.ts'
+import { nextStateRoot } from '../state/root.ts'
+import type { Store } from '../state/store.ts'
+import type { Write } from '../state/view.ts'
+import { type Execution, executeBlock } from './execute.ts'
+import { type Genesis, genesisHash, genesisValidators, genesisWrites } from './genesis.ts'
+
+export interface Head {
+  height: number
+  hash: Hash
+  timeMs: number
+  stateRoot: Hash
+}
+
+const META_HEAD = utf8.encode('head')
+const META_GENESIS = utf8.encode('genesis')
+const META_VALIDATORS = utf8.encode('validators')
+const META_LAST_VALIDATORS = utf8.encode('lastValidators')
+
+/** A block that passed checks, with what executing it wrote. */
+export interface CheckedBlock {
+  block: Block
+  hash: Hash
+  execution: Execution
+}
+
+export class Chain {
+  readonly rules: ChainRules
+  private checked = new Map<string, CheckedBlock>()
+
+  private constructor (
+    readonly store: Store,
+    readonly genesis: Genesis,
+    readonly verify: VerifyFn,
+    private _head: Head,
+    private _validators: ValidatorSet,
+    private _lastValidators: ValidatorSet
+  ) {
+    this.rules = { chainId: genesis.chainId, params: genesis.params }
+  }
+
+  /** Opens the chain in `store`, writing genesis on first use; refuses a store made for another genesis. */
+  static async open (store: Store, genesis: Genesis, verify: VerifyFn): Promise<Chain> {
+    const gh = genesisHash(genesis)
+    const stored = await store.get(Bucket.meta, META_GENESIS)
+    if (stored === undefined) {
+      const writes = genesisWrites(genesis)
+      const head: Head = { height: 0, hash: gh, timeMs: genesis.genesisTimeMs, stateRoot: nextStateRoot(ZERO_HASH, writes) }
+      const set = genesisValidators(genesis)
+      await store.commit([...writes, ...metaWrites(head, set, set), { bucket: Bucket.meta, key: META_GENESIS, value: gh }], true)
+      return new Chain(store, genesis, verify, head, set, set)
+    }
+    if (!equalBytes(stored, gh)) fail(ErrorCode.INVALID_FIELD, 'this data directory belongs to a different genesis')
+    const head = decodeHead((await store.get(Bucket.meta, META_HEAD))!)
+    const set = ValidatorSet.decode((await store.get(Bucket.meta, META_VALIDATORS))!)
+    const last = ValidatorSet.decode((await store.get(Bucket.meta, META_LAST_VALIDATORS))!)
+    return new Chain(store, genesis, verify, head, set, last)
+  }
+
+  get head (): Head { return this._head }
+  get chainId (): string { return this.genesis.chainId }
+  /** The validator set for the next height, priorities as of its round 0. */
+  get validators (): ValidatorSet { return this._validators }
+
+  /** Builds the next block from `candidates` (in priority order), executing each and leaving out what fails. */
+  async buildBlock (candidates: Iterable<SignedTx>, proposer: PublicKey, timeMs: number, lastCommit: Commit | null): Promise<CheckedBlock> {
+    const head = this._head
+    const height = head.height + 1
+    const commitBytes = lastCommit === null ? 0 : encodeCommit(lastCommit).length
+    const execution = await executeBlock(this.store, { height, timeMs, proposer, prevStateRoot: head.stateRoot }, candidates, {
+      rules: this.rules, verify: this.verify, mode: 'build', maxTxBytes: this.rules.params.maxBlockBytes - commitBytes - 1024
+    })
+    const header: BlockHeader = {
+      version: BLOCK_VERSION, chainId: this.chainId, height, timeMs, prevHash: head.hash,
+      txRoot: merkleRoot(execution.txs.map((t) => t.id)), stateRoot: execution.stateRoot, proposer,
+      validatorsHash: this._validators.hash(), lastCommitHash: commitHash(lastCommit)
+    }
+    const checked = { block: { header, txs: execution.txs, lastCommit }, hash: blockHash(header), execution }
+    this.checked.set(toHex(checked.hash), checked)
+    return checked
+  }
+
+  /**
+   * Checks `block` as the next block: header fields, the parent's commit, every
+   * tx, and the roots, by executing it. Throws BAD_BLOCK with the fault.
+   */
+  async checkBlock (block: Block): Promise<CheckedBlock> {
+    const hash = blockHash(block.header)
+    const cached = this.checked.get(toHex(hash))
+    if (cached !== undefined) return cached
+    const h = block.header
+    const head = this._head
+    const bad = (fault: string, detail: string): never => fail(ErrorCode.BAD_BLOCK, detail, { fault })
+    if (h.chainId !== this.chainId) bad('chain', `block is for chain ${h.chainId}`)
+    if (h.height !== head.height + 1) bad('height', `expected height ${head.height + 1}, got ${h.height}`)
+    if (!equalBytes(h.prevHash, head.hash)) bad('prevHash', 'does not extend the head')
+    if (h.timeMs <= head.timeMs) bad('time', 'time does not move forward')
+    if (this._validators.powerOf(h.proposer) === 0n) bad('proposer', 'proposer is not a validator')
+    if (!equalBytes(h.validatorsHash, this._validators.hash())) bad('validators', 'validatorsHash does not match')
+    if (!equalBytes(h.lastCommitHash, commitHash(block.lastCommit))) bad('lastCommit', 'lastCommitHash does not match')
+    if (head.height === 0) {
+      if (block.lastCommit !== null) bad('lastCommit', 'the first block carries no commit')
+    } else {
+      const c = block.lastCommit ?? bad('lastCommit', 'missing the parent commit')
+      if (c.height !== head.height || !equalBytes(c.blockHash, head.hash)) bad('lastCommit', 'commit is not for the parent')
+      verifyCommit(c, this._lastValidators, this.chainId, this.verify)
+    }
+    const p = this.rules.params
+    if (block.txs.length > p.maxBlockTxs) bad('tooManyTxs', `more than ${p.maxBlockTxs} txs`)
+    if (encodeBlock(block).length > p.maxBlockBytes) bad('tooLarge', `over ${p.maxBlockBytes} bytes`)
+    const ids = new Set(block.txs.map((t) => toHex(t.id)))
+    if (ids.size !== block.txs.length) bad('duplicateTx', 'a tx appears twice')
+    if (!equalBytes(h.txRoot, merkleRoot(block.txs.map((t) => t.id)))) bad('txRoot', 'txRoot does not match')
+    const execution = await executeBlock(this.store, { height: h.height, timeMs: h.timeMs, proposer: h.proposer, prevStateRoot: head.stateRoot }, block.txs, {
+      rules: this.rules, verify: this.verify, mode: 'check'
+    })
+    if (!equalBytes(execution.stateRoot, h.stateRoot)) bad('stateRoot', 'stateRoot does not match')
+    const checked = { block, hash, execution }
+    this.checked.set(toHex(hash), checked)
+    return checked
+  }
+
+  /**
+   * Commits a checked block finalised by `commit` (its own precommits), atomically.
+   * The next height's proposer priorities advance by the commit round + 1.
+   */
+  async commitBlock (checked: CheckedBlock, commit: Commit): Promise<void> {
+    const { block, hash, execution } = checked
+    const h = block.header
+    if (h.height !== this._head.height + 1) fail(ErrorCode.BAD_BLOCK, 'not the next height', { fault: 'height' })
+    const head: Head = { height: h.height, hash, timeMs: h.timeMs, stateRoot: h.stateRoot }
+    const next = this._validators.advance(commit.round + 1)
+    const writes: Write[] = [...execution.writes, ...metaWrites(head, next, this._validators)]
+    writes.push({ bucket: Bucket.block, key: heightKey(h.height), value: encodeBlock(block) })
+    writes.push({ bucket: Bucket.commit, key: heightKey(h.height), value: encodeCommit(commit) })
+    writes.push({ bucket: Bucket.blockHash, key: hash, value: u64be(h.height) })
+    block.txs.forEach((tx, i) => writes.push({ bucket: Bucket.txIndex, key: tx.id, value: encodeCanonical([h.height, i]) }))
+    await this.store.commit(writes, true)
+    this._head = head
+    this._lastValidators = this._validators
+    this._validators = next
+    this.checked.clear()
+  }
+
+  async getBlock (height: number): Promise<Block | null> {
+    const b = await this.store.get(Bucket.block, heightKey(height))
+    return b === undefined ? null : decodeBlock(b)
+  }
+
+  async getCommit (height: number): Promise<Commit | null> {
+    const b = await this.store.get(Bucket.commit, heightKey(height))
+    return b === undefined ? null : decodeCommit(b)
+  }
+
+  async heightOfHash (hash: Hash): Promise<number | null> {
+    const b = await this.store.get(Bucket.blockHash, hash)
+    return b === undefined ? null : readU64be(b)
+  }
+
+  /** Where a tx was included, or null. */
+  async txLocation (id: Hash): Promise<{ height: number, index: number } | null> {
+    const b = await this.store.get(Bucket.txIndex, id)
+    if (b === undefined) return null
+    const [height, index] = asArray(decodeCanonical(b, 64), 2, 'tx index')
+    return { height: asUint(height!, 'height'), index: asUint(index!, 'index') }
+  }
+}
+
+function metaWrites (head: Head, validators: ValidatorSet, lastValidators: ValidatorSet): Write[] {
+  return [
+    { bucket: Bucket.meta, key: META_HEAD, value: encodeCanonical([head.height, head.hash, head.timeMs, head.stateRoot]) },
+    { bucket: Bucket.meta, key: META_VALIDATORS, value: validators.encode() },
+    { bucket: Bucket.meta, key: META_LAST_VALIDATORS, value: lastValidators.encode() }
+  ]
+}
+
+function decodeHead (b: Uint8Array): Head {
+  const [height, hash, timeMs, root] = asArray(decodeCanonical(b, 256), 4, 'head')
+  return { height: asUint(height!, 'height'), hash: asBytes(hash!, 'hash', 32), timeMs: asUint(timeMs!, 'timeMs'), stateRoot: asBytes(root!, 'stateRoot', 32) }
+}

@@ -1,0 +1,62 @@
+/**
+ * The way into the mempool: decode, the stateless rules, then a dry run
+ * against the head state after the sender's own pending txs, so a tx that
+ * would fail in a block (a taken username, a wrong nonce) is refused now,
+ * with its code. Admissions and block commits take turns (one lock), so a
+ * dry run never sees a half-applied head.
+ */
+import { decodeSignedTx } from '../codec/tx.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
+import type { PublicKey, SignedTx } from '../protocol/types.ts'
+import { validateTxStateless } from '../protocol/validate.ts'
+import { applyTx, readAccount } from '../state/transition.ts'
+import { StateView } from '../state/view.ts'
+import type { Chain } from './chain.ts'
+import type { Mempool } from './mempool.ts'
+
+export class Lock {
+  private tail: Promise<unknown> = Promise.resolve()
+
+  /** Runs `fn` after every earlier holder has finished. */
+  async run<T> (fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn)
+    this.tail = result.catch(() => undefined)
+    return await result
+  }
+}
+
+export class TxPool {
+  constructor (
+    private readonly chain: Chain,
+    readonly mempool: Mempool,
+    readonly lock: Lock
+  ) {}
+
+  /** Admits a signed tx given as bytes; throws the typed reason it cannot be. */
+  async submit (bytes: Uint8Array): Promise<SignedTx> {
+    const tx = decodeSignedTx(bytes, this.chain.rules.params.maxTxBytes)
+    return await this.submitDecoded(tx)
+  }
+
+  async submitDecoded (tx: SignedTx): Promise<SignedTx> {
+    if (this.mempool.has(tx.id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
+    validateTxStateless(tx, this.chain.rules, this.chain.verify)
+    return await this.lock.run(async () => {
+      if (await this.chain.txLocation(tx.id) !== null) fail(ErrorCode.ALREADY_KNOWN, 'tx is already in a block')
+      const pending = this.mempool.pendingFor(tx.unsigned.sender)
+      const view = new StateView(this.chain.store)
+      const { height, timeMs } = this.chain.head
+      const ctx = (index: number) => ({ height: height + 1, timeMs: timeMs + 1, index, proposer: this.chain.validators.proposerAt(0), params: this.chain.rules.params })
+      for (const [i, p] of pending.entries()) await applyTx(view, p, ctx(i))
+      await applyTx(view, tx, ctx(pending.length))
+      this.mempool.add(tx)
+      return tx
+    })
+  }
+
+  /** The nonce `sender`'s next new tx should carry, counting its pending ones. */
+  async nextNonce (sender: PublicKey): Promise<number> {
+    const account = await readAccount(this.chain.store, sender)
+    return account.nonce + this.mempool.pendingFor(sender).length
+  }
+}

@@ -1,0 +1,86 @@
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { Chain } from '../../../src/chain/chain.ts'
+import * as b from '../../../src/client/transactions.ts'
+import { blockHash } from '../../../src/codec/block.ts'
+import { verifySignature } from '../../../src/crypto/verify.ts'
+import { ChorusError, ErrorCode } from '../../../src/protocol/errors.ts'
+import type { Block } from '../../../src/protocol/types.ts'
+import { Store } from '../../../src/state/store.ts'
+import { type Fixture, commitFor, makeFixture, validatorKey } from '../../support/chain.ts'
+
+let fx: Fixture
+beforeEach(async () => { fx = await makeFixture() })
+afterEach(async () => { await fx.close() })
+
+async function faultOf (chain: Chain, block: Block): Promise<unknown> {
+  try {
+    await chain.checkBlock(block)
+  } catch (e) {
+    expect(e).toBeInstanceOf(ChorusError)
+    expect((e as ChorusError).code).toBe(ErrorCode.BAD_BLOCK)
+    return (e as ChorusError).meta?.fault
+  }
+  return 'accepted'
+}
+
+describe('chain', () => {
+  it('a second node applying the same blocks reaches the same state root, and refuses tampered blocks', async () => {
+    const [alice, bob] = fx.users as [b.Signer, b.Signer]
+    const blocks: Block[] = []
+    const commits = []
+    for (let i = 0; i < 4; i++) {
+      await fx.pool.submitDecoded(await fx.tx(alice, b.post(`post ${i}`)))
+      await fx.pool.submitDecoded(await fx.tx(bob, b.transfer(alice.publicKey, 10n)))
+      const built = await fx.block()
+      blocks.push(built.block)
+      commits.push((await fx.chain.getCommit(built.block.header.height))!)
+    }
+    // a follower with the same genesis, its own LevelDB
+    const store2 = await Store.open(join(fx.dir, 'db2'))
+    const follower = await Chain.open(store2, fx.genesis, verifySignature)
+    try {
+      for (const [i, block] of blocks.entries()) {
+        const h = block.header
+        const tamper = async (change: Partial<typeof h>) => await faultOf(follower, { ...block, header: { ...h, ...change } })
+        expect(await tamper({ stateRoot: new Uint8Array(32) })).toBe('stateRoot')
+        expect(await tamper({ txRoot: new Uint8Array(32) })).toBe('txRoot')
+        expect(await tamper({ prevHash: new Uint8Array(32) })).toBe('prevHash')
+        expect(await tamper({ height: h.height + 1 })).toBe('height')
+        expect(await tamper({ timeMs: 0 })).toBe('time')
+        expect(await tamper({ chainId: 'other' })).toBe('chain')
+        expect(await tamper({ proposer: alice.publicKey })).toBe('proposer')
+        expect(await tamper({ validatorsHash: new Uint8Array(32) })).toBe('validators')
+        expect(await faultOf(follower, { ...block, txs: [...block.txs].reverse() })).toBe(block.txs.length > 1 ? 'txRoot' : 'accepted')
+        if (block.lastCommit !== null) {
+          const forged = { ...block.lastCommit, signatures: block.lastCommit.signatures.map((s) => ({ ...s, signature: s.signature.map((x) => x ^ 1) })) }
+          expect(await faultOf(follower, { ...block, lastCommit: forged })).toBe('lastCommit')
+          const other = validatorKey()
+          const stranger = commitFor({ block: blocks[i - 1]!, hash: blockHash(blocks[i - 1]!.header), execution: null as never }, other)
+          expect(await faultOf(follower, { ...block, lastCommit: stranger })).toBe('lastCommit')
+        }
+        const checked = await follower.checkBlock(block)
+        await follower.commitBlock(checked, commits[i]!)
+        expect(follower.head.stateRoot).toEqual(h.stateRoot)
+      }
+      expect(follower.head).toEqual(fx.chain.head)
+    } finally {
+      await store2.close()
+    }
+  })
+
+  it('reopens at the head it committed, and refuses another genesis', async () => {
+    const [alice] = fx.users as [b.Signer]
+    await fx.pool.submitDecoded(await fx.tx(alice, b.post('persist me')))
+    await fx.block()
+    await fx.block([])
+    const head = fx.chain.head
+    await fx.store.close()
+    const store = await Store.open(join(fx.dir, 'db'))
+    fx.store = store
+    const again = await Chain.open(store, fx.genesis, verifySignature)
+    expect(again.head).toEqual(head)
+    expect((await again.getBlock(1))!.txs[0]!.unsigned.body).toMatchObject({ kind: 'post', text: 'persist me' })
+    await expect(Chain.open(store, { ...fx.genesis, chainId: 'another' }, verifySignature)).rejects.toMatchObject({ code: ErrorCode.INVALID_FIELD })
+  })
+})
