@@ -1,0 +1,259 @@
+/**
+ * Tendermint consensus, Algorithm 1 of "The latest gossip on BFT consensus"
+ * (Buchman, Kwon, Milosevic 2018), stake-weighted: 2f+1 reads "more than 2/3
+ * of the voting power", f+1 reads "more than 1/3".
+ *
+ * `step(state, event) → {state, actions}` is pure: no clock, sockets or disk.
+ * It takes ownership of `state` (the previous object must not be reused) so
+ * that vote tallies need not be copied on every message. The rules are
+ * re-evaluated after each event until none fires; each carries its line
+ * number in the paper.
+ */
+import { toHex } from '../crypto/bytes.ts'
+import { isQuorum } from '../protocol/commit.ts'
+import type { PublicKey, VoteType } from '../protocol/types.ts'
+import type { ValidatorSet } from '../protocol/validator-set.ts'
+import type { Action, Event, HashHex, Step, VoteIn } from './types.ts'
+
+/** Rounds further ahead than this are not tallied: bounds what a faulty peer can make us store. */
+const MAX_ROUND_AHEAD = 64
+
+interface RecordedVote { blockHash: HashHex | null, signature: Uint8Array, validator: PublicKey }
+
+class VoteTally {
+  readonly byValidator = new Map<string, RecordedVote>()
+  private readonly power = new Map<HashHex | null, bigint>()
+  total = 0n
+
+  /** Records a vote; returns the earlier vote if this one conflicts with it. */
+  add (v: VoteIn, power: bigint): RecordedVote | 'duplicate' | null {
+    const id = toHex(v.validator)
+    const prev = this.byValidator.get(id)
+    if (prev !== undefined) return prev.blockHash === v.blockHash ? 'duplicate' : prev
+    this.byValidator.set(id, { blockHash: v.blockHash, signature: v.signature, validator: v.validator })
+    this.power.set(v.blockHash, (this.power.get(v.blockHash) ?? 0n) + power)
+    this.total += power
+    return null
+  }
+
+  powerFor (hash: HashHex | null): bigint { return this.power.get(hash) ?? 0n }
+}
+
+interface RoundState {
+  proposal: { blockHash: HashHex, polRound: number, valid: boolean } | null
+  prevotes: VoteTally
+  precommits: VoteTally
+  /** Validators heard from in this round, for the f+1 round skip (line 55). */
+  senders: Map<string, bigint>
+  prevoteTimeoutScheduled: boolean
+  precommitTimeoutScheduled: boolean
+  /** Line 36 fires once per round. */
+  lockedOrValidated: boolean
+}
+
+export interface ConsensusState {
+  height: number
+  round: number
+  step: Step
+  validators: ValidatorSet
+  /** This node's validator key, or null for a non-validator that only follows. */
+  self: PublicKey | null
+  lockedValue: HashHex | null
+  lockedRound: number
+  validValue: HashHex | null
+  validRound: number
+  rounds: Map<number, RoundState>
+  decided: HashHex | null
+}
+
+export function initialState (self: PublicKey | null, validators: ValidatorSet, height = 0): ConsensusState {
+  return {
+    height, round: 0, step: 'commit', validators, self,
+    lockedValue: null, lockedRound: -1, validValue: null, validRound: -1,
+    rounds: new Map(), decided: null
+  }
+}
+
+function roundState (s: ConsensusState, r: number): RoundState {
+  let rs = s.rounds.get(r)
+  if (rs === undefined) {
+    rs = {
+      proposal: null, prevotes: new VoteTally(), precommits: new VoteTally(), senders: new Map(),
+      prevoteTimeoutScheduled: false, precommitTimeoutScheduled: false, lockedOrValidated: false
+    }
+    s.rounds.set(r, rs)
+  }
+  return rs
+}
+
+const isSelf = (s: ConsensusState, who: PublicKey): boolean => s.self !== null && toHex(s.self) === toHex(who)
+
+/** Applies one event; returns the new state and what the driver must do, in order. */
+export function step (s: ConsensusState, e: Event): { state: ConsensusState, actions: Action[] } {
+  const out: Action[] = []
+  switch (e.type) {
+    case 'startHeight':
+      s = { ...initialState(s.self, e.validators, e.height) }
+      startRound(s, 0, out)
+      break
+    case 'proposalBuilt':
+      if (e.height === s.height && e.round === s.round && s.step === 'propose') {
+        out.push({ type: 'broadcastProposal', height: s.height, round: s.round, polRound: -1, blockHash: e.blockHash })
+      }
+      break
+    case 'proposal':
+      onProposal(s, e, out)
+      break
+    case 'vote':
+      onVote(s, e.vote, out)
+      break
+    case 'timeout':
+      onTimeout(s, e, out)
+      break
+  }
+  while (s.step !== 'commit' && applyRules(s, out)) { /* until no rule fires */ }
+  return { state: s, actions: out }
+}
+
+/** StartRound(r), lines 11–21. */
+function startRound (s: ConsensusState, r: number, out: Action[]): void {
+  s.round = r
+  s.step = 'propose'
+  const proposer = s.validators.proposerAt(r)
+  if (isSelf(s, proposer)) {
+    if (s.validValue !== null) out.push({ type: 'broadcastProposal', height: s.height, round: r, polRound: s.validRound, blockHash: s.validValue })
+    else out.push({ type: 'buildProposal', height: s.height, round: r })
+  } else {
+    out.push({ type: 'scheduleTimeout', step: 'propose', height: s.height, round: r })
+  }
+}
+
+function inWindow (s: ConsensusState, height: number, round: number): boolean {
+  return height === s.height && s.step !== 'commit' && round >= 0 && round <= s.round + MAX_ROUND_AHEAD
+}
+
+function noteSender (rs: RoundState, who: PublicKey, power: bigint): void {
+  rs.senders.set(toHex(who), power)
+}
+
+function onProposal (s: ConsensusState, e: Extract<Event, { type: 'proposal' }>, out: Action[]): void {
+  if (!inWindow(s, e.height, e.round)) return
+  if (toHex(s.validators.proposerAt(e.round)) !== toHex(e.proposer)) return
+  if (e.polRound < -1 || e.polRound >= e.round) return
+  const rs = roundState(s, e.round)
+  if (rs.proposal !== null) {
+    if (rs.proposal.blockHash !== e.blockHash) {
+      out.push({ type: 'evidence', height: e.height, round: e.round, kind: 'proposal', validator: e.proposer, first: rs.proposal.blockHash, second: e.blockHash })
+    }
+    return
+  }
+  rs.proposal = { blockHash: e.blockHash, polRound: e.polRound, valid: e.valid }
+  noteSender(rs, e.proposer, s.validators.powerOf(e.proposer))
+}
+
+function onVote (s: ConsensusState, v: VoteIn, out: Action[]): void {
+  if (!inWindow(s, v.height, v.round)) return
+  const power = s.validators.powerOf(v.validator)
+  if (power === 0n) return
+  const rs = roundState(s, v.round)
+  const tally = v.type === 'prevote' ? rs.prevotes : rs.precommits
+  const conflict = tally.add(v, power)
+  if (conflict !== null && conflict !== 'duplicate') {
+    out.push({ type: 'evidence', height: v.height, round: v.round, kind: v.type, validator: v.validator, first: conflict.blockHash, second: v.blockHash })
+  }
+  noteSender(rs, v.validator, power)
+}
+
+function onTimeout (s: ConsensusState, e: Extract<Event, { type: 'timeout' }>, out: Action[]): void {
+  if (e.height !== s.height || e.round !== s.round || s.step === 'commit') return
+  if (e.step === 'propose' && s.step === 'propose') vote(s, 'prevote', null, out) // line 57
+  else if (e.step === 'prevote' && s.step === 'prevote') vote(s, 'precommit', null, out) // line 61
+  else if (e.step === 'precommit') startRound(s, s.round + 1, out) // line 65
+}
+
+function vote (s: ConsensusState, type: VoteType, hash: HashHex | null, out: Action[]): void {
+  if (s.self !== null && s.validators.powerOf(s.self) > 0n) out.push({ type: 'broadcastVote', voteType: type, height: s.height, round: s.round, blockHash: hash })
+  s.step = type
+}
+
+/** Fires the first rule that applies; returns whether one did. */
+function applyRules (s: ConsensusState, out: Action[]): boolean {
+  const total = s.validators.totalPower
+  const r = s.round
+  const rs = roundState(s, r)
+  const p = rs.proposal
+
+  // line 49: a proposal and 2f+1 precommits for it, in any round → decide
+  for (const [round, x] of s.rounds) {
+    if (x.proposal === null || !x.proposal.valid) continue
+    if (isQuorum(x.precommits.powerFor(x.proposal.blockHash), total)) {
+      const hash = x.proposal.blockHash
+      const signatures = [...x.precommits.byValidator.values()].filter((v) => v.blockHash === hash).map((v) => ({ validator: v.validator, signature: v.signature }))
+      s.decided = hash
+      s.step = 'commit'
+      out.push({ type: 'commit', height: s.height, round, blockHash: hash, signatures })
+      return true
+    }
+  }
+
+  if (s.step === 'propose' && p !== null) {
+    // line 22: a fresh proposal
+    if (p.polRound === -1) {
+      const ok = p.valid && (s.lockedRound === -1 || s.lockedValue === p.blockHash)
+      vote(s, 'prevote', ok ? p.blockHash : null, out)
+      return true
+    }
+    // line 28: a re-proposal backed by 2f+1 prevotes in its polRound
+    const pol = s.rounds.get(p.polRound)
+    if (pol !== undefined && isQuorum(pol.prevotes.powerFor(p.blockHash), total)) {
+      const ok = p.valid && (s.lockedRound <= p.polRound || s.lockedValue === p.blockHash)
+      vote(s, 'prevote', ok ? p.blockHash : null, out)
+      return true
+    }
+  }
+
+  // line 34: 2f+1 prevotes of any kind → start the prevote timer
+  if (s.step === 'prevote' && !rs.prevoteTimeoutScheduled && isQuorum(rs.prevotes.total, total)) {
+    rs.prevoteTimeoutScheduled = true
+    out.push({ type: 'scheduleTimeout', step: 'prevote', height: s.height, round: r })
+    return true
+  }
+
+  // line 36: a valid proposal and 2f+1 prevotes for it → lock and precommit
+  if (p !== null && p.valid && s.step !== 'propose' && !rs.lockedOrValidated && isQuorum(rs.prevotes.powerFor(p.blockHash), total)) {
+    rs.lockedOrValidated = true
+    if (s.step === 'prevote') {
+      s.lockedValue = p.blockHash
+      s.lockedRound = r
+      vote(s, 'precommit', p.blockHash, out)
+    }
+    s.validValue = p.blockHash
+    s.validRound = r
+    return true
+  }
+
+  // line 44: 2f+1 prevotes for nil → precommit nil
+  if (s.step === 'prevote' && isQuorum(rs.prevotes.powerFor(null), total)) {
+    vote(s, 'precommit', null, out)
+    return true
+  }
+
+  // line 47: 2f+1 precommits of any kind → start the precommit timer
+  if (!rs.precommitTimeoutScheduled && isQuorum(rs.precommits.total, total)) {
+    rs.precommitTimeoutScheduled = true
+    out.push({ type: 'scheduleTimeout', step: 'precommit', height: s.height, round: r })
+    return true
+  }
+
+  // line 55: f+1 of the power speaking in a later round → jump to it
+  for (const [round, x] of s.rounds) {
+    if (round <= r) continue
+    let power = 0n
+    for (const w of x.senders.values()) power += w
+    if (power * 3n > total) {
+      startRound(s, round, out)
+      return true
+    }
+  }
+  return false
+}
