@@ -6,7 +6,8 @@
  * dry run never sees a half-applied head.
  */
 import { decodeSignedTx } from '../codec/tx.ts'
-import { ErrorCode, fail } from '../protocol/errors.ts'
+import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
+import { toHex } from '../crypto/bytes.ts'
 import type { PublicKey, SignedTx } from '../protocol/types.ts'
 import { validateTxStateless } from '../protocol/validate.ts'
 import { applyTx, readAccount } from '../state/transition.ts'
@@ -25,7 +26,12 @@ export class Lock {
   }
 }
 
+/** How many dropped txs' reasons are remembered, for waiters and tx_get. */
+const DROPPED_MEMORY = 10_000
+
 export class TxPool {
+  private readonly dropped = new Map<string, ChorusError>()
+
   constructor (
     private readonly chain: Chain,
     readonly mempool: Mempool,
@@ -52,6 +58,21 @@ export class TxPool {
       this.mempool.add(tx)
       return tx
     })
+  }
+
+  /** Removes txs a block builder could not include (and their successors), remembering why. */
+  dropRejected (rejected: ReadonlyArray<{ tx: SignedTx, error: ChorusError }>): void {
+    for (const { tx, error } of rejected) {
+      for (const gone of this.mempool.dropWithSuccessors(tx)) {
+        this.dropped.set(toHex(gone.id), gone === tx ? error : new ChorusError(ErrorCode.BAD_NONCE, 'an earlier tx of this sender was dropped'))
+        if (this.dropped.size > DROPPED_MEMORY) this.dropped.delete(this.dropped.keys().next().value!)
+      }
+    }
+  }
+
+  /** Why `id` left the mempool without being included, if it did recently. */
+  droppedReason (id: Uint8Array): ChorusError | undefined {
+    return this.dropped.get(toHex(id))
   }
 
   /** The nonce `sender`'s next new tx should carry, counting its pending ones. */

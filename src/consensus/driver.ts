@@ -145,7 +145,7 @@ export class ConsensusDriver {
     const { pool } = this.m
     const built = await pool.lock.run(async () => {
       const b = await this.m.chain.buildBlock(pool.mempool.ordered(), this.identity!.publicKey, timeMs, this.lastCommit)
-      for (const r of b.execution.rejected) pool.mempool.dropWithSuccessors(r.tx)
+      pool.dropRejected(b.execution.rejected)
       return b
     })
     this.blocks.set(toHex(built.hash), built.block)

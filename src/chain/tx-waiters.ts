@@ -1,0 +1,61 @@
+/** Callers waiting for a tx to be included (tx_submit with wait: "commit", the CLI). */
+import { parseHex, toHex } from '../crypto/bytes.ts'
+import { ChorusError, ErrorCode } from '../protocol/errors.ts'
+import type { Block } from '../protocol/types.ts'
+
+interface Waiter {
+  resolve: (at: { height: number, index: number }) => void
+  reject: (e: Error) => void
+  timer: NodeJS.Timeout
+}
+
+export class TxWaiters {
+  private readonly waiting = new Map<string, Waiter[]>()
+
+  wait (id: Uint8Array, timeoutMs: number): Promise<{ height: number, index: number }> {
+    const key = toHex(id)
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.remove(key, w)
+          reject(new ChorusError(ErrorCode.TIMEOUT, `tx ${key} not included within ${timeoutMs} ms; it may still be`, { id: key }))
+        }, timeoutMs)
+      }
+      const list = this.waiting.get(key) ?? []
+      list.push(w)
+      this.waiting.set(key, list)
+    })
+  }
+
+  /**
+   * After a commit: resolves waiters of included txs; rejects those whose tx
+   * `gone` says left the mempool without inclusion, with the reason.
+   */
+  onBlock (block: Block, gone: (id: Uint8Array) => ChorusError | undefined): void {
+    block.txs.forEach((tx, index) => {
+      const key = toHex(tx.id)
+      for (const w of this.waiting.get(key) ?? []) { clearTimeout(w.timer); w.resolve({ height: block.header.height, index }) }
+      this.waiting.delete(key)
+    })
+    for (const [key, list] of this.waiting) {
+      const why = gone(parseHex(key)!)
+      if (why === undefined) continue
+      for (const w of list) { clearTimeout(w.timer); w.reject(why) }
+      this.waiting.delete(key)
+    }
+  }
+
+  /** Fails every waiter (the node is stopping). */
+  close (): void {
+    for (const list of this.waiting.values()) for (const w of list) { clearTimeout(w.timer); w.reject(new ChorusError(ErrorCode.UNAVAILABLE, 'node is stopping')) }
+    this.waiting.clear()
+  }
+
+  private remove (key: string, w: Waiter): void {
+    const list = (this.waiting.get(key) ?? []).filter((x) => x !== w)
+    if (list.length === 0) this.waiting.delete(key)
+    else this.waiting.set(key, list)
+  }
+}

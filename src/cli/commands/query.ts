@@ -1,0 +1,65 @@
+/** `chorus query …`: read the chain over JSON-RPC. */
+import type { Command } from 'commander'
+import { type PostView, RpcClient } from '../../client/rpc-client.ts'
+import { action, describe, print } from '../output.ts'
+import { DEFAULT_RPC_URL, intOption } from './options.ts'
+
+interface QueryOptions { rpc: string, json?: boolean, cursor?: string, limit?: number, full?: boolean }
+
+function postLine (p: PostView): string {
+  const kind = p.repostOf !== null ? ` (repost of ${p.repostOf.slice(0, 12)}…)` : p.replyTo !== null ? ` (reply to ${p.replyTo.slice(0, 12)}…)` : ''
+  return `${p.id}  h${p.height}  ${p.author}${kind}\n  ${p.text}\n  likes ${p.likeCount}  replies ${p.replyCount}  reposts ${p.repostCount}`
+}
+
+function pageText<T> (page: { items: T[], cursor: string | null }, line: (item: T) => string): string {
+  const body = page.items.length === 0 ? '(none)' : page.items.map(line).join('\n')
+  return page.cursor === null ? body : `${body}\nmore: --cursor ${page.cursor}`
+}
+
+function q (parent: Command, name: string, description: string, run: (rpc: RpcClient, args: string[], o: QueryOptions) => Promise<{ value: unknown, text?: () => string }>, paged = false): void {
+  let c = parent.command(name).description(description)
+    .option('--rpc <url>', 'node JSON-RPC URL', DEFAULT_RPC_URL)
+    .option('--json', 'print JSON')
+  if (paged) c = c.option('--cursor <cursor>', 'continue from a previous page').option('--limit <n>', 'items per page (1-100)', intOption, 20)
+  c.action(action(async (...all: unknown[]) => {
+    const cmd = all[all.length - 1] as Command
+    const o = cmd.opts<QueryOptions>()
+    const { value, text } = await run(new RpcClient(o.rpc), cmd.args, o)
+    print(o, value, text ?? (() => describe(value)))
+  }))
+}
+
+export function registerQuery (program: Command): void {
+  const query = program.command('query').description('Read the chain: head, blocks, txs, accounts, profiles, posts, feeds and the graph')
+  q(query, 'head', 'The latest block', async (rpc) => ({ value: await rpc.getHead() }))
+  q(query, 'block <heightOrHash>', 'A block by height or hash', async (rpc, [ref], o) => ({ value: await rpc.getBlock(/^[0-9]+$/.test(ref!) ? Number(ref) : ref!, o.full === true) }))
+  query.commands.at(-1)!.option('--full', 'include whole transactions')
+  q(query, 'tx <id>', 'A transaction and its status', async (rpc, [id]) => ({ value: await rpc.getTx(id!) }))
+  q(query, 'account <address>', 'Balance, nonce and stake (address or @username)', async (rpc, [a]) => ({ value: await rpc.getAccount(a!) }))
+  q(query, 'profile <address>', 'A profile (address or @username)', async (rpc, [a]) => ({ value: await rpc.getProfile(a!) }))
+  q(query, 'post <id>', 'A post with its counts', async (rpc, [id]) => {
+    const p = await rpc.getPost(id!)
+    return { value: p, text: () => postLine(p) }
+  })
+  q(query, 'posts <address>', 'An author\'s posts, newest first', async (rpc, [a], o) => {
+    const page = await rpc.listPostsByAuthor(a!, o.cursor ?? null, o.limit)
+    return { value: page, text: () => pageText(page, postLine) }
+  }, true)
+  q(query, 'feed <address>', 'Posts by the accounts an address follows, newest first', async (rpc, [a], o) => {
+    const page = await rpc.getFeed(a!, o.cursor ?? null, o.limit)
+    return { value: page, text: () => pageText(page, postLine) }
+  }, true)
+  const who = (p: { address: string, username: string | null }) => p.username === null ? p.address : `@${p.username}  ${p.address}`
+  q(query, 'followers <address>', 'Accounts following an address', async (rpc, [a], o) => {
+    const page = await rpc.getFollowers(a!, o.cursor ?? null, o.limit)
+    return { value: page, text: () => pageText(page, who) }
+  }, true)
+  q(query, 'following <address>', 'Accounts an address follows', async (rpc, [a], o) => {
+    const page = await rpc.getFollowing(a!, o.cursor ?? null, o.limit)
+    return { value: page, text: () => pageText(page, who) }
+  }, true)
+  q(query, 'likes <postId>', 'Accounts that like a post', async (rpc, [id], o) => {
+    const page = await rpc.listLikes(id!, o.cursor ?? null, o.limit)
+    return { value: page, text: () => pageText(page, who) }
+  }, true)
+}

@@ -1,0 +1,92 @@
+/**
+ * A typed JSON-RPC client for apps (browser-safe: uses fetch). Errors come
+ * back as RpcClientError with the JSON-RPC code and, for refused txs and
+ * other typed failures, `data.code` (e.g. USERNAME_TAKEN).
+ */
+
+export interface Head { height: number, hash: string, timeMs: number, stateRoot: string }
+export interface AccountView { address: string, balance: string, nonce: string, stake: string, unbonding: string, pendingNonce: string }
+export interface ProfileSummary { address: string, username: string | null, displayName: string, avatarUrl: string }
+export interface ProfileView extends ProfileSummary { bio: string, postCount: number, followerCount: number, followingCount: number }
+export interface PostView {
+  id: string, author: string, text: string, replyTo: string | null, repostOf: string | null
+  height: number, timeMs: number, likeCount: number, replyCount: number, repostCount: number
+  authorProfile?: ProfileSummary
+}
+export interface Page<T> { items: T[], cursor: string | null }
+export interface TxStatus { status: 'pending' | 'included' | 'unknown', height?: number, index?: number, tx?: Record<string, unknown> }
+export interface ChainParamsView { chainId: string, addressPrefix: string, genesisTimeMs: number, params: Record<string, number | string> }
+export interface NodeStatusView { version: string, chainId: string, height: number, syncing: boolean, peerCount: number, peerId: string | null, listenAddrs: string[], validator: string | null }
+export interface ValidatorView { address: string, stake: string, power: string, proposerPriority: string }
+export interface BlockView { height: number, hash: string, header: Record<string, unknown>, txs: unknown[], lastCommit: unknown, commit: unknown }
+
+export class RpcClientError extends Error {
+  constructor (readonly code: number, message: string, readonly data?: { code?: string, [k: string]: unknown }) {
+    super(message)
+    this.name = 'RpcClientError'
+  }
+
+  /** The typed Chorus error code, when the node gave one. */
+  get typedCode (): string | undefined { return this.data?.code }
+}
+
+export interface RpcClientOptions {
+  /** Per request; a request still waiting then is aborted. */
+  timeoutMs?: number
+  fetch?: typeof fetch
+}
+
+export class RpcClient {
+  private nextId = 1
+  private readonly timeoutMs: number
+  private readonly fetchFn: typeof fetch
+
+  constructor (readonly url: string, opts: RpcClientOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 60_000
+    this.fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis)
+  }
+
+  /** One raw call. */
+  async call<T> (method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> {
+    const id = this.nextId++
+    let res: Response
+    try {
+      res = await this.fetchFn(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
+        signal: AbortSignal.timeout(this.timeoutMs)
+      })
+    } catch (e) {
+      throw new RpcClientError(-32002, `cannot reach ${this.url}: ${(e as Error).message}`, { code: 'UNAVAILABLE' })
+    }
+    const text = await res.text()
+    let body: { result?: T, error?: { code: number, message: string, data?: { code?: string } } }
+    try {
+      body = JSON.parse(text)
+    } catch {
+      throw new RpcClientError(-32700, `the node answered HTTP ${res.status} with non-JSON`, { code: 'UNAVAILABLE' })
+    }
+    if (body.error !== undefined) throw new RpcClientError(body.error.code, body.error.message, body.error.data)
+    return body.result as T
+  }
+
+  getHead (): Promise<Head> { return this.call('chain_getHead') }
+  getBlock (heightOrHash: number | string, full = false): Promise<BlockView> { return this.call('chain_getBlock', [heightOrHash, { full }]) }
+  getParams (): Promise<ChainParamsView> { return this.call('chain_getParams') }
+  submitTx (signedTxHex: string, opts: { wait?: 'commit' | 'mempool' } = {}): Promise<{ id: string, height?: number, index?: number }> {
+    return this.call('tx_submit', [signedTxHex, opts])
+  }
+  getTx (id: string): Promise<TxStatus> { return this.call('tx_get', [id]) }
+  getAccount (address: string): Promise<AccountView> { return this.call('account_get', [address]) }
+  getProfile (addressOrUsername: string): Promise<ProfileView> { return this.call('profile_get', [addressOrUsername]) }
+  getPost (id: string): Promise<PostView> { return this.call('post_get', [id]) }
+  listPostsByAuthor (address: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('post_listByAuthor', [address, cursor, limit]) }
+  listReplies (id: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('post_listReplies', [id, cursor, limit]) }
+  getFeed (address: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('feed_get', [address, cursor, limit]) }
+  getFollowers (address: string, cursor: string | null = null, limit = 20): Promise<Page<ProfileSummary>> { return this.call('graph_getFollowers', [address, cursor, limit]) }
+  getFollowing (address: string, cursor: string | null = null, limit = 20): Promise<Page<ProfileSummary>> { return this.call('graph_getFollowing', [address, cursor, limit]) }
+  listLikes (postId: string, cursor: string | null = null, limit = 20): Promise<Page<ProfileSummary>> { return this.call('like_list', [postId, cursor, limit]) }
+  listValidators (): Promise<ValidatorView[]> { return this.call('validator_list') }
+  getStatus (): Promise<NodeStatusView> { return this.call('node_getStatus') }
+}

@@ -1,0 +1,28 @@
+/** What every RPC method is handed: built once by the node. */
+import type { Chain } from '../chain/chain.ts'
+import type { TxPool } from '../chain/tx-pool.ts'
+import type { Queries } from '../state/queries.ts'
+import type { Views } from './views.ts'
+
+export interface NodeStatus {
+  version: string
+  chainId: string
+  height: number
+  syncing: boolean
+  peerCount: number
+  peerId: string | null
+  listenAddrs: string[]
+  validator: string | null
+}
+
+export interface RpcContext {
+  chain: Chain
+  pool: TxPool
+  queries: Queries
+  views: Views
+  status: () => NodeStatus
+  /** Resolves with where `id` was included; rejects TIMEOUT after `timeoutMs`, or with the code it was dropped for. */
+  waitForInclusion: (id: Uint8Array, timeoutMs: number) => Promise<{ height: number, index: number }>
+  /** Longest a tx_submit with wait: "commit" may wait. */
+  commitWaitMs: number
+}

@@ -1,0 +1,150 @@
+/**
+ * JSON-RPC 2.0 over HTTP POST / (single calls and batches). Every request is
+ * bounded: body bytes, batch length, and time per call. A request that is bad
+ * in any way gets its JSON-RPC error; the server keeps serving.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ChorusError, ErrorCode } from '../protocol/errors.ts'
+import type { Logger } from '../logger.ts'
+import type { RpcContext } from './context.ts'
+import { RpcCode, type RpcError, toRpcError } from './errors.ts'
+import { call, methods } from './methods.ts'
+import { openRpcDocument } from './openrpc.ts'
+import type { Json } from './views.ts'
+
+export interface RpcServerOptions {
+  host: string
+  port: number
+  maxBodyBytes: number
+  maxBatch: number
+  /** Per call, except tx_submit with wait: "commit", which has the context's commitWaitMs. */
+  callTimeoutMs: number
+  version: string
+}
+
+export const DEFAULT_RPC_OPTIONS: Omit<RpcServerOptions, 'port' | 'version'> = {
+  host: '127.0.0.1',
+  maxBodyBytes: 1024 * 1024,
+  maxBatch: 100,
+  callTimeoutMs: 10_000
+}
+
+type Id = string | number | null
+interface Response { jsonrpc: '2.0', id: Id, result?: Json, error?: RpcError }
+
+const errorResponse = (id: Id, error: RpcError): Response => ({ jsonrpc: '2.0', id, error })
+
+export class RpcServer {
+  private server: Server | null = null
+  private readonly doc: Record<string, unknown>
+
+  constructor (private readonly opts: RpcServerOptions, private readonly ctx: RpcContext, private readonly log: Logger) {
+    this.doc = openRpcDocument(methods, opts.version)
+  }
+
+  async start (): Promise<void> {
+    const server = createServer((req, res) => { this.onRequest(req, res).catch((e) => this.log.error('RPC handler failed', { error: (e as Error).message })) })
+    server.requestTimeout = this.ctx.commitWaitMs + 10_000
+    server.headersTimeout = 10_000
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.opts.port, this.opts.host, () => { server.off('error', reject); resolve() })
+    })
+    this.server = server
+  }
+
+  get port (): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0
+  }
+
+  async stop (): Promise<void> {
+    const s = this.server
+    if (s === null) return
+    this.server = null
+    s.closeAllConnections()
+    await new Promise<void>((resolve) => s.close(() => resolve()))
+  }
+
+  private async onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'GET' && (req.url === '/openrpc.json' || req.url === '/')) return send(res, 200, this.doc)
+    if (req.method === 'GET' && req.url === '/health') return send(res, 200, { ok: true, height: this.ctx.chain.head.height })
+    if (req.method !== 'POST') return send(res, 405, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'use POST' }))
+    const body = await readBody(req, this.opts.maxBodyBytes)
+    if (body === null) {
+      send(res, 413, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `request body over ${this.opts.maxBodyBytes} bytes`, data: { code: ErrorCode.TOO_LARGE } }))
+      req.destroy()
+      return
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(body)
+    } catch {
+      return send(res, 200, errorResponse(null, { code: RpcCode.PARSE_ERROR, message: 'parse error: body is not JSON' }))
+    }
+    if (Array.isArray(parsed)) {
+      if (parsed.length === 0) return send(res, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'empty batch' }))
+      if (parsed.length > this.opts.maxBatch) {
+        return send(res, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `batch over ${this.opts.maxBatch} calls`, data: { code: ErrorCode.TOO_LARGE } }))
+      }
+      const out = (await Promise.all(parsed.map(async (r) => await this.one(r)))).filter((r): r is Response => r !== null)
+      return out.length === 0 ? void res.writeHead(204).end() : send(res, 200, out)
+    }
+    const out = await this.one(parsed)
+    return out === null ? void res.writeHead(204).end() : send(res, 200, out)
+  }
+
+  /** One call; null for a notification (no id), which gets no response. */
+  private async one (req: unknown): Promise<Response | null> {
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) return errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'a request is an object' })
+    const r = req as { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
+    const idOk = r.id === undefined || r.id === null || typeof r.id === 'string' || (typeof r.id === 'number' && Number.isFinite(r.id))
+    const id: Id = idOk && r.id !== undefined ? r.id as Id : null
+    if (r.jsonrpc !== '2.0' || typeof r.method !== 'string' || !idOk) return errorResponse(id, { code: RpcCode.INVALID_REQUEST, message: 'invalid request: needs jsonrpc "2.0", a method and a string or number id' })
+    const isNotification = r.id === undefined
+    let response: Response
+    if (r.method === 'rpc.discover') response = { jsonrpc: '2.0', id, result: this.doc as Json }
+    else if (!Object.hasOwn(methods, r.method)) response = errorResponse(id, { code: RpcCode.METHOD_NOT_FOUND, message: `method not found: ${r.method.slice(0, 64)}` })
+    else {
+      const limit = r.method === 'tx_submit' ? this.ctx.commitWaitMs + 1000 : this.opts.callTimeoutMs
+      try {
+        response = { jsonrpc: '2.0', id, result: await withTimeout(call(this.ctx, r.method, r.params), limit) }
+      } catch (e) {
+        const error = toRpcError(e)
+        if (error.code === RpcCode.INTERNAL) this.log.error('RPC call failed', { method: r.method, error: (e as Error).stack ?? String(e) })
+        response = errorResponse(id, error)
+      }
+    }
+    return isNotification ? null : response
+  }
+}
+
+async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new ChorusError(ErrorCode.TIMEOUT, `call took over ${ms} ms`)), ms) })
+  try {
+    return await Promise.race([p, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The body as text, or null once it passes `max` bytes. */
+async function readBody (req: IncomingMessage, max: number): Promise<string | null> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > max) return null
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > max) return null
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function send (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}

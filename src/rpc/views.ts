@@ -1,0 +1,92 @@
+/** JSON shapes of the RPC (DESIGN §9): amounts and nonces as decimal strings, bytes as hex, addresses bech32m. */
+import { encodeAddress } from '../crypto/address.ts'
+import { toHex } from '../crypto/bytes.ts'
+import type { Head } from '../chain/chain.ts'
+import type { Block, BlockHeader, Commit, PublicKey, SignedTx, TxBody } from '../protocol/types.ts'
+import type { ValidatorSet } from '../protocol/validator-set.ts'
+import type { Account, Post } from '../state/records.ts'
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+
+export class Views {
+  constructor (readonly prefix: string) {}
+
+  address (k: PublicKey): string { return encodeAddress(k, this.prefix) }
+
+  head (h: Head): Json {
+    return { height: h.height, hash: toHex(h.hash), timeMs: h.timeMs, stateRoot: toHex(h.stateRoot) }
+  }
+
+  account (address: PublicKey, a: Account, pending: number): Json {
+    return {
+      address: this.address(address), balance: a.balance.toString(), nonce: a.nonce.toString(),
+      stake: a.stake.toString(), unbonding: a.unbonding.toString(), pendingNonce: (a.nonce + pending).toString()
+    }
+  }
+
+  profile (address: PublicKey, a: Account): Json {
+    return {
+      address: this.address(address), username: a.username, displayName: a.displayName, bio: a.bio, avatarUrl: a.avatarUrl,
+      postCount: a.postCount, followerCount: a.followerCount, followingCount: a.followingCount
+    }
+  }
+
+  profileSummary (address: PublicKey, a: Account): Json {
+    return { address: this.address(address), username: a.username, displayName: a.displayName, avatarUrl: a.avatarUrl }
+  }
+
+  post (id: Uint8Array, p: Post): { [k: string]: Json } {
+    return {
+      id: toHex(id), author: this.address(p.author), text: p.text,
+      replyTo: p.replyTo === null ? null : toHex(p.replyTo), repostOf: p.repostOf === null ? null : toHex(p.repostOf),
+      height: p.height, timeMs: p.timeMs, likeCount: p.likeCount, replyCount: p.replyCount, repostCount: p.repostCount
+    }
+  }
+
+  body (b: TxBody): Json {
+    switch (b.kind) {
+      case 'transfer': return { kind: b.kind, to: this.address(b.to), amount: b.amount.toString() }
+      case 'profile': return { kind: b.kind, username: b.username, displayName: b.displayName, bio: b.bio, avatarUrl: b.avatarUrl }
+      case 'post': return { kind: b.kind, text: b.text, replyTo: b.replyTo === null ? null : toHex(b.replyTo), repostOf: b.repostOf === null ? null : toHex(b.repostOf) }
+      case 'follow': case 'unfollow': return { kind: b.kind, target: this.address(b.target) }
+      case 'like': case 'unlike': return { kind: b.kind, postId: toHex(b.postId) }
+      case 'stake': case 'unstake': return { kind: b.kind, amount: b.amount.toString() }
+    }
+  }
+
+  tx (t: SignedTx): Json {
+    const u = t.unsigned
+    return {
+      id: toHex(t.id), chainId: u.chainId, kind: u.body.kind, sender: this.address(u.sender),
+      nonce: u.nonce.toString(), fee: u.fee.toString(), body: this.body(u.body), signature: toHex(t.signature), size: t.bytes.length
+    }
+  }
+
+  header (h: BlockHeader): Json {
+    return {
+      version: h.version, chainId: h.chainId, height: h.height, timeMs: h.timeMs, prevHash: toHex(h.prevHash),
+      txRoot: toHex(h.txRoot), stateRoot: toHex(h.stateRoot), proposer: this.address(h.proposer),
+      validatorsHash: toHex(h.validatorsHash), lastCommitHash: toHex(h.lastCommitHash)
+    }
+  }
+
+  commit (c: Commit | null): Json {
+    if (c === null) return null
+    return {
+      height: c.height, round: c.round, blockHash: toHex(c.blockHash),
+      signatures: c.signatures.map((s) => ({ validator: this.address(s.validator), signature: toHex(s.signature) }))
+    }
+  }
+
+  block (hash: Uint8Array, b: Block, commit: Commit | null, full: boolean): Json {
+    return {
+      height: b.header.height, hash: toHex(hash), header: this.header(b.header),
+      txs: b.txs.map((t) => full ? this.tx(t) : toHex(t.id)),
+      lastCommit: this.commit(b.lastCommit), commit: this.commit(commit)
+    }
+  }
+
+  validators (set: ValidatorSet): Json {
+    return set.validators.map((v) => ({ address: this.address(v.address), stake: v.power.toString(), power: v.power.toString(), proposerPriority: v.priority.toString() }))
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Read-only queries for apps: profiles, posts, feeds, the graph and likes,
+ * with cursor pagination. A cursor is the last returned key's suffix within
+ * its prefix, base64url: opaque to apps, and a page boundary that stays
+ * correct while new posts arrive.
+ */
+import { base64urlnopad } from '@scure/base'
+import { concatBytes, readU32be, readU64be, utf8 } from '../crypto/bytes.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
+import type { Hash, PublicKey } from '../protocol/types.ts'
+import { Bucket } from './buckets.ts'
+import { pairKey } from './keys.ts'
+import type { Account, Post } from './records.ts'
+import { type Store, prefixRange } from './store.ts'
+import { readAccount, readPost } from './transition.ts'
+
+export interface Page<T> { items: T[], cursor: string | null }
+
+export const MAX_PAGE = 100
+/** A feed reads at most this many followed accounts; past it, the newest follows are left out. */
+export const MAX_FEED_SOURCES = 5_000
+
+export function encodeCursor (suffix: Uint8Array): string {
+  return base64urlnopad.encode(suffix)
+}
+
+export function decodeCursor (cursor: string | null | undefined, length: number): Uint8Array | null {
+  if (cursor === null || cursor === undefined) return null
+  try {
+    const b = base64urlnopad.decode(cursor)
+    if (b.length === length) return b
+  } catch { /* fall through */ }
+  return fail(ErrorCode.INVALID_CURSOR, 'cursor is not one this query returned')
+}
+
+export interface PostRef { id: Hash, post: Post }
+
+export class Queries {
+  constructor (private readonly store: Store) {}
+
+  async account (address: PublicKey): Promise<Account> {
+    return await readAccount(this.store, address)
+  }
+
+  async addressOfUsername (name: string): Promise<PublicKey | null> {
+    const b = await this.store.get(Bucket.username, utf8.encode(name))
+    return b ?? null
+  }
+
+  async post (id: Hash): Promise<Post | null> {
+    return await readPost(this.store, id)
+  }
+
+  private async posts (ids: Hash[]): Promise<PostRef[]> {
+    const out: PostRef[] = []
+    for (const id of ids) {
+      const post = await readPost(this.store, id)
+      if (post !== null) out.push({ id, post })
+    }
+    return out
+  }
+
+  /** An author's posts, newest first. Cursor: height‖index (12 bytes). */
+  async postsByAuthor (author: PublicKey, cursor: string | null, limit: number): Promise<Page<PostRef>> {
+    const after = decodeCursor(cursor, 12)
+    const { gte, lt } = prefixRange(author)
+    const rows = await this.store.range(Bucket.postByAuthor, { gte, lt: after === null ? lt : concatBytes(author, after), reverse: true, limit: limit + 1 })
+    return await this.pageOfPosts(rows, limit, 32)
+  }
+
+  /** Replies to a post, oldest first. Cursor: height‖index (12 bytes). */
+  async replies (parent: Hash, cursor: string | null, limit: number): Promise<Page<PostRef>> {
+    const after = decodeCursor(cursor, 12)
+    const range = prefixRange(parent)
+    const rows = await this.store.range(Bucket.reply, { ...(after === null ? { gte: range.gte } : { gt: concatBytes(parent, after) }), lt: range.lt, limit: limit + 1 })
+    return await this.pageOfPosts(rows, limit, 32)
+  }
+
+  private async pageOfPosts (rows: Array<[Uint8Array, Uint8Array]>, limit: number, prefixLength: number): Promise<Page<PostRef>> {
+    const page = rows.slice(0, limit)
+    const items = await this.posts(page.map(([, id]) => id))
+    const last = page[page.length - 1]
+    return { items, cursor: rows.length > limit && last !== undefined ? encodeCursor(last[0].subarray(prefixLength)) : null }
+  }
+
+  /** Posts by the accounts `reader` follows, newest first. Cursor: height‖index of the last item. */
+  async feed (reader: PublicKey, cursor: string | null, limit: number): Promise<Page<PostRef>> {
+    const before = decodeCursor(cursor, 12)
+    const follows = await this.store.range(Bucket.following, { ...prefixRange(reader), limit: MAX_FEED_SOURCES })
+    // newest `limit + 1` of each author below the cursor, merged; (height, index) orders posts chain-wide
+    const candidates: Array<{ order: Uint8Array, id: Hash }> = []
+    for (const [key] of follows) {
+      const author = key.subarray(32)
+      const { gte, lt } = prefixRange(author)
+      const rows = await this.store.range(Bucket.postByAuthor, { gte, lt: before === null ? lt : concatBytes(author, before), reverse: true, limit: limit + 1 })
+      for (const [k, id] of rows) candidates.push({ order: k.subarray(32), id })
+    }
+    candidates.sort((a, b) => orderDesc(a.order, b.order))
+    const page = candidates.slice(0, limit)
+    const items = await this.posts(page.map((c) => c.id))
+    const last = page[page.length - 1]
+    return { items, cursor: candidates.length > limit && last !== undefined ? encodeCursor(last.order) : null }
+  }
+
+  /** Accounts in a pair bucket under `prefix` (followers, following, likers), in address order. */
+  async pairs (bucket: typeof Bucket.follower | typeof Bucket.following | typeof Bucket.like, prefix: Uint8Array, cursor: string | null, limit: number): Promise<Page<PublicKey>> {
+    const after = decodeCursor(cursor, 32)
+    const range = prefixRange(prefix)
+    const rows = await this.store.range(bucket, { ...(after === null ? { gte: range.gte } : { gt: pairKey(prefix, after) }), lt: range.lt, limit: limit + 1 })
+    const page = rows.slice(0, limit)
+    const items = page.map(([k]) => k.subarray(prefix.length))
+    return { items, cursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null }
+  }
+}
+
+function orderDesc (a: Uint8Array, b: Uint8Array): number {
+  return readU64be(b) - readU64be(a) || readU32be(b, 8) - readU32be(a, 8)
+}
