@@ -59,7 +59,7 @@ export class Store implements StateReader {
 
 /** Every key in [prefix, prefix+1): the range to pass for a key prefix. */
 export function prefixRange (prefix: Uint8Array): { gte: Uint8Array, lt: Uint8Array } {
-  const end = prefix.slice()
+  const end = Uint8Array.from(prefix) // a copy even when prefix is a Buffer (whose slice() is a view)
   let i = end.length - 1
   while (i >= 0 && end[i] === 0xff) i--
   if (i < 0) return { gte: prefix, lt: new Uint8Array(prefix.length + 1).fill(0xff) }

@@ -1,0 +1,68 @@
+/** Real `chorus` processes for end-to-end tests. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { RpcClient } from '../../src/client/rpc-client.ts'
+import { waitFor } from './wait.ts'
+
+export const CLI = fileURLToPath(new URL('../../bin/chorus.js', import.meta.url))
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export interface NodeProcess {
+  proc: ChildProcess
+  rpcUrl: string
+  rpc: RpcClient
+  log: () => string
+  /** SIGTERM, and wait for exit. */
+  stop: () => Promise<number | null>
+  /** SIGKILL, and wait for exit. */
+  kill: () => Promise<void>
+}
+
+/** Starts `chorus start --dev` on free ports and waits until its RPC answers. */
+export async function startNode (home: string, extra: string[] = []): Promise<NodeProcess> {
+  const rpcPort = await freePort()
+  const p2pPort = await freePort()
+  const proc = spawn(process.execPath, [CLI, 'start', '--dev', '--home', home, '--rpc-port', String(rpcPort), '--p2p-port', String(p2pPort), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  proc.stdout!.on('data', (d: Buffer) => { output += d.toString() })
+  proc.stderr!.on('data', (d: Buffer) => { output += d.toString() })
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  const rpcUrl = `http://127.0.0.1:${rpcPort}`
+  const rpc = new RpcClient(rpcUrl, { timeoutMs: 30_000 })
+  try {
+    await waitFor(async () => proc.exitCode === null && await rpc.getHead(), 'the node to answer RPC', 30_000, 100)
+  } catch (e) {
+    proc.kill('SIGKILL')
+    throw new Error(`${(e as Error).message}\n${output}`)
+  }
+  return {
+    proc, rpcUrl, rpc,
+    log: () => output,
+    stop: async () => { proc.kill('SIGTERM'); return await exited },
+    kill: async () => { proc.kill('SIGKILL'); await exited }
+  }
+}
+
+export interface CliResult { code: number, stdout: string, stderr: string, json: any }
+
+/** Runs `chorus ARGS` and collects its output (never throws on a non-zero exit). */
+export async function cli (args: string[]): Promise<CliResult> {
+  return await new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      let json: unknown = null
+      try { json = JSON.parse(stdout) } catch { /* not JSON */ }
+      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : 1), stdout, stderr, json })
+    })
+  })
+}

@@ -1,0 +1,120 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseGenesis } from '../../../src/chain/genesis.ts'
+import { RpcClient, RpcClientError } from '../../../src/client/rpc-client.ts'
+import { Signer, post } from '../../../src/client/transactions.ts'
+import { encodeAddress } from '../../../src/crypto/address.ts'
+import { generateSecretKey, publicKeyOf } from '../../../src/crypto/keys.ts'
+import { silentLogger } from '../../../src/logger.ts'
+import { ChorusNode } from '../../../src/node.ts'
+
+/** A full node (no validator key): it never commits, so waits time out on purpose. */
+let node: ChorusNode
+let dir: string
+let url: string
+const user = Signer.generate()
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chorus-rpc-'))
+  const validator = publicKeyOf(generateSecretKey())
+  const genesis = parseGenesis({
+    chainId: 'rpc-test', genesisTimeMs: Date.now(),
+    accounts: [{ address: user.address(), balance: '1000000' }],
+    validators: [{ address: encodeAddress(validator), power: '10' }]
+  })
+  node = await ChorusNode.start({ dataDir: join(dir, 'data'), genesis, validator: null, rpc: { host: '127.0.0.1', port: 0 }, p2pPort: 0, commitWaitMs: 300 }, { logger: silentLogger })
+  url = `http://127.0.0.1:${node.rpcPort}/`
+})
+afterAll(async () => {
+  await node.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function raw (body: string | Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number, json: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+  const text = await res.text()
+  return { status: res.status, json: text === '' ? null : JSON.parse(text) }
+}
+const rpc = (method: string, params?: unknown, id: unknown = 1) => raw(JSON.stringify({ jsonrpc: '2.0', id, method, params }))
+
+describe('JSON-RPC server', () => {
+  it('answers a call', async () => {
+    const { json } = await rpc('chain_getHead', [])
+    expect(json).toMatchObject({ jsonrpc: '2.0', id: 1, result: { height: 0 } })
+    expect(json.result.hash).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('gives the standard errors, and keeps serving', async () => {
+    expect((await raw('{"jsonrpc":"2.0",')).json.error.code).toBe(-32700)
+    expect((await raw('42')).json.error.code).toBe(-32600)
+    expect((await raw('[]')).json.error.code).toBe(-32600)
+    expect((await raw(JSON.stringify({ id: 1, method: 'chain_getHead' }))).json.error.code).toBe(-32600)
+    expect((await raw(JSON.stringify({ jsonrpc: '2.0', id: { x: 1 }, method: 'chain_getHead' }))).json.error.code).toBe(-32600)
+    expect((await rpc('no_such_method')).json.error.code).toBe(-32601)
+    expect((await rpc('account_get', ['not-an-address'])).json.error).toMatchObject({ code: -32602, data: { code: 'INVALID_ADDRESS' } })
+    expect((await rpc('account_get', [1, 2, 3])).json.error.code).toBe(-32602)
+    expect((await rpc('post_get', ['zz'])).json.error).toMatchObject({ code: -32602, data: { code: 'MALFORMED' } })
+    expect((await rpc('post_get', ['00'.repeat(32)])).json.error).toMatchObject({ code: -32004, data: { code: 'NOT_FOUND' } })
+    expect((await rpc('profile_get', ['@nobody'])).json.error).toMatchObject({ code: -32004, data: { code: 'NOT_FOUND' } })
+    expect((await rpc('post_listByAuthor', { address: user.address(), cursor: '!!' })).json.error).toMatchObject({ code: -32602, data: { code: 'INVALID_CURSOR' } })
+    expect((await rpc('post_listByAuthor', { address: user.address(), limit: 101 })).json.error.code).toBe(-32602)
+    expect((await rpc('post_listByAuthor', { address: user.address(), bogus: 1 })).json.error.code).toBe(-32602)
+    expect((await rpc('tx_submit', ['c0ffee'])).json.error).toMatchObject({ code: -32602, data: { code: 'MALFORMED' } })
+    expect((await rpc('chain_getHead')).json.result.height).toBe(0)
+  })
+
+  it('handles batches and notifications, within the batch bound', async () => {
+    const batch = [
+      { jsonrpc: '2.0', id: 'a', method: 'chain_getHead' },
+      { jsonrpc: '2.0', method: 'chain_getHead' }, // notification: no answer
+      { jsonrpc: '2.0', id: 'c', method: 'nope' },
+      7
+    ]
+    const { json } = await raw(JSON.stringify(batch))
+    expect(json).toHaveLength(3)
+    expect(json[0]).toMatchObject({ id: 'a', result: { height: 0 } })
+    expect(json[1]).toMatchObject({ id: 'c', error: { code: -32601 } })
+    expect(json[2]).toMatchObject({ id: null, error: { code: -32600 } })
+    expect((await raw(JSON.stringify({ jsonrpc: '2.0', method: 'chain_getHead' }))).status).toBe(204)
+    const tooMany = Array.from({ length: 101 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'chain_getHead' }))
+    expect((await raw(JSON.stringify(tooMany))).json.error).toMatchObject({ code: -32600, data: { code: 'TOO_LARGE' } })
+  })
+
+  it('refuses a body over the limit with 413', async () => {
+    const huge = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tx_submit', params: ['00'.repeat(600_000)] })
+    const res = await raw(huge)
+    expect(res.status).toBe(413)
+    expect(res.json.error.data.code).toBe('TOO_LARGE')
+    expect((await rpc('chain_getHead')).json.result.height).toBe(0)
+  })
+
+  it('bounds a wait for inclusion with TIMEOUT, and the tx stays pending', async () => {
+    const tx = user.sign({ chainId: 'rpc-test', nonce: 0, body: post('waiting') })
+    const { json } = await rpc('tx_submit', [tx.hex, { wait: 'commit' }])
+    expect(json.error).toMatchObject({ code: -32003, data: { code: 'TIMEOUT' } })
+    expect((await rpc('tx_get', [tx.id])).json.result.status).toBe('pending')
+    expect((await rpc('tx_get', ['11'.repeat(32)])).json.result.status).toBe('unknown')
+    expect((await rpc('account_get', [user.address()])).json.result).toMatchObject({ nonce: '0', pendingNonce: '1', balance: '1000000' })
+  })
+
+  it('serves the OpenRPC document for every method', async () => {
+    const { json } = await rpc('rpc.discover')
+    const names = json.result.methods.map((m: { name: string }) => m.name)
+    for (const m of ['chain_getHead', 'chain_getBlock', 'tx_submit', 'tx_get', 'account_get', 'profile_get', 'post_get', 'post_listByAuthor', 'post_listReplies', 'feed_get', 'graph_getFollowers', 'graph_getFollowing', 'like_list', 'validator_list', 'node_getStatus']) {
+      expect(names).toContain(m)
+    }
+  })
+
+  it('the SDK client surfaces typed errors, and UNAVAILABLE when the node is unreachable', async () => {
+    const client = new RpcClient(url)
+    await expect(client.getPost('00'.repeat(32))).rejects.toMatchObject({ typedCode: 'NOT_FOUND' })
+    const status = await client.getStatus()
+    expect(status).toMatchObject({ chainId: 'rpc-test', height: 0, syncing: false, peerCount: 0 })
+    const dead = new RpcClient('http://127.0.0.1:1/', { timeoutMs: 2000 })
+    const err = await dead.getHead().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(RpcClientError)
+    expect((err as RpcClientError).typedCode).toBe('UNAVAILABLE')
+  })
+})

@@ -1,0 +1,66 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import * as b from '../../../src/client/transactions.ts'
+import { toHex } from '../../../src/crypto/bytes.ts'
+import { Bucket } from '../../../src/state/buckets.ts'
+import { Queries } from '../../../src/state/queries.ts'
+import { type Fixture, makeFixture } from '../../support/chain.ts'
+
+let fx: Fixture
+beforeEach(async () => { fx = await makeFixture({ users: 4 }) })
+afterEach(async () => { await fx.close() })
+
+async function pages<T> (get: (cursor: string | null) => Promise<{ items: T[], cursor: string | null }>): Promise<{ items: T[], pages: number }> {
+  const items: T[] = []
+  let cursor: string | null = null
+  let n = 0
+  do {
+    const page = await get(cursor)
+    items.push(...page.items)
+    cursor = page.cursor
+    n++
+  } while (cursor !== null && n < 100)
+  return { items, pages: n }
+}
+
+describe('queries', () => {
+  it('pages a feed newest first across authors, and the graph and likes in address order', async () => {
+    const [reader, x, y, z] = fx.users as [b.Signer, b.Signer, b.Signer, b.Signer]
+    await fx.pool.submitDecoded(await fx.tx(reader, b.follow(x.publicKey)))
+    await fx.pool.submitDecoded(await fx.tx(reader, b.follow(y.publicKey)))
+    await fx.block()
+    const expected: string[] = []
+    for (let round = 0; round < 4; round++) {
+      for (const author of [x, y, z]) {
+        const tx = await fx.tx(author, b.post(`${round}`))
+        await fx.pool.submitDecoded(tx)
+        if (author !== z) expected.push(toHex(tx.id))
+      }
+      await fx.block()
+    }
+    const q = new Queries(fx.store)
+    const order = async (ids: string[]) => {
+      const posts = await Promise.all(ids.map(async (id) => (await q.post(Buffer.from(id, 'hex')))!))
+      return posts.map((p) => p.height * 10_000 + p.index)
+    }
+    const feed = await pages((c) => q.feed(reader.publicKey, c, 3))
+    expect(feed.pages).toBe(3)
+    const got = feed.items.map((r) => toHex(r.id))
+    expect(new Set(got)).toEqual(new Set(expected))
+    const keys = await order(got)
+    expect(keys).toEqual([...keys].sort((a, b) => b - a))
+
+    const byAuthor = await pages((c) => q.postsByAuthor(x.publicKey, c, 3))
+    expect(byAuthor.items).toHaveLength(4)
+    expect(byAuthor.pages).toBe(2)
+
+    await fx.pool.submitDecoded(await fx.tx(y, b.follow(x.publicKey)))
+    await fx.pool.submitDecoded(await fx.tx(z, b.follow(x.publicKey)))
+    for (const u of [reader, y, z]) await fx.pool.submitDecoded(await fx.tx(u, b.like(feed.items.find((r) => toHex(r.post.author) === toHex(x.publicKey))!.id)))
+    await fx.block()
+    const followers = await pages((c) => q.pairs(Bucket.follower, x.publicKey, c, 1))
+    expect(followers.items.map(toHex).sort()).toEqual([reader, y, z].map((s) => toHex(s.publicKey)).sort())
+    expect(followers.items.map(toHex)).toEqual(followers.items.map(toHex).sort())
+    const liked = feed.items.find((r) => toHex(r.post.author) === toHex(x.publicKey))!.id
+    expect((await pages((c) => q.pairs(Bucket.like, liked, c, 2))).items).toHaveLength(3)
+  })
+})
