@@ -72,7 +72,12 @@ export class ConsensusDriver {
   async start (): Promise<void> {
     const head = this.m.chain.head
     this.lastCommit = head.height === 0 ? null : await this.m.chain.getCommit(head.height)
-    this.enqueue(async () => await this.handle({ type: 'startHeight', height: head.height + 1, validators: this.m.chain.validators }))
+    // Signed at this height before a crash: the sign state refuses to sign anything
+    // else in those rounds, so resume in the round after the last one signed.
+    const signed = this.identity?.signState.lastSigned
+    const round = signed !== undefined && signed !== null && signed.height === head.height + 1 ? signed.round + 1 : 0
+    if (round > 0) this.m.logger.info('Resuming after a restart', { height: head.height + 1, round })
+    this.enqueue(async () => await this.handle({ type: 'startHeight', height: head.height + 1, validators: this.m.chain.validators, round }))
   }
 
   /** Stops timers and waits for the event in progress to finish. */

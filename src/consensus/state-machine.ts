@@ -93,8 +93,8 @@ export function step (s: ConsensusState, e: Event): { state: ConsensusState, act
   const out: Action[] = []
   switch (e.type) {
     case 'startHeight':
-      s = { ...initialState(s.self, e.validators, e.height) }
-      startRound(s, 0, out)
+      s = initialState(s.self, e.validators, e.height)
+      startRound(s, e.round ?? 0, out)
       break
     case 'proposalBuilt':
       if (e.height === s.height && e.round === s.round && s.step === 'propose') {
@@ -123,9 +123,9 @@ function startRound (s: ConsensusState, r: number, out: Action[]): void {
   if (isSelf(s, proposer)) {
     if (s.validValue !== null) out.push({ type: 'broadcastProposal', height: s.height, round: r, polRound: s.validRound, blockHash: s.validValue })
     else out.push({ type: 'buildProposal', height: s.height, round: r })
-  } else {
-    out.push({ type: 'scheduleTimeout', step: 'propose', height: s.height, round: r })
   }
+  // the proposer too (as CometBFT does): if its own proposal never gets out, the round still moves on
+  out.push({ type: 'scheduleTimeout', step: 'propose', height: s.height, round: r })
 }
 
 function inWindow (s: ConsensusState, height: number, round: number): boolean {

@@ -21,8 +21,11 @@ export interface VoteIn {
 }
 
 export type Event =
-  /** Begin `height` at round 0 with the set that validates it. */
-  | { type: 'startHeight', height: number, validators: ValidatorSet }
+  /**
+   * Begin `height` with the set that validates it, at round 0 — or later, when
+   * this validator already signed in earlier rounds of it before a restart.
+   */
+  | { type: 'startHeight', height: number, validators: ValidatorSet, round?: number }
   /** A proposal whose signature the driver checked, and whose block it checked: `valid` is the result. */
   | { type: 'proposal', height: number, round: number, polRound: number, blockHash: HashHex, proposer: PublicKey, valid: boolean }
   | { type: 'vote', vote: VoteIn }

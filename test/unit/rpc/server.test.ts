@@ -32,7 +32,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function raw (body: string | Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number, json: any }> {
+async function raw (body: string, headers: Record<string, string> = {}): Promise<{ status: number, json: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
   const text = await res.text()
   return { status: res.status, json: text === '' ? null : JSON.parse(text) }
