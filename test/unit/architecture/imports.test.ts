@@ -1,0 +1,92 @@
+/**
+ * The layering of DESIGN §3, read from the import lines: pure modules import
+ * no I/O, arrows point one way, and the client SDK reaches no `node:` module.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src')
+
+function files (dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f)
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : []
+  })
+}
+
+function imports (file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  return [...text.matchAll(/^(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...text.matchAll(/^import\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!)
+}
+
+const layerOf = (file: string): string => {
+  const rel = relative(SRC, file)
+  return rel.includes('/') ? rel.split('/')[0]! : rel.replace(/\.ts$/, '')
+}
+
+/** What each layer may import from src/ (DESIGN §3: crypto/codec/protocol ← state ← chain ← consensus ← p2p/rpc ← node ← cli). */
+const ALLOWED: Record<string, string[]> = {
+  crypto: ['crypto', 'protocol'],
+  codec: ['crypto', 'codec', 'protocol'],
+  protocol: ['crypto', 'codec', 'protocol'],
+  state: ['crypto', 'codec', 'protocol', 'state'],
+  chain: ['crypto', 'codec', 'protocol', 'state', 'chain'],
+  consensus: ['crypto', 'codec', 'protocol', 'state', 'chain', 'consensus', 'logger'],
+  rpc: ['crypto', 'codec', 'protocol', 'state', 'chain', 'consensus', 'rpc', 'logger'],
+  client: ['crypto', 'codec', 'protocol', 'client'],
+  node: ['crypto', 'codec', 'protocol', 'state', 'chain', 'consensus', 'rpc', 'logger', 'version'],
+  cli: ['crypto', 'codec', 'protocol', 'state', 'chain', 'consensus', 'rpc', 'client', 'node', 'cli', 'logger', 'version', 'polyfill'],
+  logger: [],
+  version: [],
+  polyfill: []
+}
+
+/** Pure modules: no level, no libp2p, no node:fs or node:net. */
+const PURE = ['codec/', 'protocol/', 'state/transition.ts', 'state/view.ts', 'state/records.ts', 'state/root.ts', 'consensus/state-machine.ts', 'consensus/types.ts', 'chain/mempool.ts', 'crypto/signature-rule.ts']
+const IO = [/^level$/, /^classic-level$/, /^abstract-level$/, /libp2p/, /^node:(fs|net|http|child_process)/]
+
+describe('architecture', () => {
+  const all = files(SRC)
+
+  it('points every import arrow the way DESIGN §3 draws', () => {
+    const wrong: string[] = []
+    for (const f of all) {
+      const from = layerOf(f)
+      for (const spec of imports(f)) {
+        if (!spec.startsWith('.')) continue
+        const to = layerOf(resolve(dirname(f), spec))
+        if (!(ALLOWED[from] ?? []).includes(to)) wrong.push(`${relative(SRC, f)} -> ${spec}`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+
+  it('keeps pure modules free of I/O', () => {
+    const wrong: string[] = []
+    for (const f of all) {
+      const rel = relative(SRC, f)
+      if (!PURE.some((p) => rel.startsWith(p))) continue
+      for (const spec of imports(f)) if (IO.some((re) => re.test(spec))) wrong.push(`${rel} imports ${spec}`)
+    }
+    expect(wrong).toEqual([])
+  })
+
+  it('lets the client SDK reach no node: module, transitively', () => {
+    const seen = new Set<string>()
+    const bad: string[] = []
+    const visit = (file: string) => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const spec of imports(file)) {
+        if (spec.startsWith('node:')) bad.push(`${relative(SRC, file)} imports ${spec}`)
+        if (spec.startsWith('.')) visit(resolve(dirname(file), spec))
+      }
+    }
+    visit(join(SRC, 'client/index.ts'))
+    expect(seen.size).toBeGreaterThan(5)
+    expect(bad).toEqual([])
+  })
+
+})
