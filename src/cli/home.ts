@@ -8,15 +8,24 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { type Genesis, type GenesisJson, parseGenesis } from '../chain/genesis.ts'
-import { DEFAULT_PREFIX } from '../crypto/address.ts'
 import { generateSecretKey } from '../crypto/keys.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import { type KeyFile, saveKey } from './keystore.ts'
 
 export const DEFAULT_HOME = '.chorus'
-export const DEV_CHAIN_ID = 'chorus-dev'
-/** What `init` funds each genesis account with. */
-export const DEV_BALANCE = 1_000_000_000_000_000n
+
+/** genesis/devnet.json: the template `init` fills in (chain id, params, balances). */
+interface DevnetTemplate {
+  chainId: string
+  addressPrefix: string
+  params: NonNullable<GenesisJson['params']>
+  validatorPower: string
+  accountBalance: string
+}
+
+async function devnetTemplate (): Promise<DevnetTemplate> {
+  return JSON.parse(await readFile(new URL('../../genesis/devnet.json', import.meta.url), 'utf8')) as DevnetTemplate
+}
 
 export interface HomePaths { home: string, genesis: string, data: string, signState: string }
 
@@ -67,16 +76,17 @@ export interface InitResult { paths: HomePaths, validator: KeyFile, dev: KeyFile
 export async function initHome (home: string, opts: InitOptions): Promise<InitResult> {
   const paths = homePaths(home)
   if (await hasGenesis(home)) fail(ErrorCode.INVALID_FIELD, `${paths.genesis} already exists`)
+  const t = await devnetTemplate()
   await mkdir(paths.home, { recursive: true, mode: 0o700 })
-  const validator = await saveKey(paths.home, 'validator', generateSecretKey(), DEFAULT_PREFIX, opts.password)
-  const dev = opts.dev ? await saveKey(paths.home, 'dev', generateSecretKey(), DEFAULT_PREFIX, opts.password) : null
+  const validator = await saveKey(paths.home, 'validator', generateSecretKey(), t.addressPrefix, opts.password)
+  const dev = opts.dev ? await saveKey(paths.home, 'dev', generateSecretKey(), t.addressPrefix, opts.password) : null
   const genesis: GenesisJson = {
-    chainId: opts.chainId ?? (opts.dev ? DEV_CHAIN_ID : `chorus-${Date.now().toString(36)}`),
+    chainId: opts.chainId ?? (opts.dev ? t.chainId : `chorus-${Date.now().toString(36)}`),
     genesisTimeMs: Date.now(),
-    addressPrefix: DEFAULT_PREFIX,
-    params: opts.blockTimeMs === undefined ? {} : { blockTimeMs: opts.blockTimeMs },
-    accounts: [validator, ...(dev === null ? [] : [dev])].map((k) => ({ address: k.address, balance: DEV_BALANCE.toString() })),
-    validators: [{ address: validator.address, power: '100' }]
+    addressPrefix: t.addressPrefix,
+    params: { ...t.params, ...(opts.blockTimeMs === undefined ? {} : { blockTimeMs: opts.blockTimeMs }) },
+    accounts: [validator, ...(dev === null ? [] : [dev])].map((k) => ({ address: k.address, balance: t.accountBalance })),
+    validators: [{ address: validator.address, power: t.validatorPower }]
   }
   parseGenesis(genesis) // the same checks a later start makes
   await writeFile(paths.genesis, JSON.stringify(genesis, null, 2) + '\n', { mode: 0o644 })
