@@ -48,8 +48,10 @@ export class RpcServer {
     server.requestTimeout = this.ctx.commitWaitMs + 10_000
     server.headersTimeout = 10_000
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.opts.port, this.opts.host, () => { server.off('error', reject); resolve() })
+      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' || e.code === 'EACCES'
+        ? new ChorusError(ErrorCode.UNAVAILABLE, `cannot listen on ${this.opts.host}:${this.opts.port} (${e.code}): choose another --rpc-port`)
+        : e))
+      server.listen(this.opts.port, this.opts.host, () => { server.removeAllListeners('error'); resolve() })
     })
     this.server = server
   }

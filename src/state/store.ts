@@ -5,6 +5,7 @@
  */
 import { Level } from 'level'
 import type { AbstractSublevel } from 'abstract-level'
+import { ErrorCode, fail } from '../protocol/errors.ts'
 import { ALL_BUCKETS, type Bucket } from './buckets.ts'
 import type { StateReader, Write } from './view.ts'
 
@@ -29,7 +30,13 @@ export class Store implements StateReader {
   /** Opens (creating if needed) the database in `dir`. */
   static async open (dir: string): Promise<Store> {
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
-    await db.open()
+    try {
+      await db.open()
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string, message?: string } }).cause
+      if (cause?.code === 'LEVEL_LOCKED') fail(ErrorCode.UNAVAILABLE, `${dir} is in use by another process (is a node already running on this home?)`)
+      fail(ErrorCode.UNAVAILABLE, `cannot open the database in ${dir}: ${cause?.message ?? (e as Error).message}`)
+    }
     return new Store(db)
   }
 
