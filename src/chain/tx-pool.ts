@@ -29,8 +29,17 @@ export class Lock {
 /** How many dropped txs' reasons are remembered, for waiters and tx_get. */
 const DROPPED_MEMORY = 10_000
 
+/** Senders whose pending state is kept between admissions. */
+const SENDER_VIEWS = 4_096
+
 export class TxPool {
   private readonly dropped = new Map<string, ChorusError>()
+  /**
+   * Per sender: the head state with its pending txs applied, so admitting the
+   * n-th pending tx costs one dry run, not n. Valid while the head and the
+   * sender's pending count are what they were when it was made.
+   */
+  private readonly senderViews = new Map<string, { height: number, pending: number, view: StateView }>()
 
   constructor (
     private readonly chain: Chain,
@@ -49,13 +58,23 @@ export class TxPool {
     validateTxStateless(tx, this.chain.rules, this.chain.verify)
     return await this.lock.run(async () => {
       if (await this.chain.txLocation(tx.id) !== null) fail(ErrorCode.ALREADY_KNOWN, 'tx is already in a block')
+      const sender = toHex(tx.unsigned.sender)
       const pending = this.mempool.pendingFor(tx.unsigned.sender)
-      const view = new StateView(this.chain.store)
       const { height, timeMs } = this.chain.head
       const ctx = (index: number) => ({ height: height + 1, timeMs: timeMs + 1, index, proposer: this.chain.validators.proposerAt(0), params: this.chain.rules.params })
-      for (const [i, p] of pending.entries()) await applyTx(view, p, ctx(i))
-      await applyTx(view, tx, ctx(pending.length))
+      let cached = this.senderViews.get(sender)
+      if (cached === undefined || cached.height !== height || cached.pending !== pending.length) {
+        const view = new StateView(this.chain.store)
+        for (const [i, p] of pending.entries()) await applyTx(view, p, ctx(i))
+        cached = { height, pending: pending.length, view }
+      }
+      const trial = cached.view.child()
+      await applyTx(trial, tx, ctx(pending.length))
       this.mempool.add(tx)
+      cached.view.merge(trial)
+      cached.pending += 1
+      this.senderViews.set(sender, cached)
+      if (this.senderViews.size > SENDER_VIEWS) this.senderViews.delete(this.senderViews.keys().next().value!)
       return tx
     })
   }
