@@ -10,7 +10,8 @@ import { Lock, TxPool } from './chain/tx-pool.ts'
 import { TxWaiters } from './chain/tx-waiters.ts'
 import { type Clock, systemClock } from './consensus/clock.ts'
 import { ConsensusDriver, DEFAULT_TIMEOUTS, type Timeouts } from './consensus/driver.ts'
-import { SignState } from './consensus/sign-state.ts'
+import { SignState, fileSignStore } from './consensus/sign-state.ts'
+import { fileWal } from './consensus/wal.ts'
 import { NoPeers } from './consensus/transport.ts'
 import { encodeAddress } from './crypto/address.ts'
 import { publicKeyOf } from './crypto/keys.ts'
@@ -27,8 +28,8 @@ export interface NodeOptions {
   /** The LevelDB directory. */
   dataDir: string
   genesis: Genesis
-  /** The validator's secret key and where its sign state lives; null for a full node. */
-  validator: { secretKey: Uint8Array, signStatePath: string } | null
+  /** The validator's secret key, and where its sign state and consensus WAL live; null for a full node. */
+  validator: { secretKey: Uint8Array, signStatePath: string, walPath: string } | null
   rpc: { host: string, port: number }
   p2pPort: number
   timeouts?: Timeouts
@@ -61,7 +62,11 @@ export class ChorusNode implements AsyncDisposable {
       const waiters = new TxWaiters()
       const identity = opts.validator === null
         ? null
-        : { publicKey: publicKeyOf(opts.validator.secretKey), signState: await SignState.load(opts.validator.signStatePath, opts.validator.secretKey) }
+        : {
+            publicKey: publicKeyOf(opts.validator.secretKey),
+            signState: await SignState.load(fileSignStore(opts.validator.signStatePath), opts.validator.secretKey),
+            wal: fileWal(opts.validator.walPath)
+          }
       const driver = new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
         chain, pool, transport: new NoPeers(), clock: modules.clock ?? systemClock, logger: log.child('consensus'),
         onCommit: (checked) => waiters.onBlock(checked.block, (id) => pool.mempool.has(id) ? undefined : pool.droppedReason(id))

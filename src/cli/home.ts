@@ -3,7 +3,8 @@
  *   genesis.json       the chain's genesis
  *   keys/NAME.json     keys (validator = this node's validator key)
  *   data/              LevelDB: state and blocks
- *   sign-state.json    the validator's last signature (double-sign guard)
+ *   sign-state.json    what the validator signed at the current height (double-sign guard)
+ *   consensus.wal      the validator's consensus inputs for the current height
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -27,11 +28,11 @@ async function devnetTemplate (): Promise<DevnetTemplate> {
   return JSON.parse(await readFile(new URL('../../genesis/devnet.json', import.meta.url), 'utf8')) as DevnetTemplate
 }
 
-export interface HomePaths { home: string, genesis: string, data: string, signState: string }
+export interface HomePaths { home: string, genesis: string, data: string, signState: string, wal: string }
 
 export function homePaths (home: string): HomePaths {
   const h = resolve(home)
-  return { home: h, genesis: join(h, 'genesis.json'), data: join(h, 'data'), signState: join(h, 'sign-state.json') }
+  return { home: h, genesis: join(h, 'genesis.json'), data: join(h, 'data'), signState: join(h, 'sign-state.json'), wal: join(h, 'consensus.wal') }
 }
 
 export async function hasGenesis (home: string): Promise<boolean> {

@@ -1,26 +1,36 @@
 /**
  * The consensus driver: the I/O around the pure state machine. It turns the
- * machine's actions into blocks built from the mempool, signatures (through
- * SignState), broadcasts, timers and commits, and turns messages, timers and
+ * machine's actions into blocks built from the mempool, durable signatures
+ * (SignState), broadcasts, timers and commits, and turns messages, timers and
  * block checks back into events. Events are handled one at a time, in order.
+ *
+ * Every input of the current height goes to the WAL first; the WAL is synced
+ * before anything is signed, so a restarted validator replays its inputs,
+ * rebuilds the same state (locks included) and re-signs only identical bytes.
+ * Lost messages are re-sent on a gossip tick; a node that sees messages from a
+ * later height asks the sender for the committed blocks it lacks.
  */
-import { blockHash, encodeProposal, encodeVote } from '../codec/block.ts'
+import { blockHash, decodeBlock, decodeSignedProposal, decodeSignedVote, encodeBlock, encodeProposal, encodeSignedProposal, encodeSignedVote, encodeVote } from '../codec/block.ts'
 import { parseHex, toHex } from '../crypto/bytes.ts'
 import { signingBytes } from '../crypto/hash.ts'
 import type { Chain, CheckedBlock } from '../chain/chain.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
+import { verifyCommit } from '../protocol/commit.ts'
 import { ChorusError } from '../protocol/errors.ts'
-import type { Block, Commit, PublicKey, SignedVote, Vote } from '../protocol/types.ts'
+import type { Block, Commit, PublicKey, SignedProposal, SignedVote, Vote } from '../protocol/types.ts'
 import type { Logger } from '../logger.ts'
 import type { Clock } from './clock.ts'
 import type { SignState } from './sign-state.ts'
-import { type ConsensusState, initialState, step } from './state-machine.ts'
+import { type ConsensusBugs, type ConsensusState, initialState, step } from './state-machine.ts'
 import type { ConsensusMessage, ConsensusTransport } from './transport.ts'
-import type { Action, Event, TimeoutStep } from './types.ts'
+import type { Action, Event, HashHex, TimeoutStep } from './types.ts'
+import type { Wal, WalRecord } from './wal.ts'
 
 /** How far a proposal's time may run ahead of our clock. */
 const MAX_CLOCK_DRIFT_MS = 5_000
 const MAX_BUFFERED_FUTURE = 10_000
+/** Committed blocks sent per sync request. */
+const SYNC_BATCH = 16
 
 export interface Timeouts {
   /** Waiting for a proposal: blockTimeMs plus this, plus `delta` per round. */
@@ -28,14 +38,19 @@ export interface Timeouts {
   prevote: number
   precommit: number
   delta: number
+  /** How often this node re-sends its messages of the current height. */
+  gossip: number
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { propose: 3000, prevote: 1000, precommit: 1000, delta: 500 }
+export const DEFAULT_TIMEOUTS: Timeouts = { propose: 3000, prevote: 1000, precommit: 1000, delta: 500, gossip: 1000 }
 
 export interface ValidatorIdentity {
   publicKey: PublicKey
   signState: SignState
+  wal: Wal
 }
+
+export type Evidence = Extract<Action, { type: 'evidence' }>
 
 export interface DriverModules {
   chain: Chain
@@ -45,16 +60,24 @@ export interface DriverModules {
   logger: Logger
   /** Called after each block is durably committed. */
   onCommit?: (checked: CheckedBlock, commit: Commit) => void
-  onEvidence?: (e: Extract<Action, { type: 'evidence' }>) => void
+  onEvidence?: (e: Evidence) => void
+  /** Test seam: runs before each message leaves; throwing simulates a crash there. */
+  beforeSend?: (msg: ConsensusMessage) => void
+  bugs?: ConsensusBugs
 }
 
 export class ConsensusDriver {
   private state: ConsensusState
   private queue: Promise<void> = Promise.resolve()
-  private readonly blocks = new Map<string, Block>()
-  private readonly future: ConsensusMessage[] = []
+  private readonly blocks = new Map<HashHex, Block>()
+  /** This height's proposals (any proposer's) and our own votes, re-sent on the gossip tick. */
+  private readonly proposals = new Map<number, ConsensusMessage>()
+  private readonly ownVotes: SignedVote[] = []
+  private readonly future: Array<[ConsensusMessage, string]> = []
   private readonly timers = new Set<() => void>()
   private lastCommit: Commit | null = null
+  private lastSyncRequest = -Infinity
+  private replaying = false
   private stopped = false
 
   constructor (
@@ -62,22 +85,35 @@ export class ConsensusDriver {
     private readonly timeouts: Timeouts,
     private readonly m: DriverModules
   ) {
-    this.state = initialState(identity?.publicKey ?? null, m.chain.validators, m.chain.head.height)
-    m.transport.onMessage((msg) => this.enqueue(async () => await this.onMessage(msg)))
+    this.state = initialState(identity?.publicKey ?? null, m.chain.validators, m.chain.head.height, m.bugs)
+    m.transport.onMessage((msg, from) => this.enqueue(async () => await this.onMessage(msg, from)))
   }
 
   get height (): number { return this.state.height }
+  get round (): number { return this.state.round }
 
-  /** Starts at the height after the chain's head. */
+  /** Starts at the height after the chain's head, replaying the WAL if it holds that height. */
   async start (): Promise<void> {
     const head = this.m.chain.head
     this.lastCommit = head.height === 0 ? null : await this.m.chain.getCommit(head.height)
-    // Signed at this height before a crash: the sign state refuses to sign anything
-    // else in those rounds, so resume in the round after the last one signed.
-    const signed = this.identity?.signState.lastSigned
-    const round = signed !== undefined && signed !== null && signed.height === head.height + 1 ? signed.round + 1 : 0
-    if (round > 0) this.m.logger.info('Resuming after a restart', { height: head.height + 1, round })
-    this.enqueue(async () => await this.handle({ type: 'startHeight', height: head.height + 1, validators: this.m.chain.validators, round }))
+    const height = head.height + 1
+    this.enqueue(async () => {
+      const records = this.identity === null ? [] : await this.identity.wal.open()
+      const at = records.findLastIndex((r) => r.kind === 'height')
+      const marker = records[at]
+      if (marker?.kind === 'height' && marker.height === height) {
+        this.m.logger.info('Replaying the consensus WAL', { height, records: records.length - at - 1 })
+        await this.replay(marker.round, records.slice(at + 1))
+      } else {
+        // no WAL for this height (a new node, or a lost log): skip any round already signed in
+        const signed = this.identity?.signState.lastSigned
+        const round = signed !== undefined && signed !== null && signed.height === height ? signed.round + 1 : 0
+        if (round > 0) this.m.logger.info('Resuming after a restart', { height, round })
+        await this.identity?.wal.reset({ kind: 'height', height, round })
+        await this.handle({ type: 'startHeight', height, validators: this.m.chain.validators, round })
+      }
+    })
+    this.scheduleGossip()
   }
 
   /** Stops timers and waits for the event in progress to finish. */
@@ -86,6 +122,16 @@ export class ConsensusDriver {
     for (const cancel of this.timers) cancel()
     this.timers.clear()
     await this.queue
+    await this.identity?.wal.close()
+  }
+
+  /** Resolves when no event is waiting (for simulations and tests). */
+  async idle (): Promise<void> {
+    let seen: Promise<void> | undefined
+    while (seen !== this.queue) {
+      seen = this.queue
+      await seen
+    }
   }
 
   private enqueue (task: () => Promise<void>): void {
@@ -94,20 +140,45 @@ export class ConsensusDriver {
       try {
         await task()
       } catch (e) {
+        if (e instanceof CrashForTest) { this.crashNow(); return }
         this.m.logger.error('Consensus task failed', { error: (e as Error).message })
       }
     })
   }
 
+  /** Simulated crash: stop dead, as if the process were killed. */
+  private crashNow (): void {
+    this.stopped = true
+    for (const cancel of this.timers) cancel()
+    this.timers.clear()
+  }
+
   private async handle (event: Event): Promise<void> {
     const { state, actions } = step(this.state, event)
     this.state = state
-    for (const a of actions) await this.perform(a)
+    for (const a of actions) {
+      if (this.stopped) return
+      await this.perform(a)
+    }
+  }
+
+  private async log (r: WalRecord): Promise<void> {
+    if (!this.replaying) await this.identity?.wal.append(r)
+  }
+
+  private send (msg: ConsensusMessage, to?: string): void {
+    this.m.beforeSend?.(msg)
+    if (to === undefined) this.m.transport.broadcast(msg)
+    else this.m.transport.send(to, msg)
   }
 
   private async perform (a: Action): Promise<void> {
     switch (a.type) {
-      case 'buildProposal': return await this.buildProposal(a.height, a.round)
+      case 'buildProposal':
+        if (!this.replaying) await this.buildProposal(a.height, a.round)
+        else this.pendingBuild = { height: a.height, round: a.round }
+        return
+      case 'validateBlock': return await this.validate(a.height, a.blockHash)
       case 'broadcastProposal': return await this.broadcastProposal(a.height, a.round, a.polRound, a.blockHash)
       case 'broadcastVote': return await this.broadcastVote(a.voteType, a.height, a.round, a.blockHash)
       case 'scheduleTimeout': return this.schedule(a.step, a.height, a.round)
@@ -118,34 +189,78 @@ export class ConsensusDriver {
     }
   }
 
+  private pendingBuild: { height: number, round: number } | null = null
+
+  /** Re-feeds the WAL's records of this height; actions run as before, and signing returns the recorded signatures. */
+  private async replay (round: number, records: WalRecord[]): Promise<void> {
+    const height = this.m.chain.head.height + 1
+    this.replaying = true
+    try {
+      await this.handle({ type: 'startHeight', height, validators: this.m.chain.validators, round })
+      for (const r of records) {
+        if (this.stopped || this.state.height !== height) break
+        switch (r.kind) {
+          case 'proposal': await this.onProposal(decodeSignedProposal(r.proposal), decodeBlock(r.block)); break
+          case 'vote': await this.onVote(decodeSignedVote(r.vote)); break
+          case 'built': {
+            const block = decodeBlock(r.block)
+            this.blocks.set(toHex(blockHash(block.header)), block)
+            if (this.pendingBuild?.height === r.height && this.pendingBuild.round === r.round) this.pendingBuild = null
+            await this.handle({ type: 'proposalBuilt', height: r.height, round: r.round, blockHash: toHex(blockHash(block.header)) })
+            break
+          }
+          case 'timeout': await this.handle({ type: 'timeout', step: r.step, height: r.height, round: r.round }); break
+          case 'height': break
+        }
+      }
+    } finally {
+      this.replaying = false
+    }
+    const pb = this.pendingBuild
+    this.pendingBuild = null
+    if (pb !== null && pb.height === this.state.height && pb.round === this.state.round && this.state.step === 'propose') await this.buildProposal(pb.height, pb.round)
+  }
+
   private schedule (stepName: TimeoutStep, height: number, round: number): void {
     const t = this.timeouts
     const base = stepName === 'propose' ? this.m.chain.rules.params.blockTimeMs + t.propose : stepName === 'prevote' ? t.prevote : t.precommit
-    const cancel = this.m.clock.after(base + round * t.delta, () => {
+    this.after(base + round * t.delta, async () => {
+      if (height !== this.state.height) return
+      await this.log({ kind: 'timeout', step: stepName, height, round })
+      await this.handle({ type: 'timeout', step: stepName, height, round })
+    })
+  }
+
+  private after (ms: number, task: () => Promise<void>): void {
+    const cancel = this.m.clock.after(ms, () => {
       this.timers.delete(cancel)
-      this.enqueue(async () => await this.handle({ type: 'timeout', step: stepName, height, round }))
+      this.enqueue(task)
     })
     this.timers.add(cancel)
   }
 
+  /** Re-sends this height's proposals and our own votes of the last two rounds: lost messages recover. */
+  private scheduleGossip (): void {
+    this.after(this.timeouts.gossip, async () => {
+      const r = this.state.round
+      const p = this.proposals.get(r)
+      if (p !== undefined) this.send(p)
+      for (const v of this.ownVotes) if (v.vote.height === this.state.height && v.vote.round >= r - 1) this.send({ type: 'vote', vote: v })
+      this.scheduleGossip()
+    })
+  }
+
   private async buildProposal (height: number, round: number): Promise<void> {
-    const head = this.m.chain.head
-    const target = head.timeMs + this.m.chain.rules.params.blockTimeMs
-    const wait = target - this.m.clock.now()
+    const wait = this.m.chain.head.timeMs + this.m.chain.rules.params.blockTimeMs - this.m.clock.now()
     if (wait > 0 && round === 0) {
-      // hold the proposal until the target block time; the event re-enters the queue
-      const cancel = this.m.clock.after(wait, () => {
-        this.timers.delete(cancel)
-        this.enqueue(async () => await this.finishProposal(height, round))
-      })
-      this.timers.add(cancel)
+      this.after(wait, async () => await this.finishProposal(height, round)) // hold until the target block time
       return
     }
     await this.finishProposal(height, round)
   }
 
   private async finishProposal (height: number, round: number): Promise<void> {
-    if (this.state.height !== height || this.state.round !== round || this.identity === null) return
+    if (this.state.height !== height || this.state.round !== round || this.state.step !== 'propose' || this.identity === null) return
     const timeMs = Math.max(this.m.clock.now(), this.m.chain.head.timeMs + 1)
     const { pool } = this.m
     const built = await pool.lock.run(async () => {
@@ -153,25 +268,48 @@ export class ConsensusDriver {
       pool.dropRejected(b.execution.rejected)
       return b
     })
-    this.blocks.set(toHex(built.hash), built.block)
-    await this.handle({ type: 'proposalBuilt', height, round, blockHash: toHex(built.hash) })
+    const hash = toHex(built.hash)
+    this.blocks.set(hash, built.block)
+    await this.log({ kind: 'built', height, round, block: encodeBlock(built.block) })
+    await this.handle({ type: 'proposalBuilt', height, round, blockHash: hash })
   }
 
-  private async broadcastProposal (height: number, round: number, polRound: number, hashHex: string): Promise<void> {
+  private async broadcastProposal (height: number, round: number, polRound: number, hashHex: HashHex): Promise<void> {
     const block = this.blocks.get(hashHex)
     if (block === undefined || this.identity === null) return
     const proposal = { chainId: this.m.chain.chainId, height, round, polRound, blockHash: parseHex(hashHex)!, proposer: this.identity.publicKey }
+    await this.identity.wal.sync()
     const signature = await this.identity.signState.sign('proposal', 'proposal', height, round, encodeProposal(proposal))
-    this.m.transport.broadcast({ type: 'proposal', proposal: { proposal, signature }, block })
-    await this.handle({ type: 'proposal', height, round, polRound, blockHash: hashHex, proposer: this.identity.publicKey, valid: true })
+    const msg: ConsensusMessage = { type: 'proposal', proposal: { proposal, signature }, block }
+    this.proposals.set(round, msg)
+    this.send(msg)
+    await this.handle({ type: 'proposal', height, round, polRound, blockHash: hashHex, proposer: this.identity.publicKey })
   }
 
-  private async broadcastVote (type: Vote['type'], height: number, round: number, hashHex: string | null): Promise<void> {
+  private async broadcastVote (type: Vote['type'], height: number, round: number, hashHex: HashHex | null): Promise<void> {
     if (this.identity === null) return
     const vote: Vote = { type, chainId: this.m.chain.chainId, height, round, blockHash: hashHex === null ? null : parseHex(hashHex)!, validator: this.identity.publicKey }
+    await this.identity.wal.sync()
     const signature = await this.identity.signState.sign('vote', type, height, round, encodeVote(vote))
-    this.m.transport.broadcast({ type: 'vote', vote: { vote, signature } })
+    const signed = { vote, signature }
+    this.ownVotes.push(signed)
+    this.send({ type: 'vote', vote: signed })
     await this.handle({ type: 'vote', vote: { type, height, round, blockHash: hashHex, validator: vote.validator, signature } })
+  }
+
+  private async validate (height: number, hashHex: HashHex): Promise<void> {
+    const block = this.blocks.get(hashHex)
+    if (block === undefined || height !== this.state.height) return
+    let valid = true
+    try {
+      await this.m.chain.checkBlock(block)
+      if (block.header.timeMs > this.m.clock.now() + MAX_CLOCK_DRIFT_MS) valid = false
+    } catch (e) {
+      if (!(e instanceof ChorusError)) throw e
+      this.m.logger.warn('Invalid proposal', { height, code: e.code, detail: e.detail })
+      valid = false
+    }
+    await this.handle({ type: 'blockValidity', height, blockHash: hashHex, valid })
   }
 
   private async commit (a: Extract<Action, { type: 'commit' }>): Promise<void> {
@@ -181,57 +319,105 @@ export class ConsensusDriver {
       return
     }
     const commit: Commit = { height: a.height, round: a.round, blockHash: parseHex(a.blockHash)!, signatures: a.signatures }
+    await this.applyCommitted(await this.m.chain.checkBlock(block), commit)
+  }
+
+  /** Commits a block (decided here, or fetched with its commit), then starts the next height. */
+  private async applyCommitted (checked: CheckedBlock, commit: Commit): Promise<void> {
     const { chain, pool } = this.m
-    const checked = await chain.checkBlock(block)
     await pool.lock.run(async () => {
       await chain.commitBlock(checked, commit)
       const nonces = new Map<string, number>()
       for (const tx of checked.block.txs) nonces.set(toHex(tx.unsigned.sender), tx.unsigned.nonce + 1)
       pool.mempool.onBlock(checked.block.txs, (sender) => nonces.get(toHex(sender)))
     })
+    const height = checked.block.header.height
     this.lastCommit = commit
     this.blocks.clear()
+    this.proposals.clear()
+    this.ownVotes.length = 0
     for (const cancel of this.timers) cancel()
     this.timers.clear()
-    this.m.logger.info('Committed block', { height: a.height, round: a.round, txs: block.txs.length, hash: a.blockHash.slice(0, 16) })
+    this.m.logger.info('Committed block', { height, round: commit.round, txs: checked.block.txs.length, hash: toHex(checked.hash).slice(0, 16) })
     this.m.onCommit?.(checked, commit)
-    await this.handle({ type: 'startHeight', height: a.height + 1, validators: chain.validators })
+    await this.identity?.wal.reset({ kind: 'height', height: height + 1, round: 0 })
+    this.scheduleGossip()
+    await this.handle({ type: 'startHeight', height: height + 1, validators: chain.validators })
     const replay = this.future.splice(0)
-    for (const msg of replay) await this.onMessage(msg)
+    for (const [msg, from] of replay) await this.onMessage(msg, from)
   }
 
-  private async onMessage (msg: ConsensusMessage): Promise<void> {
+  private async onMessage (msg: ConsensusMessage, from: string): Promise<void> {
+    switch (msg.type) {
+      case 'syncRequest': return await this.serveSync(msg.fromHeight, from)
+      case 'committed': return await this.onCommitted(msg.block, msg.commit)
+      default: break
+    }
     const height = msg.type === 'proposal' ? msg.proposal.proposal.height : msg.vote.vote.height
     if (height > this.state.height) {
-      if (height === this.state.height + 1 && this.future.length < MAX_BUFFERED_FUTURE) this.future.push(msg)
+      if (height === this.state.height + 1 && this.future.length < MAX_BUFFERED_FUTURE) this.future.push([msg, from])
+      this.requestSync(from)
       return
     }
     if (height < this.state.height) return
-    if (msg.type === 'vote') return await this.onVote(msg.vote)
-    const { proposal, signature } = msg.proposal
-    if (proposal.chainId !== this.m.chain.chainId) return
-    if (!this.m.chain.verify(proposal.proposer, signingBytes('proposal', encodeProposal(proposal)), signature)) return
-    if (toHex(blockHash(msg.block.header)) !== toHex(proposal.blockHash)) return
-    let valid = true
-    try {
-      await this.m.chain.checkBlock(msg.block)
-      if (msg.block.header.timeMs > this.m.clock.now() + MAX_CLOCK_DRIFT_MS) valid = false
-    } catch (e) {
-      if (!(e instanceof ChorusError)) throw e
-      this.m.logger.warn('Invalid proposal', { height, round: proposal.round, code: e.code, detail: e.detail })
-      valid = false
-    }
-    const hashHex = toHex(proposal.blockHash)
-    this.blocks.set(hashHex, msg.block)
-    await this.handle({ type: 'proposal', height, round: proposal.round, polRound: proposal.polRound, blockHash: hashHex, proposer: proposal.proposer, valid })
+    if (msg.type === 'vote') await this.onVote(msg.vote)
+    else await this.onProposal(msg.proposal, msg.block)
   }
 
-  private async onVote ({ vote, signature }: SignedVote): Promise<void> {
+  private requestSync (from: string): void {
+    const now = this.m.clock.now()
+    if (now - this.lastSyncRequest < this.timeouts.gossip) return
+    this.lastSyncRequest = now
+    this.send({ type: 'syncRequest', fromHeight: this.m.chain.head.height + 1 }, from)
+  }
+
+  private async serveSync (fromHeight: number, to: string): Promise<void> {
+    const head = this.m.chain.head.height
+    for (let h = fromHeight; h <= Math.min(head, fromHeight + SYNC_BATCH - 1); h++) {
+      const block = await this.m.chain.getBlock(h)
+      const commit = await this.m.chain.getCommit(h)
+      if (block !== null && commit !== null) this.send({ type: 'committed', block, commit }, to)
+    }
+  }
+
+  private async onCommitted (block: Block, commit: Commit): Promise<void> {
+    const { chain } = this.m
+    if (block.header.height !== chain.head.height + 1 || commit.height !== block.header.height) return
+    if (toHex(blockHash(block.header)) !== toHex(commit.blockHash)) return
+    try {
+      verifyCommit(commit, chain.validators, chain.chainId, chain.verify)
+      const checked = await chain.checkBlock(block)
+      await this.applyCommitted(checked, commit)
+    } catch (e) {
+      if (!(e instanceof ChorusError)) throw e
+      this.m.logger.warn('Refused a synced block', { height: block.header.height, code: e.code, detail: e.detail })
+    }
+  }
+
+  private async onProposal (signed: SignedProposal, block: Block): Promise<void> {
+    const { proposal, signature } = signed
+    if (proposal.chainId !== this.m.chain.chainId || proposal.height !== this.state.height) return
+    if (!this.m.chain.verify(proposal.proposer, signingBytes('proposal', encodeProposal(proposal)), signature)) return
+    const hashHex = toHex(blockHash(block.header))
+    if (hashHex !== toHex(proposal.blockHash)) return
+    await this.log({ kind: 'proposal', proposal: encodeSignedProposal(signed), block: encodeBlock(block) })
+    if (!this.blocks.has(hashHex)) this.blocks.set(hashHex, block)
+    if (!this.proposals.has(proposal.round)) this.proposals.set(proposal.round, { type: 'proposal', proposal: signed, block })
+    await this.handle({ type: 'proposal', height: proposal.height, round: proposal.round, polRound: proposal.polRound, blockHash: hashHex, proposer: proposal.proposer })
+  }
+
+  private async onVote (signed: SignedVote): Promise<void> {
+    const { vote, signature } = signed
     if (vote.chainId !== this.m.chain.chainId) return
+    if (this.m.chain.validators.powerOf(vote.validator) === 0n) return
     if (!this.m.chain.verify(vote.validator, signingBytes('vote', encodeVote(vote)), signature)) return
+    await this.log({ kind: 'vote', vote: encodeSignedVote(signed) })
     await this.handle({
       type: 'vote',
       vote: { type: vote.type, height: vote.height, round: vote.round, blockHash: vote.blockHash === null ? null : toHex(vote.blockHash), validator: vote.validator, signature }
     })
   }
 }
+
+/** Thrown by a `beforeSend` test hook to kill the driver at that exact point. */
+export class CrashForTest extends Error {}

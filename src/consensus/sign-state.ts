@@ -1,63 +1,107 @@
 /**
  * Double-sign protection (the role of CometBFT's priv_validator_state.json).
  * Before any proposal or vote leaves the process, the validator durably records
- * (height, round, step, sign bytes, signature): written to a temp file, fsynced,
- * renamed over the old one, directory fsynced. A request to sign at an earlier
- * (height, round, step) is refused; at the same one it is refused unless the bytes
- * are identical, in which case the recorded signature is returned — so after a
- * crash the validator can only ever re-send the very message it signed before.
+ * what it signs at the current height: (round, step, sign bytes, signature).
+ * It refuses to sign at an earlier (height, round, step) than the last, and at
+ * any recorded (height, round, step) it returns the recorded signature for the
+ * identical bytes and refuses anything else — so after a crash a validator can
+ * only ever re-send the very messages it signed before.
  */
 import { open, readFile, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { parseHex, toHex, equalBytes } from '../crypto/bytes.ts'
-import { type Domain } from '../crypto/hash.ts'
+import { equalBytes, parseHex, toHex } from '../crypto/bytes.ts'
+import type { Domain } from '../crypto/hash.ts'
 import { signDomain } from '../crypto/keys.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 
 const STEP_ORDER = { proposal: 1, prevote: 2, precommit: 3 } as const
 export type SignStep = keyof typeof STEP_ORDER
 
-interface Record { height: number, round: number, step: number, signBytes: string, signature: string }
+export interface SignedEntry { round: number, step: number, signBytes: string, signature: string }
+/** Everything signed at `height`, in signing order; the last entry is the high-water mark. */
+export interface SignRecord { height: number, entries: SignedEntry[] }
+
+/** Where the record lives: a file for a node, memory (that survives simulated crashes) for the simulator. */
+export interface SignStore {
+  load (): Promise<SignRecord | null>
+  /** Must be durable when it resolves. */
+  save (record: SignRecord): Promise<void>
+}
 
 export class SignState {
   private constructor (
-    private readonly path: string,
+    private readonly store: SignStore,
     private readonly secretKey: Uint8Array,
-    private last: Record | null
+    private record: SignRecord | null
   ) {}
 
-  static async load (path: string, secretKey: Uint8Array): Promise<SignState> {
-    let last: Record | null = null
-    try {
-      last = JSON.parse(await readFile(path, 'utf8')) as Record
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') fail(ErrorCode.UNAVAILABLE, `sign state ${path} is unreadable: ${(e as Error).message}`)
-    }
-    return new SignState(path, secretKey, last)
+  static async load (store: SignStore, secretKey: Uint8Array): Promise<SignState> {
+    return new SignState(store, secretKey, await store.load())
   }
 
+  /** The last (height, round, step) signed, or null. */
   get lastSigned (): { height: number, round: number, step: number } | null {
-    return this.last === null ? null : { height: this.last.height, round: this.last.round, step: this.last.step }
+    const last = this.record?.entries[this.record.entries.length - 1]
+    return last === undefined ? null : { height: this.record!.height, round: last.round, step: last.step }
   }
 
-  /** Signs `bytes` for (height, round, step) if that never conflicts with what was signed before. */
+  /** Signs `bytes` at (height, round, step) unless that could conflict with anything signed before. */
   async sign (domain: Domain, step: SignStep, height: number, round: number, bytes: Uint8Array): Promise<Uint8Array> {
     const s = STEP_ORDER[step]
-    const last = this.last
-    if (last !== null) {
-      const cmp = height - last.height || round - last.round || s - last.step
-      if (cmp < 0) fail(ErrorCode.UNAVAILABLE, `refusing to sign ${step} at ${height}/${round}: already signed ${last.height}/${last.round}/${last.step}`)
-      if (cmp === 0) {
-        if (equalBytes(parseHex(last.signBytes)!, bytes)) return parseHex(last.signature)!
+    const rec = this.record
+    if (rec !== null && height <= rec.height) {
+      if (height < rec.height) fail(ErrorCode.UNAVAILABLE, `refusing to sign at height ${height}: already signed at ${rec.height}`)
+      const same = rec.entries.find((e) => e.round === round && e.step === s)
+      if (same !== undefined) {
+        if (equalBytes(parseHex(same.signBytes)!, bytes)) return parseHex(same.signature)!
         fail(ErrorCode.UNAVAILABLE, `refusing to sign a different ${step} at ${height}/${round}`)
+      }
+      const last = rec.entries[rec.entries.length - 1]!
+      if (round < last.round || (round === last.round && s < last.step)) {
+        fail(ErrorCode.UNAVAILABLE, `refusing to sign ${step} at ${height}/${round}: already signed ${height}/${last.round}/${last.step}`)
       }
     }
     const signature = signDomain(domain, bytes, this.secretKey)
-    const record: Record = { height, round, step: s, signBytes: toHex(bytes), signature: toHex(signature) }
-    await writeDurably(this.path, JSON.stringify(record))
-    this.last = record
+    const entry: SignedEntry = { round, step: s, signBytes: toHex(bytes), signature: toHex(signature) }
+    const next: SignRecord = rec !== null && rec.height === height ? { height, entries: [...rec.entries, entry] } : { height, entries: [entry] }
+    await this.store.save(next)
+    this.record = next
     return signature
   }
+}
+
+/** The sign record in a JSON file, replaced atomically and durably. */
+export function fileSignStore (path: string): SignStore {
+  return {
+    async load () {
+      let text: string
+      try {
+        text = await readFile(path, 'utf8')
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+        return fail(ErrorCode.UNAVAILABLE, `sign state ${path} is unreadable: ${(e as Error).message}`)
+      }
+      try {
+        const r = JSON.parse(text) as SignRecord
+        if (!Number.isSafeInteger(r.height) || !Array.isArray(r.entries)) throw new Error('bad shape')
+        return r
+      } catch {
+        // never sign blind: a validator whose guard is damaged must be looked at by its operator
+        return fail(ErrorCode.UNAVAILABLE, `sign state ${path} is corrupt; restore it or remove it knowingly`)
+      }
+    },
+    save: async (record) => { await writeDurably(path, JSON.stringify(record)) }
+  }
+}
+
+/** A sign record in memory: for simulations, where it outlives the simulated process. */
+export function memorySignStore (): SignStore & { record: SignRecord | null } {
+  const store = {
+    record: null as SignRecord | null,
+    load: async () => store.record,
+    save: async (r: SignRecord) => { store.record = r }
+  }
+  return store
 }
 
 /** write-temp, fsync, rename, fsync the directory: the file is old or new after a crash, never torn. */

@@ -40,7 +40,7 @@ class VoteTally {
 }
 
 interface RoundState {
-  proposal: { blockHash: HashHex, polRound: number, valid: boolean } | null
+  proposal: { blockHash: HashHex, polRound: number } | null
   prevotes: VoteTally
   precommits: VoteTally
   /** Validators heard from in this round, for the f+1 round skip (line 55). */
@@ -63,16 +63,34 @@ export interface ConsensusState {
   validValue: HashHex | null
   validRound: number
   rounds: Map<number, RoundState>
+  /** The driver's verdicts on blocks of this height; absent means not yet known. */
+  validity: Map<HashHex, boolean>
   decided: HashHex | null
+  /** Deliberate bugs, for showing that the simulator's checker can fail. Never set in a node. */
+  bugs: ConsensusBugs
 }
 
-export function initialState (self: PublicKey | null, validators: ValidatorSet, height = 0): ConsensusState {
+export interface ConsensusBugs {
+  /** Prevote for any valid proposal, ignoring the lock (breaks safety across rounds). */
+  ignoreLock?: boolean
+  /** Treat more than 1/3 of the power as a quorum (breaks safety outright). */
+  noQuorumCheck?: boolean
+}
+
+export function initialState (self: PublicKey | null, validators: ValidatorSet, height = 0, bugs: ConsensusBugs = {}): ConsensusState {
   return {
     height, round: 0, step: 'commit', validators, self,
     lockedValue: null, lockedRound: -1, validValue: null, validRound: -1,
-    rounds: new Map(), decided: null
+    rounds: new Map(), validity: new Map(), decided: null, bugs
   }
 }
+
+function quorum (s: ConsensusState, power: bigint): boolean {
+  const total = s.validators.totalPower
+  return s.bugs.noQuorumCheck === true ? power * 3n > total : isQuorum(power, total)
+}
+
+const isValid = (s: ConsensusState, hash: HashHex): boolean => s.validity.get(hash) === true
 
 function roundState (s: ConsensusState, r: number): RoundState {
   let rs = s.rounds.get(r)
@@ -93,13 +111,17 @@ export function step (s: ConsensusState, e: Event): { state: ConsensusState, act
   const out: Action[] = []
   switch (e.type) {
     case 'startHeight':
-      s = initialState(s.self, e.validators, e.height)
+      s = initialState(s.self, e.validators, e.height, s.bugs)
       startRound(s, e.round ?? 0, out)
       break
     case 'proposalBuilt':
       if (e.height === s.height && e.round === s.round && s.step === 'propose') {
+        s.validity.set(e.blockHash, true) // built from the head by this node's own chain
         out.push({ type: 'broadcastProposal', height: s.height, round: s.round, polRound: -1, blockHash: e.blockHash })
       }
+      break
+    case 'blockValidity':
+      if (e.height === s.height) s.validity.set(e.blockHash, e.valid)
       break
     case 'proposal':
       onProposal(s, e, out)
@@ -147,8 +169,9 @@ function onProposal (s: ConsensusState, e: Extract<Event, { type: 'proposal' }>,
     }
     return
   }
-  rs.proposal = { blockHash: e.blockHash, polRound: e.polRound, valid: e.valid }
+  rs.proposal = { blockHash: e.blockHash, polRound: e.polRound }
   noteSender(rs, e.proposer, s.validators.powerOf(e.proposer))
+  if (!s.validity.has(e.blockHash)) out.push({ type: 'validateBlock', height: e.height, blockHash: e.blockHash })
 }
 
 function onVote (s: ConsensusState, v: VoteIn, out: Action[]): void {
@@ -178,15 +201,14 @@ function vote (s: ConsensusState, type: VoteType, hash: HashHex | null, out: Act
 
 /** Fires the first rule that applies; returns whether one did. */
 function applyRules (s: ConsensusState, out: Action[]): boolean {
-  const total = s.validators.totalPower
   const r = s.round
   const rs = roundState(s, r)
   const p = rs.proposal
 
   // line 49: a proposal and 2f+1 precommits for it, in any round → decide
   for (const [round, x] of s.rounds) {
-    if (x.proposal === null || !x.proposal.valid) continue
-    if (isQuorum(x.precommits.powerFor(x.proposal.blockHash), total)) {
+    if (x.proposal === null || !isValid(s, x.proposal.blockHash)) continue
+    if (quorum(s, x.precommits.powerFor(x.proposal.blockHash))) {
       const hash = x.proposal.blockHash
       const signatures = [...x.precommits.byValidator.values()].filter((v) => v.blockHash === hash).map((v) => ({ validator: v.validator, signature: v.signature }))
       s.decided = hash
@@ -196,31 +218,34 @@ function applyRules (s: ConsensusState, out: Action[]): boolean {
     }
   }
 
-  if (s.step === 'propose' && p !== null) {
+  // lines 22 and 28 need the block's validity: wait for the driver's verdict (or the propose timeout)
+  if (s.step === 'propose' && p !== null && s.validity.has(p.blockHash)) {
+    const valid = isValid(s, p.blockHash)
+    const unlocked = s.bugs.ignoreLock === true
     // line 22: a fresh proposal
     if (p.polRound === -1) {
-      const ok = p.valid && (s.lockedRound === -1 || s.lockedValue === p.blockHash)
+      const ok = valid && (unlocked || s.lockedRound === -1 || s.lockedValue === p.blockHash)
       vote(s, 'prevote', ok ? p.blockHash : null, out)
       return true
     }
     // line 28: a re-proposal backed by 2f+1 prevotes in its polRound
     const pol = s.rounds.get(p.polRound)
-    if (pol !== undefined && isQuorum(pol.prevotes.powerFor(p.blockHash), total)) {
-      const ok = p.valid && (s.lockedRound <= p.polRound || s.lockedValue === p.blockHash)
+    if (pol !== undefined && quorum(s, pol.prevotes.powerFor(p.blockHash))) {
+      const ok = valid && (unlocked || s.lockedRound <= p.polRound || s.lockedValue === p.blockHash)
       vote(s, 'prevote', ok ? p.blockHash : null, out)
       return true
     }
   }
 
   // line 34: 2f+1 prevotes of any kind → start the prevote timer
-  if (s.step === 'prevote' && !rs.prevoteTimeoutScheduled && isQuorum(rs.prevotes.total, total)) {
+  if (s.step === 'prevote' && !rs.prevoteTimeoutScheduled && quorum(s, rs.prevotes.total)) {
     rs.prevoteTimeoutScheduled = true
     out.push({ type: 'scheduleTimeout', step: 'prevote', height: s.height, round: r })
     return true
   }
 
   // line 36: a valid proposal and 2f+1 prevotes for it → lock and precommit
-  if (p !== null && p.valid && s.step !== 'propose' && !rs.lockedOrValidated && isQuorum(rs.prevotes.powerFor(p.blockHash), total)) {
+  if (p !== null && isValid(s, p.blockHash) && s.step !== 'propose' && !rs.lockedOrValidated && quorum(s, rs.prevotes.powerFor(p.blockHash))) {
     rs.lockedOrValidated = true
     if (s.step === 'prevote') {
       s.lockedValue = p.blockHash
@@ -233,13 +258,13 @@ function applyRules (s: ConsensusState, out: Action[]): boolean {
   }
 
   // line 44: 2f+1 prevotes for nil → precommit nil
-  if (s.step === 'prevote' && isQuorum(rs.prevotes.powerFor(null), total)) {
+  if (s.step === 'prevote' && quorum(s, rs.prevotes.powerFor(null))) {
     vote(s, 'precommit', null, out)
     return true
   }
 
   // line 47: 2f+1 precommits of any kind → start the precommit timer
-  if (!rs.precommitTimeoutScheduled && isQuorum(rs.precommits.total, total)) {
+  if (!rs.precommitTimeoutScheduled && quorum(s, rs.precommits.total)) {
     rs.precommitTimeoutScheduled = true
     out.push({ type: 'scheduleTimeout', step: 'precommit', height: s.height, round: r })
     return true
@@ -250,7 +275,7 @@ function applyRules (s: ConsensusState, out: Action[]): boolean {
     if (round <= r) continue
     let power = 0n
     for (const w of x.senders.values()) power += w
-    if (power * 3n > total) {
+    if (power * 3n > s.validators.totalPower) {
       startRound(s, round, out)
       return true
     }

@@ -26,8 +26,10 @@ export type Event =
    * this validator already signed in earlier rounds of it before a restart.
    */
   | { type: 'startHeight', height: number, validators: ValidatorSet, round?: number }
-  /** A proposal whose signature the driver checked, and whose block it checked: `valid` is the result. */
-  | { type: 'proposal', height: number, round: number, polRound: number, blockHash: HashHex, proposer: PublicKey, valid: boolean }
+  /** A proposal whose signature the driver checked. Its block's validity comes as a separate event. */
+  | { type: 'proposal', height: number, round: number, polRound: number, blockHash: HashHex, proposer: PublicKey }
+  /** The driver's verdict on a block the machine asked about with `validateBlock`. */
+  | { type: 'blockValidity', height: number, blockHash: HashHex, valid: boolean }
   | { type: 'vote', vote: VoteIn }
   /** The driver built the block this validator asked for with `buildProposal`. */
   | { type: 'proposalBuilt', height: number, round: number, blockHash: HashHex }
@@ -35,6 +37,8 @@ export type Event =
 
 export type Action =
   | { type: 'buildProposal', height: number, round: number }
+  /** Check the block with this hash (execute it against the head) and answer with `blockValidity`. */
+  | { type: 'validateBlock', height: number, blockHash: HashHex }
   | { type: 'broadcastProposal', height: number, round: number, polRound: number, blockHash: HashHex }
   | { type: 'broadcastVote', voteType: VoteType, height: number, round: number, blockHash: HashHex | null }
   | { type: 'scheduleTimeout', step: TimeoutStep, height: number, round: number }

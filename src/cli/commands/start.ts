@@ -59,7 +59,7 @@ export function registerStart (program: Command): void {
       const node = await ChorusNode.start({
         dataDir: paths.data,
         genesis,
-        validator: validator === null ? null : { secretKey: validator.secretKey, signStatePath: paths.signState },
+        validator: validator === null ? null : { secretKey: validator.secretKey, signStatePath: paths.signState, walPath: paths.wal },
         rpc: { host: opts.rpcHost, port: opts.rpcPort },
         p2pPort: opts.p2pPort
       }, { logger })

@@ -22,7 +22,9 @@ function network (n: number, powers?: bigint[]) {
     if (a.type === 'broadcastVote') {
       for (let i = 0; i < n; i++) queue.push([i, { type: 'vote', vote: { type: a.voteType, height: a.height, round: a.round, blockHash: a.blockHash, validator: who, signature: sig } }])
     } else if (a.type === 'broadcastProposal') {
-      for (let i = 0; i < n; i++) queue.push([i, { type: 'proposal', height: a.height, round: a.round, polRound: a.polRound, blockHash: a.blockHash, proposer: who, valid: true }])
+      for (let i = 0; i < n; i++) queue.push([i, { type: 'proposal', height: a.height, round: a.round, polRound: a.polRound, blockHash: a.blockHash, proposer: who }])
+    } else if (a.type === 'validateBlock') {
+      queue.push([from, { type: 'blockValidity', height: a.height, blockHash: a.blockHash, valid: true }])
     } else if (a.type === 'buildProposal') {
       queue.push([from, { type: 'proposalBuilt', height: a.height, round: a.round, blockHash: H((a.height % 10).toString()) }])
     } else if (a.type === 'commit') {

@@ -1,0 +1,155 @@
+/**
+ * The consensus write-ahead log: every input of the current height, so that a
+ * restarted validator rebuilds exactly the state (locks included) it had.
+ *
+ * Records are framed [length u32 BE][checksum u32 BE = first 4 bytes of
+ * sha256(payload)][payload]. Reading stops at the first frame that is short or
+ * fails its checksum: a torn or corrupted tail is dropped, never trusted, and
+ * the file is cut back to the last good frame. The log is reset at each new
+ * height, after the previous block is durably committed.
+ *
+ * Payload: canonical msgpack [kind, ...]:
+ *   [0, height, round]                  a height starts (the first record)
+ *   [1, signedProposalBytes, blockBytes] a proposal received (or our own)
+ *   [2, signedVoteBytes]                a vote received
+ *   [3, height, round, blockBytes]      our own proposal's block, as built
+ *   [4, step, height, round]            a timeout fired
+ */
+import { open, readFile, truncate } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
+import { asArray, asBytes, asUint } from '../codec/schema.ts'
+import { equalBytes } from '../crypto/bytes.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
+import type { TimeoutStep } from './types.ts'
+
+export type WalRecord =
+  | { kind: 'height', height: number, round: number }
+  | { kind: 'proposal', proposal: Uint8Array, block: Uint8Array }
+  | { kind: 'vote', vote: Uint8Array }
+  | { kind: 'built', height: number, round: number, block: Uint8Array }
+  | { kind: 'timeout', step: TimeoutStep, height: number, round: number }
+
+const STEPS: TimeoutStep[] = ['propose', 'prevote', 'precommit']
+const MAX_RECORD = 64 * 1024 * 1024
+
+export function encodeWalRecord (r: WalRecord): Uint8Array {
+  switch (r.kind) {
+    case 'height': return encodeCanonical([0, r.height, r.round])
+    case 'proposal': return encodeCanonical([1, r.proposal, r.block])
+    case 'vote': return encodeCanonical([2, r.vote])
+    case 'built': return encodeCanonical([3, r.height, r.round, r.block])
+    case 'timeout': return encodeCanonical([4, STEPS.indexOf(r.step), r.height, r.round])
+  }
+}
+
+export function decodeWalRecord (b: Uint8Array): WalRecord {
+  const v = decodeCanonical(b, MAX_RECORD)
+  if (!Array.isArray(v) || v.length === 0) fail(ErrorCode.MALFORMED, 'wal record')
+  switch ((v as unknown[])[0]) {
+    case 0: { const [, h, r] = asArray(v, 3, 'wal'); return { kind: 'height', height: asUint(h!, 'height'), round: asUint(r!, 'round') } }
+    case 1: { const [, p, blk] = asArray(v, 3, 'wal'); return { kind: 'proposal', proposal: asBytes(p!, 'proposal'), block: asBytes(blk!, 'block') } }
+    case 2: { const [, vote] = asArray(v, 2, 'wal'); return { kind: 'vote', vote: asBytes(vote!, 'vote') } }
+    case 3: { const [, h, r, blk] = asArray(v, 4, 'wal'); return { kind: 'built', height: asUint(h!, 'height'), round: asUint(r!, 'round'), block: asBytes(blk!, 'block') } }
+    case 4: {
+      const [, s, h, r] = asArray(v, 4, 'wal')
+      const step = STEPS[asUint(s!, 'step')] ?? fail(ErrorCode.MALFORMED, 'wal timeout step')
+      return { kind: 'timeout', step, height: asUint(h!, 'height'), round: asUint(r!, 'round') }
+    }
+    default: return fail(ErrorCode.MALFORMED, 'wal record kind')
+  }
+}
+
+const checksum = (payload: Uint8Array): Uint8Array => createHash('sha256').update(payload).digest().subarray(0, 4)
+
+export function frame (payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + payload.length)
+  new DataView(out.buffer).setUint32(0, payload.length)
+  out.set(checksum(payload), 4)
+  out.set(payload, 8)
+  return out
+}
+
+/** The good records of `bytes`, and the length of the good prefix (a torn or corrupt tail stops the scan). */
+export function unframe (bytes: Uint8Array): { records: WalRecord[], goodLength: number } {
+  const records: WalRecord[] = []
+  let pos = 0
+  while (pos + 8 <= bytes.length) {
+    const len = new DataView(bytes.buffer, bytes.byteOffset + pos, 4).getUint32(0)
+    if (len > MAX_RECORD || pos + 8 + len > bytes.length) break
+    const payload = bytes.subarray(pos + 8, pos + 8 + len)
+    if (!equalBytes(checksum(payload), bytes.subarray(pos + 4, pos + 8))) break
+    try {
+      records.push(decodeWalRecord(payload))
+    } catch {
+      break
+    }
+    pos += 8 + len
+  }
+  return { records, goodLength: pos }
+}
+
+/** Where the WAL's bytes live. */
+export interface Wal {
+  /** The intact records, after cutting away any torn or corrupt tail. */
+  open (): Promise<WalRecord[]>
+  /** Appends (buffered: durable only after `sync`). */
+  append (r: WalRecord): Promise<void>
+  sync (): Promise<void>
+  /** Empties the log and writes `first`, durably. */
+  reset (first: WalRecord): Promise<void>
+  close (): Promise<void>
+}
+
+export function fileWal (path: string): Wal {
+  let fh: Awaited<ReturnType<typeof open>> | null = null
+  const handle = async () => (fh ??= await open(path, 'a'))
+  return {
+    async open () {
+      let bytes: Uint8Array
+      try {
+        bytes = await readFile(path)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+        throw e
+      }
+      const { records, goodLength } = unframe(bytes)
+      if (goodLength < bytes.length) await truncate(path, goodLength)
+      return records
+    },
+    async append (r) { await (await handle()).write(frame(encodeWalRecord(r))) },
+    async sync () { if (fh !== null) await fh.sync() },
+    async reset (first) {
+      await fh?.close()
+      fh = await open(path, 'w')
+      await fh.write(frame(encodeWalRecord(first)))
+      await fh.sync()
+    },
+    async close () { await fh?.close(); fh = null }
+  }
+}
+
+/**
+ * A WAL in memory for simulations. It survives a simulated crash; what was
+ * appended after the last sync is lost in one, as an OS crash would lose it.
+ */
+export function memoryWal (): Wal & { crash: () => void, bytes: () => Uint8Array } {
+  let frames: Uint8Array[] = []
+  let synced = 0
+  return {
+    async open () { return unframe(concat(frames)).records },
+    async append (r) { frames.push(frame(encodeWalRecord(r))) },
+    async sync () { synced = frames.length },
+    async reset (first) { frames = [frame(encodeWalRecord(first))]; synced = 1 },
+    async close () {},
+    crash () { frames = frames.slice(0, synced) },
+    bytes: () => concat(frames)
+  }
+}
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let o = 0
+  for (const p of parts) { out.set(p, o); o += p.length }
+  return out
+}
