@@ -140,14 +140,14 @@ export class ConsensusDriver {
       try {
         await task()
       } catch (e) {
-        if (e instanceof CrashForTest) { this.crashNow(); return }
+        if (e instanceof CrashForTest) { this.halt(); return }
         this.m.logger.error('Consensus task failed', { error: (e as Error).message })
       }
     })
   }
 
-  /** Simulated crash: stop dead, as if the process were killed. */
-  private crashNow (): void {
+  /** Stops dead, as if the process were killed: no cleanup, nothing flushed. For crash tests and simulations. */
+  halt (): void {
     this.stopped = true
     for (const cancel of this.timers) cancel()
     this.timers.clear()

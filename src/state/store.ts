@@ -4,12 +4,13 @@
  * written by `commit` in one atomic batch, with the head pointer.
  */
 import { Level } from 'level'
-import type { AbstractSublevel } from 'abstract-level'
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import { ALL_BUCKETS, type Bucket } from './buckets.ts'
 import type { StateReader, Write } from './view.ts'
 
-type Sub = AbstractSublevel<Level<Uint8Array, Uint8Array>, Uint8Array | string | Buffer, Uint8Array, Uint8Array>
+type Db = AbstractLevel<Uint8Array | string | Buffer, Uint8Array, Uint8Array>
+type Sub = AbstractSublevel<Db, Uint8Array | string | Buffer, Uint8Array, Uint8Array>
 
 export interface RangeOptions {
   gt?: Uint8Array
@@ -23,7 +24,7 @@ export interface RangeOptions {
 export class Store implements StateReader {
   private readonly subs: Record<Bucket, Sub>
 
-  private constructor (private readonly db: Level<Uint8Array, Uint8Array>) {
+  private constructor (private readonly db: Db) {
     this.subs = Object.fromEntries(ALL_BUCKETS.map((b) => [b, db.sublevel<Uint8Array, Uint8Array>(b, { keyEncoding: 'view', valueEncoding: 'view' })])) as Record<Bucket, Sub>
   }
 
@@ -37,6 +38,12 @@ export class Store implements StateReader {
       if (cause?.code === 'LEVEL_LOCKED') fail(ErrorCode.UNAVAILABLE, `${dir} is in use by another process (is a node already running on this home?)`)
       fail(ErrorCode.UNAVAILABLE, `cannot open the database in ${dir}: ${cause?.message ?? (e as Error).message}`)
     }
+    return new Store(db as unknown as Db)
+  }
+
+  /** A store over another abstract-level database, opened by the caller (the simulator uses memory-level). */
+  static async wrap (db: Db): Promise<Store> {
+    await db.open()
     return new Store(db)
   }
 
@@ -56,7 +63,8 @@ export class Store implements StateReader {
         ? { type: 'del' as const, sublevel: this.subs[w.bucket], key: w.key }
         : { type: 'put' as const, sublevel: this.subs[w.bucket], key: w.key, value: w.value })
     }
-    await this.db.batch(ops, { sync })
+    // classic-level reads `sync`; other abstract-level stores ignore it
+    await this.db.batch(ops, { sync } as object)
   }
 
   async close (): Promise<void> {

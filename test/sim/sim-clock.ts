@@ -1,0 +1,86 @@
+/** Virtual time and a deterministic event queue: earliest first, ties in insertion order. */
+import type { Clock } from '../../src/consensus/clock.ts'
+
+interface Scheduled { at: number, seq: number, run: () => void, cancelled: boolean }
+
+export class SimClock implements Clock {
+  private time = 0
+  private seq = 0
+  private heap: Scheduled[] = []
+
+  now (): number { return this.time }
+
+  after (ms: number, fn: () => void): () => void {
+    const s: Scheduled = { at: this.time + Math.max(0, ms), seq: this.seq++, run: fn, cancelled: false }
+    this.push(s)
+    return () => { s.cancelled = true }
+  }
+
+  /** Runs the next event, advancing time to it; false when nothing is left. */
+  runNext (): boolean {
+    for (;;) {
+      const s = this.pop()
+      if (s === undefined) return false
+      if (s.cancelled) continue
+      this.time = s.at
+      s.run()
+      return true
+    }
+  }
+
+  get pending (): number { return this.heap.length }
+
+  private less (a: Scheduled, b: Scheduled): boolean { return a.at < b.at || (a.at === b.at && a.seq < b.seq) }
+
+  private push (x: Scheduled): void {
+    const h = this.heap
+    h.push(x)
+    let i = h.length - 1
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!this.less(h[i]!, h[p]!)) break
+      ;[h[i], h[p]] = [h[p]!, h[i]!]
+      i = p
+    }
+  }
+
+  private pop (): Scheduled | undefined {
+    const h = this.heap
+    if (h.length === 0) return undefined
+    const top = h[0]!
+    const last = h.pop()!
+    if (h.length > 0) {
+      h[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1; const r = l + 1
+        let m = i
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r
+        if (m === i) break
+        ;[h[i], h[m]] = [h[m]!, h[i]!]
+        i = m
+      }
+    }
+    return top
+  }
+}
+
+/** A seeded PRNG (mulberry32): the whole simulation replays from its seed. */
+export function prng (seed: number) {
+  let a = seed >>> 0
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  return {
+    next,
+    int: (n: number): number => Math.floor(next() * n),
+    chance: (p: number): boolean => next() < p,
+    between: (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1))
+  }
+}
+export type Prng = ReturnType<typeof prng>

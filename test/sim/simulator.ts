@@ -1,0 +1,317 @@
+/**
+ * A deterministic simulation of N validators: the real consensus driver, state
+ * machine, chain and mempool of each node, over a simulated network in virtual
+ * time. Delays, loss, duplication, reordering, partitions, crashes (with the
+ * WAL losing what was not synced, and crashes between signing and sending),
+ * equivocating validators and twins all come from one seed, so a failing run
+ * replays exactly from the seed it prints.
+ *
+ * Checked at every commit: agreement (honest nodes commit the same block at a
+ * height), validity (an auditor chain checks each agreed block and its
+ * commit), integrity (a node commits each height once, in order). Checked at
+ * the end: liveness (after the faults stop, every honest node reaches the
+ * target height within a bounded time).
+ */
+import { MemoryLevel } from 'memory-level'
+import { Chain, type CheckedBlock } from '../../src/chain/chain.ts'
+import { parseGenesis, type Genesis } from '../../src/chain/genesis.ts'
+import { Mempool } from '../../src/chain/mempool.ts'
+import { Lock, TxPool } from '../../src/chain/tx-pool.ts'
+import { Signer, transfer } from '../../src/client/transactions.ts'
+import { blockHash, encodeProposal, encodeVote } from '../../src/codec/block.ts'
+import { CrashForTest, ConsensusDriver, type Timeouts } from '../../src/consensus/driver.ts'
+import { SignState, memorySignStore } from '../../src/consensus/sign-state.ts'
+import type { ConsensusBugs } from '../../src/consensus/state-machine.ts'
+import type { ConsensusMessage, ConsensusTransport } from '../../src/consensus/transport.ts'
+import { memoryWal } from '../../src/consensus/wal.ts'
+import { encodeAddress } from '../../src/crypto/address.ts'
+import { toHex, u32be, utf8 } from '../../src/crypto/bytes.ts'
+import { sha256 } from '../../src/crypto/hash.ts'
+import { publicKeyOf, signDomain } from '../../src/crypto/keys.ts'
+import { verifySignature } from '../../src/crypto/verify.ts'
+import { silentLogger } from '../../src/logger.ts'
+import { verifyCommit } from '../../src/protocol/commit.ts'
+import { ChorusError } from '../../src/protocol/errors.ts'
+import type { Commit, PublicKey } from '../../src/protocol/types.ts'
+import { Store } from '../../src/state/store.ts'
+import { SimClock, type Prng, prng } from './sim-clock.ts'
+
+export type Fault = 'delay' | 'drop' | 'dup' | 'reorder' | 'partition' | 'crash'
+export const ALL_FAULTS: Fault[] = ['delay', 'drop', 'dup', 'reorder', 'partition', 'crash']
+export type Bug = 'ignore-lock' | 'no-quorum-check'
+
+export interface SimOptions {
+  validators: number
+  heights: number
+  seed: number
+  faults: Fault[]
+  /** Validators that equivocate (sign two proposals and conflicting votes). */
+  byzantine: number
+  /** Validator keys run on two nodes at once. */
+  twins: number
+  bug?: Bug
+}
+
+export interface SimResult {
+  seed: number
+  /** The lowest height every honest node reached. */
+  height: number
+  safety: string[]
+  liveness: string | null
+  virtualMs: number
+  messages: number
+  evidence: number
+}
+
+const TIMEOUTS: Timeouts = { propose: 300, prevote: 150, precommit: 150, delta: 100, gossip: 250 }
+const BLOCK_TIME_MS = 100
+/** After the faults stop, every honest node must reach the target within this much virtual time. */
+const LIVENESS_BOUND_MS = 120_000
+
+interface SimNode {
+  id: string
+  index: number
+  key: { secretKey: Uint8Array, publicKey: PublicKey }
+  honest: boolean
+  byzantine: boolean
+  db: MemoryLevel<Uint8Array, Uint8Array>
+  store: Store | null
+  chain: Chain | null
+  pool: TxPool | null
+  driver: ConsensusDriver | null
+  handler: ((msg: ConsensusMessage, from: string) => void) | null
+  signStore: ReturnType<typeof memorySignStore>
+  wal: ReturnType<typeof memoryWal>
+  up: boolean
+  committed: number
+  crashAtNextSend: boolean
+}
+
+/** A verification cache shared by all simulated nodes: each signature is checked once, not N times. */
+function sharedVerify (): typeof verifySignature {
+  const cache = new Map<string, boolean>()
+  return (pk, msg, sig) => {
+    const k = toHex(sig) + toHex(sha256(pk, msg))
+    let v = cache.get(k)
+    if (v === undefined) {
+      v = verifySignature(pk, msg, sig)
+      cache.set(k, v)
+      if (cache.size > 200_000) cache.clear()
+    }
+    return v
+  }
+}
+
+export async function simulate (o: SimOptions): Promise<SimResult> {
+  const rnd = prng(o.seed)
+  const clock = new SimClock()
+  const verify = sharedVerify()
+  const faults = new Set(o.faults)
+  const result: SimResult = { seed: o.seed, height: 0, safety: [], liveness: null, virtualMs: 0, messages: 0, evidence: 0 }
+
+  // keys from the seed; the lowest-powered validators are the faulty ones
+  const keys = Array.from({ length: o.validators }, (_, i) => {
+    const secretKey = sha256(utf8.encode(`chorus-sim/${o.seed}/${i}`))
+    return { secretKey, publicKey: publicKeyOf(secretKey) }
+  })
+  const powers = keys.map(() => BigInt(rnd.between(8, 12)))
+  const order = keys.map((_, i) => i).sort((a, b) => Number(powers[a]! - powers[b]!) || a - b)
+  const faulty = new Set(order.slice(0, o.byzantine + o.twins))
+  const byzantine = new Set(order.slice(0, o.byzantine))
+  const twinned = order.slice(o.byzantine, o.byzantine + o.twins)
+  const dev = Signer.fromSecretKey(sha256(utf8.encode(`chorus-sim/${o.seed}/dev`)))
+  const genesis: Genesis = parseGenesis({
+    chainId: 'chorus-sim', genesisTimeMs: 0,
+    params: { blockTimeMs: BLOCK_TIME_MS, epochBlocks: 1_000_000 },
+    accounts: [{ address: dev.address(), balance: '1000000000000' }],
+    validators: keys.map((k, i) => ({ address: encodeAddress(k.publicKey), power: powers[i]!.toString() }))
+  })
+
+  const makeNode = (index: number, id: string): SimNode => ({
+    id, index, key: keys[index]!, honest: !faulty.has(index), byzantine: byzantine.has(index),
+    db: new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }),
+    store: null, chain: null, pool: null, driver: null, handler: null,
+    signStore: memorySignStore(), wal: memoryWal(), up: false, committed: 0, crashAtNextSend: false
+  })
+  const nodes: SimNode[] = keys.map((_, i) => makeNode(i, `v${i}`))
+  for (const i of twinned) nodes.push(makeNode(i, `v${i}-twin`))
+
+  // ---- network ----
+  let partition: Map<string, number> | null = null
+  let faultsOn = true
+  const linked = (a: string, b: string): boolean => partition === null || partition.get(a) === partition.get(b)
+  const deliver = (to: SimNode, msg: ConsensusMessage, from: string) => {
+    if (!to.up || !linked(from, to.id)) return
+    result.messages++
+    to.handler?.(msg, from)
+  }
+  const transmit = (from: SimNode, to: SimNode, msg: ConsensusMessage) => {
+    if (to === from) return
+    if (faultsOn && faults.has('drop') && rnd.chance(0.05)) return
+    if (faultsOn && !linked(from.id, to.id)) return
+    const spread = faultsOn && faults.has('reorder') ? 120 : 15
+    const base = faultsOn && faults.has('delay') ? rnd.between(5, 60) : 5
+    clock.after(base + rnd.int(spread), () => deliver(to, msg, from.id))
+    if (faultsOn && faults.has('dup') && rnd.chance(0.03)) clock.after(base + rnd.int(spread * 3), () => deliver(to, msg, from.id))
+  }
+  const transportFor = (node: SimNode): ConsensusTransport => ({
+    broadcast: (msg) => {
+      if (!node.up) return
+      if (node.byzantine && (msg.type === 'proposal' || msg.type === 'vote')) return equivocate(node, msg)
+      for (const to of nodes) transmit(node, to, msg)
+    },
+    send: (peer, msg) => {
+      const to = nodes.find((n) => n.id === peer)
+      if (to !== undefined && node.up) transmit(node, to, msg)
+    },
+    onMessage: (h) => { node.handler = h }
+  })
+
+  /** A Byzantine validator: the real message to half its peers, a conflicting one (signed anew) to the rest. */
+  const equivocate = (node: SimNode, msg: Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>) => {
+    const peers = nodes.filter((n) => n !== node)
+    const half = new Set(peers.filter(() => rnd.chance(0.5)).map((n) => n.id))
+    let other: ConsensusMessage
+    if (msg.type === 'vote') {
+      const v = msg.vote.vote
+      const vote = { ...v, blockHash: v.blockHash === null ? sha256(utf8.encode(`fake/${v.height}/${v.round}`)) : null }
+      other = { type: 'vote', vote: { vote, signature: signDomain('vote', encodeVote(vote), node.key.secretKey) } }
+    } else {
+      const block = { ...msg.block, header: { ...msg.block.header, timeMs: msg.block.header.timeMs + 1 } }
+      const proposal = { ...msg.proposal.proposal, blockHash: blockHash(block.header) }
+      other = { type: 'proposal', proposal: { proposal, signature: signDomain('proposal', encodeProposal(proposal), node.key.secretKey) }, block }
+    }
+    for (const to of peers) transmit(node, to, half.has(to.id) ? msg : other)
+  }
+
+  // ---- checks ----
+  const agreed = new Map<number, string>()
+  const auditorStore = await Store.wrap(new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }))
+  const auditor = await Chain.open(auditorStore, genesis, verify)
+  const auditQueue = new Map<number, { checked: CheckedBlock, commit: Commit }>()
+  const violation = (what: string) => { if (result.safety.length < 20) result.safety.push(what) }
+  const audit = async () => {
+    for (let h = auditor.head.height + 1; auditQueue.has(h); h++) {
+      const { checked, commit } = auditQueue.get(h)!
+      auditQueue.delete(h)
+      try {
+        verifyCommit(commit, auditor.validators, auditor.chainId, verify)
+        await auditor.commitBlock(await auditor.checkBlock(checked.block), commit)
+      } catch (e) {
+        violation(`validity: block ${h} fails the auditor: ${e instanceof ChorusError ? e.code + ' ' + e.detail : String(e)}`)
+        return
+      }
+    }
+  }
+  const onCommit = (node: SimNode) => (checked: CheckedBlock, commit: Commit) => {
+    const h = checked.block.header.height
+    if (h !== node.committed + 1) violation(`integrity: ${node.id} committed height ${h} after ${node.committed}`)
+    node.committed = h
+    if (!node.honest) return
+    const hash = toHex(checked.hash)
+    const first = agreed.get(h)
+    if (first === undefined) {
+      agreed.set(h, hash)
+      auditQueue.set(h, { checked, commit })
+    } else if (first !== hash) violation(`agreement: ${node.id} committed ${hash.slice(0, 12)} at height ${h}, others ${first.slice(0, 12)}`)
+  }
+
+  // ---- node lifecycle ----
+  const boot = async (node: SimNode) => {
+    node.store = node.store ?? await Store.wrap(node.db)
+    node.chain = await Chain.open(node.store, genesis, verify)
+    node.committed = node.chain.head.height
+    node.pool = new TxPool(node.chain, new Mempool(), new Lock())
+    const signState = await SignState.load(node.signStore, node.key.secretKey)
+    const bugs: ConsensusBugs = o.bug === 'ignore-lock' ? { ignoreLock: true } : o.bug === 'no-quorum-check' ? { noQuorumCheck: true } : {}
+    node.driver = new ConsensusDriver({ publicKey: node.key.publicKey, signState, wal: node.wal }, TIMEOUTS, {
+      chain: node.chain, pool: node.pool, transport: transportFor(node), clock, logger: silentLogger, bugs,
+      onCommit: onCommit(node),
+      onEvidence: () => { result.evidence++ },
+      beforeSend: () => {
+        if (node.crashAtNextSend) { node.crashAtNextSend = false; node.up = false; throw new CrashForTest() }
+      }
+    })
+    node.up = true
+    await node.driver.start()
+  }
+  /** Kills a node where it stands; its WAL loses what was not synced. */
+  const crash = (node: SimNode) => {
+    node.up = false
+    node.driver?.halt()
+    node.driver = null
+    node.handler = null
+    node.wal.crash()
+  }
+  const tasks: Array<Promise<void>> = []
+  for (const n of nodes) await boot(n)
+
+  // ---- the run ----
+  const honest = nodes.filter((n) => n.honest)
+  const minHonest = () => Math.min(...honest.map((n) => n.committed))
+  const maxHonest = () => Math.max(...honest.map((n) => n.committed))
+  const faultUntil = Math.floor(o.heights * 0.7)
+  let faultsEndedAt: number | null = null
+  let nextFaultAt = 500
+  let nonce = 0
+  const settle = async () => {
+    while (tasks.length > 0) await tasks.shift()
+    for (const n of nodes) if (n.driver !== null) await n.driver.idle()
+    await audit()
+  }
+
+  while (minHonest() < o.heights) {
+    if (!clock.runNext()) { result.liveness = 'nothing left to do: every node is idle'; break }
+    await settle()
+    if (result.safety.length > 0) break
+    const now = clock.now()
+
+    // faults come and go until 70% of the heights, then the network heals and crashed nodes return
+    if (faultsOn && maxHonest() >= faultUntil) {
+      faultsOn = false
+      partition = null
+      faultsEndedAt = now
+      for (const n of nodes) if (!n.up) { crash(n); await boot(n) }
+    }
+    if (faultsOn && now >= nextFaultAt) {
+      nextFaultAt = now + rnd.between(300, 2500)
+      if (faults.has('partition') && partition === null && rnd.chance(0.3)) {
+        partition = new Map(nodes.map((n) => [n.id, rnd.int(2)]))
+        if (o.twins > 0 && rnd.chance(0.5)) {
+          // the Twins scenario: each twin pair split across the two sides
+          for (const n of nodes) if (n.id.endsWith('-twin')) { partition.set(n.id, 1); partition.set(`v${n.index}`, 0) }
+        }
+        clock.after(rnd.between(500, 4000), () => { partition = null })
+      }
+      if (faults.has('crash') && rnd.chance(0.3)) {
+        const victim = nodes[rnd.int(nodes.length)]!
+        if (victim.up && nodes.filter((n) => !n.up).length * 3 < nodes.length) {
+          if (rnd.chance(0.5)) victim.crashAtNextSend = true // dies after signing, before sending
+          else crash(victim)
+          clock.after(rnd.between(300, 3000), () => {
+            victim.crashAtNextSend = false
+            if (!victim.up && faultsOn) { crash(victim); tasks.push(boot(victim)) }
+          })
+        }
+      }
+      // a few transactions, so blocks are not all empty
+      if (rnd.chance(0.5)) {
+        const n = nodes[rnd.int(nodes.length)]!
+        if (n.up && n.pool !== null) {
+          const tx = dev.sign({ chainId: 'chorus-sim', nonce: nonce, body: transfer(sha256(u32be(nonce)), 1n) }).tx
+          try { await n.pool.submitDecoded(tx); nonce++ } catch { /* stale nonce on this node */ }
+        }
+      }
+    }
+    // a node that died in beforeSend has halted: finish the crash (its WAL loses unsynced records)
+    for (const n of nodes) if (!n.up && n.driver !== null) crash(n)
+    if (faultsEndedAt !== null && now - faultsEndedAt > LIVENESS_BOUND_MS) {
+      result.liveness = `after the faults stopped at ${faultsEndedAt} ms, honest heights were ${honest.map((n) => `${n.id}:${n.committed}`).join(' ')} at ${now} ms`
+      break
+    }
+  }
+  for (const n of nodes) await n.driver?.stop()
+  result.height = minHonest()
+  result.virtualMs = clock.now()
+  return result
+}
