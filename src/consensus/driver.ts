@@ -73,6 +73,9 @@ export class ConsensusDriver {
   /** This height's proposals (any proposer's) and our own votes, re-sent on the gossip tick. */
   private readonly proposals = new Map<number, ConsensusMessage>()
   private readonly ownVotes: SignedVote[] = []
+  /** Every valid vote of this height, to forward a proposal's proof of lock with it. */
+  private readonly seenVotes: SignedVote[] = []
+  private readonly seenVoteIds = new Set<string>()
   private readonly future: Array<[ConsensusMessage, string]> = []
   private readonly timers = new Set<() => void>()
   private lastCommit: Commit | null = null
@@ -91,6 +94,11 @@ export class ConsensusDriver {
 
   get height (): number { return this.state.height }
   get round (): number { return this.state.round }
+  /** Where the machine is, for logs and simulations: height/round/step, lock and valid value. */
+  describe (): string {
+    const s = this.state
+    return `${s.height}/${s.round}/${s.step} lock=${s.lockedRound}:${s.lockedValue?.slice(0, 6) ?? '-'} valid=${s.validRound}:${s.validValue?.slice(0, 6) ?? '-'}`
+  }
 
   /** Starts at the height after the chain's head, replaying the WAL if it holds that height. */
   async start (): Promise<void> {
@@ -244,10 +252,24 @@ export class ConsensusDriver {
     this.after(this.timeouts.gossip, async () => {
       const r = this.state.round
       const p = this.proposals.get(r)
-      if (p !== undefined) this.send(p)
+      if (p !== undefined) {
+        this.send(p)
+        if (p.type === 'proposal') this.sendProofOfLock(p.proposal.proposal.polRound, toHex(p.proposal.proposal.blockHash))
+      }
       for (const v of this.ownVotes) if (v.vote.height === this.state.height && v.vote.round >= r - 1) this.send({ type: 'vote', vote: v })
       this.scheduleGossip()
     })
+  }
+
+  /**
+   * A re-proposal (polRound ≥ 0) is accepted only by nodes that saw 2f+1 prevotes for it in
+   * polRound (line 28): send the ones we hold, which an equivocator may have kept from some peers.
+   */
+  private sendProofOfLock (polRound: number, hashHex: HashHex): void {
+    if (polRound < 0) return
+    for (const v of this.seenVotes) {
+      if (v.vote.type === 'prevote' && v.vote.round === polRound && v.vote.blockHash !== null && toHex(v.vote.blockHash) === hashHex) this.send({ type: 'vote', vote: v })
+    }
   }
 
   private async buildProposal (height: number, round: number): Promise<void> {
@@ -283,6 +305,7 @@ export class ConsensusDriver {
     const msg: ConsensusMessage = { type: 'proposal', proposal: { proposal, signature }, block }
     this.proposals.set(round, msg)
     this.send(msg)
+    this.sendProofOfLock(polRound, hashHex)
     await this.handle({ type: 'proposal', height, round, polRound, blockHash: hashHex, proposer: this.identity.publicKey })
   }
 
@@ -293,6 +316,8 @@ export class ConsensusDriver {
     const signature = await this.identity.signState.sign('vote', type, height, round, encodeVote(vote))
     const signed = { vote, signature }
     this.ownVotes.push(signed)
+    this.seenVotes.push(signed)
+    this.seenVoteIds.add(toHex(signature))
     this.send({ type: 'vote', vote: signed })
     await this.handle({ type: 'vote', vote: { type, height, round, blockHash: hashHex, validator: vote.validator, signature } })
   }
@@ -336,6 +361,8 @@ export class ConsensusDriver {
     this.blocks.clear()
     this.proposals.clear()
     this.ownVotes.length = 0
+    this.seenVotes.length = 0
+    this.seenVoteIds.clear()
     for (const cancel of this.timers) cancel()
     this.timers.clear()
     this.m.logger.info('Committed block', { height, round: commit.round, txs: checked.block.txs.length, hash: toHex(checked.hash).slice(0, 16) })
@@ -411,6 +438,9 @@ export class ConsensusDriver {
     if (vote.chainId !== this.m.chain.chainId) return
     if (this.m.chain.validators.powerOf(vote.validator) === 0n) return
     if (!this.m.chain.verify(vote.validator, signingBytes('vote', encodeVote(vote)), signature)) return
+    const id = toHex(signature)
+    if (this.seenVoteIds.has(id)) return // a re-sent copy: already counted
+    if (this.seenVotes.length < MAX_BUFFERED_FUTURE) { this.seenVotes.push(signed); this.seenVoteIds.add(id) }
     await this.log({ kind: 'vote', vote: encodeSignedVote(signed) })
     await this.handle({
       type: 'vote',

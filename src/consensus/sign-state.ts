@@ -10,8 +10,8 @@
 import { open, readFile, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { equalBytes, parseHex, toHex } from '../crypto/bytes.ts'
-import type { Domain } from '../crypto/hash.ts'
-import { signDomain } from '../crypto/keys.ts'
+import { type Domain, signingBytes } from '../crypto/hash.ts'
+import { opensslSigner } from '../crypto/verify.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 
 const STEP_ORDER = { proposal: 1, prevote: 2, precommit: 3 } as const
@@ -29,11 +29,15 @@ export interface SignStore {
 }
 
 export class SignState {
+  private readonly signRaw: (message: Uint8Array) => Uint8Array
+
   private constructor (
     private readonly store: SignStore,
-    private readonly secretKey: Uint8Array,
+    secretKey: Uint8Array,
     private record: SignRecord | null
-  ) {}
+  ) {
+    this.signRaw = opensslSigner(secretKey)
+  }
 
   static async load (store: SignStore, secretKey: Uint8Array): Promise<SignState> {
     return new SignState(store, secretKey, await store.load())
@@ -61,7 +65,7 @@ export class SignState {
         fail(ErrorCode.UNAVAILABLE, `refusing to sign ${step} at ${height}/${round}: already signed ${height}/${last.round}/${last.step}`)
       }
     }
-    const signature = signDomain(domain, bytes, this.secretKey)
+    const signature = this.signRaw(signingBytes(domain, bytes))
     const entry: SignedEntry = { round, step: s, signBytes: toHex(bytes), signature: toHex(signature) }
     const next: SignRecord = rec !== null && rec.height === height ? { height, entries: [...rec.entries, entry] } : { height, entries: [entry] }
     await this.store.save(next)

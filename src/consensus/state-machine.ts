@@ -20,27 +20,48 @@ const MAX_ROUND_AHEAD = 64
 
 interface RecordedVote { blockHash: HashHex | null, signature: Uint8Array, validator: PublicKey }
 
+/**
+ * Votes of one type in one round. A validator that equivocates is counted
+ * once in `total` but in the tally of each value it voted for: the thresholds
+ * already allow for f such validators, and a correct node must still see a
+ * quorum that other correct nodes saw (the paper counts messages, not senders).
+ */
 class VoteTally {
-  readonly byValidator = new Map<string, RecordedVote>()
+  /** Each validator's distinct votes, first one first. */
+  readonly byValidator = new Map<string, RecordedVote[]>()
   private readonly power = new Map<HashHex | null, bigint>()
   total = 0n
 
-  /** Records a vote; returns the earlier vote if this one conflicts with it. */
-  add (v: VoteIn, power: bigint): RecordedVote | 'duplicate' | null {
+  /** Records a vote; returns the earlier vote when this is the validator's second distinct value. */
+  add (v: VoteIn, power: bigint): RecordedVote | null {
     const id = toHex(v.validator)
-    const prev = this.byValidator.get(id)
-    if (prev !== undefined) return prev.blockHash === v.blockHash ? 'duplicate' : prev
-    this.byValidator.set(id, { blockHash: v.blockHash, signature: v.signature, validator: v.validator })
+    const votes = this.byValidator.get(id) ?? []
+    if (votes.some((x) => x.blockHash === v.blockHash)) return null
+    votes.push({ blockHash: v.blockHash, signature: v.signature, validator: v.validator })
+    this.byValidator.set(id, votes)
     this.power.set(v.blockHash, (this.power.get(v.blockHash) ?? 0n) + power)
-    this.total += power
-    return null
+    if (votes.length === 1) this.total += power
+    return votes.length === 2 ? votes[0]! : null
   }
 
   powerFor (hash: HashHex | null): bigint { return this.power.get(hash) ?? 0n }
+
+  /** The signatures of the votes for `hash`. */
+  signaturesFor (hash: HashHex): Array<{ validator: PublicKey, signature: Uint8Array }> {
+    const out: Array<{ validator: PublicKey, signature: Uint8Array }> = []
+    for (const votes of this.byValidator.values()) {
+      const v = votes.find((x) => x.blockHash === hash)
+      if (v !== undefined) out.push({ validator: v.validator, signature: v.signature })
+    }
+    return out
+  }
 }
 
 interface RoundState {
+  /** The first proposal heard this round: the one this node prevotes on (lines 22, 28). */
   proposal: { blockHash: HashHex, polRound: number } | null
+  /** Every value the round's proposer signed (an equivocating proposer signs several): lines 36 and 49 accept any. */
+  proposed: Set<HashHex>
   prevotes: VoteTally
   precommits: VoteTally
   /** Validators heard from in this round, for the f+1 round skip (line 55). */
@@ -96,7 +117,7 @@ function roundState (s: ConsensusState, r: number): RoundState {
   let rs = s.rounds.get(r)
   if (rs === undefined) {
     rs = {
-      proposal: null, prevotes: new VoteTally(), precommits: new VoteTally(), senders: new Map(),
+      proposal: null, proposed: new Set(), prevotes: new VoteTally(), precommits: new VoteTally(), senders: new Map(),
       prevoteTimeoutScheduled: false, precommitTimeoutScheduled: false, lockedOrValidated: false
     }
     s.rounds.set(r, rs)
@@ -163,13 +184,12 @@ function onProposal (s: ConsensusState, e: Extract<Event, { type: 'proposal' }>,
   if (toHex(s.validators.proposerAt(e.round)) !== toHex(e.proposer)) return
   if (e.polRound < -1 || e.polRound >= e.round) return
   const rs = roundState(s, e.round)
-  if (rs.proposal !== null) {
-    if (rs.proposal.blockHash !== e.blockHash) {
-      out.push({ type: 'evidence', height: e.height, round: e.round, kind: 'proposal', validator: e.proposer, first: rs.proposal.blockHash, second: e.blockHash })
-    }
-    return
+  if (rs.proposed.has(e.blockHash)) return
+  rs.proposed.add(e.blockHash)
+  if (rs.proposal === null) rs.proposal = { blockHash: e.blockHash, polRound: e.polRound }
+  else if (rs.proposed.size === 2) {
+    out.push({ type: 'evidence', height: e.height, round: e.round, kind: 'proposal', validator: e.proposer, first: rs.proposal.blockHash, second: e.blockHash })
   }
-  rs.proposal = { blockHash: e.blockHash, polRound: e.polRound }
   noteSender(rs, e.proposer, s.validators.powerOf(e.proposer))
   if (!s.validity.has(e.blockHash)) out.push({ type: 'validateBlock', height: e.height, blockHash: e.blockHash })
 }
@@ -181,7 +201,7 @@ function onVote (s: ConsensusState, v: VoteIn, out: Action[]): void {
   const rs = roundState(s, v.round)
   const tally = v.type === 'prevote' ? rs.prevotes : rs.precommits
   const conflict = tally.add(v, power)
-  if (conflict !== null && conflict !== 'duplicate') {
+  if (conflict !== null) {
     out.push({ type: 'evidence', height: v.height, round: v.round, kind: v.type, validator: v.validator, first: conflict.blockHash, second: v.blockHash })
   }
   noteSender(rs, v.validator, power)
@@ -207,10 +227,9 @@ function applyRules (s: ConsensusState, out: Action[]): boolean {
 
   // line 49: a proposal and 2f+1 precommits for it, in any round → decide
   for (const [round, x] of s.rounds) {
-    if (x.proposal === null || !isValid(s, x.proposal.blockHash)) continue
-    if (quorum(s, x.precommits.powerFor(x.proposal.blockHash))) {
-      const hash = x.proposal.blockHash
-      const signatures = [...x.precommits.byValidator.values()].filter((v) => v.blockHash === hash).map((v) => ({ validator: v.validator, signature: v.signature }))
+    for (const hash of x.proposed) {
+      if (!isValid(s, hash) || !quorum(s, x.precommits.powerFor(hash))) continue
+      const signatures = x.precommits.signaturesFor(hash)
       s.decided = hash
       s.step = 'commit'
       out.push({ type: 'commit', height: s.height, round, blockHash: hash, signatures })
@@ -245,16 +264,19 @@ function applyRules (s: ConsensusState, out: Action[]): boolean {
   }
 
   // line 36: a valid proposal and 2f+1 prevotes for it → lock and precommit
-  if (p !== null && isValid(s, p.blockHash) && s.step !== 'propose' && !rs.lockedOrValidated && quorum(s, rs.prevotes.powerFor(p.blockHash))) {
-    rs.lockedOrValidated = true
-    if (s.step === 'prevote') {
-      s.lockedValue = p.blockHash
-      s.lockedRound = r
-      vote(s, 'precommit', p.blockHash, out)
+  if (s.step !== 'propose' && !rs.lockedOrValidated) {
+    for (const hash of rs.proposed) {
+      if (!isValid(s, hash) || !quorum(s, rs.prevotes.powerFor(hash))) continue
+      rs.lockedOrValidated = true
+      if (s.step === 'prevote') {
+        s.lockedValue = hash
+        s.lockedRound = r
+        vote(s, 'precommit', hash, out)
+      }
+      s.validValue = hash
+      s.validRound = r
+      return true
     }
-    s.validValue = p.blockHash
-    s.validRound = r
-    return true
   }
 
   // line 44: 2f+1 prevotes for nil → precommit nil

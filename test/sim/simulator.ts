@@ -26,10 +26,10 @@ import type { ConsensusMessage, ConsensusTransport } from '../../src/consensus/t
 import { memoryWal } from '../../src/consensus/wal.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
 import { toHex, u32be, utf8 } from '../../src/crypto/bytes.ts'
-import { sha256 } from '../../src/crypto/hash.ts'
-import { publicKeyOf, signDomain } from '../../src/crypto/keys.ts'
-import { verifySignature } from '../../src/crypto/verify.ts'
-import { silentLogger } from '../../src/logger.ts'
+import { sha256, signingBytes } from '../../src/crypto/hash.ts'
+import { publicKeyOf } from '../../src/crypto/keys.ts'
+import { opensslSigner, verifySignature } from '../../src/crypto/verify.ts'
+import { type Level, type Logger, createLogger, silentLogger } from '../../src/logger.ts'
 import { verifyCommit } from '../../src/protocol/commit.ts'
 import { ChorusError } from '../../src/protocol/errors.ts'
 import type { Commit, PublicKey } from '../../src/protocol/types.ts'
@@ -85,6 +85,10 @@ interface SimNode {
   up: boolean
   committed: number
   crashAtNextSend: boolean
+}
+
+function traceLogger (id: string, clock: SimClock): Logger {
+  return createLogger({ level: (process.env.SIM_TRACE as Level | '') || 'warn', json: false, write: (l) => console.error(`[t=${clock.now()} ${id}] ${l.slice(25)}`) })
 }
 
 /** A verification cache shared by all simulated nodes: each signature is checked once, not N times. */
@@ -167,19 +171,25 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     onMessage: (h) => { node.handler = h }
   })
 
-  /** A Byzantine validator: the real message to half its peers, a conflicting one (signed anew) to the rest. */
+  /** A Byzantine validator: the real message to half its peers, a conflicting one (signed anew, once) to the rest. */
+  const conflicting = new Map<string, ConsensusMessage>()
   const equivocate = (node: SimNode, msg: Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>) => {
     const peers = nodes.filter((n) => n !== node)
     const half = new Set(peers.filter(() => rnd.chance(0.5)).map((n) => n.id))
-    let other: ConsensusMessage
-    if (msg.type === 'vote') {
-      const v = msg.vote.vote
-      const vote = { ...v, blockHash: v.blockHash === null ? sha256(utf8.encode(`fake/${v.height}/${v.round}`)) : null }
-      other = { type: 'vote', vote: { vote, signature: signDomain('vote', encodeVote(vote), node.key.secretKey) } }
-    } else {
-      const block = { ...msg.block, header: { ...msg.block.header, timeMs: msg.block.header.timeMs + 1 } }
-      const proposal = { ...msg.proposal.proposal, blockHash: blockHash(block.header) }
-      other = { type: 'proposal', proposal: { proposal, signature: signDomain('proposal', encodeProposal(proposal), node.key.secretKey) }, block }
+    const id = toHex(msg.type === 'vote' ? msg.vote.signature : msg.proposal.signature)
+    let other = conflicting.get(id)
+    if (other === undefined) {
+      const sign = opensslSigner(node.key.secretKey)
+      if (msg.type === 'vote') {
+        const v = msg.vote.vote
+        const vote = { ...v, blockHash: v.blockHash === null ? sha256(utf8.encode(`fake/${v.height}/${v.round}`)) : null }
+        other = { type: 'vote', vote: { vote, signature: sign(signingBytes('vote', encodeVote(vote))) } }
+      } else {
+        const block = { ...msg.block, header: { ...msg.block.header, timeMs: msg.block.header.timeMs + 1 } }
+        const proposal = { ...msg.proposal.proposal, blockHash: blockHash(block.header) }
+        other = { type: 'proposal', proposal: { proposal, signature: sign(signingBytes('proposal', encodeProposal(proposal))) }, block }
+      }
+      conflicting.set(id, other)
     }
     for (const to of peers) transmit(node, to, half.has(to.id) ? msg : other)
   }
@@ -225,7 +235,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     const signState = await SignState.load(node.signStore, node.key.secretKey)
     const bugs: ConsensusBugs = o.bug === 'ignore-lock' ? { ignoreLock: true } : o.bug === 'no-quorum-check' ? { noQuorumCheck: true } : {}
     node.driver = new ConsensusDriver({ publicKey: node.key.publicKey, signState, wal: node.wal }, TIMEOUTS, {
-      chain: node.chain, pool: node.pool, transport: transportFor(node), clock, logger: silentLogger, bugs,
+      chain: node.chain, pool: node.pool, transport: transportFor(node), clock, logger: process.env.SIM_TRACE === undefined ? silentLogger : traceLogger(node.id, clock), bugs,
       onCommit: onCommit(node),
       onEvidence: () => { result.evidence++ },
       beforeSend: () => {
@@ -254,6 +264,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   let faultsEndedAt: number | null = null
   let nextFaultAt = 500
   let nonce = 0
+  let lastTrace = 0
   const settle = async () => {
     while (tasks.length > 0) await tasks.shift()
     for (const n of nodes) if (n.driver !== null) await n.driver.idle()
@@ -305,6 +316,14 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     }
     // a node that died in beforeSend has halted: finish the crash (its WAL loses unsynced records)
     for (const n of nodes) if (!n.up && n.driver !== null) crash(n)
+    if (process.env.SIM_TRACE !== undefined && Math.floor(now / 1000) !== Math.floor(lastTrace / 1000)) {
+      lastTrace = now
+      console.error(`t=${now} ${nodes.map((n) => `${n.id}${n.byzantine ? '(byz)' : ''}:${n.up ? n.driver?.describe() : 'down'}`).join(' | ')} partition=${partition !== null}`)
+    }
+    if (faultsEndedAt === null && now > o.heights * 2000 + LIVENESS_BOUND_MS) {
+      result.liveness = `the faulty phase made no progress to height ${faultUntil} by ${now} ms virtual`
+      break
+    }
     if (faultsEndedAt !== null && now - faultsEndedAt > LIVENESS_BOUND_MS) {
       result.liveness = `after the faults stopped at ${faultsEndedAt} ms, honest heights were ${honest.map((n) => `${n.id}:${n.committed}`).join(' ')} at ${now} ms`
       break

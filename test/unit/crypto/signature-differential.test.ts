@@ -70,3 +70,15 @@ describe('Chorus-Ed25519-v1: fast path and reference agree', () => {
     expect(nobleZip.some((c) => c.label.includes('R + torsion') || c.label.includes('mixed-order R'))).toBe(true)
   })
 })
+
+describe('OpenSSL signing for a node\'s own key', () => {
+  it('signs exactly as noble does (Ed25519 is deterministic)', async () => {
+    const { opensslSigner } = await import('../../../src/crypto/verify.ts')
+    const r = rng(7)
+    for (let i = 0; i < 50; i++) {
+      const secret = r.bytes(32)
+      const msg = r.bytes(1 + r.int(200))
+      expect(opensslSigner(secret)(msg)).toEqual(ed25519.sign(msg, secret))
+    }
+  })
+})
