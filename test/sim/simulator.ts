@@ -172,26 +172,30 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   })
 
   /** A Byzantine validator: the real message to half its peers, a conflicting one (signed anew, once) to the rest. */
-  const conflicting = new Map<string, ConsensusMessage>()
+  const conflicting = new Map<string, { other: ConsensusMessage, half: Set<string> }>()
   const equivocate = (node: SimNode, msg: Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>) => {
     const peers = nodes.filter((n) => n !== node)
-    const half = new Set(peers.filter(() => rnd.chance(0.5)).map((n) => n.id))
     const id = toHex(msg.type === 'vote' ? msg.vote.signature : msg.proposal.signature)
-    let other = conflicting.get(id)
-    if (other === undefined) {
+    let e = conflicting.get(id)
+    if (e === undefined) {
+      // who gets which version is fixed per message, so re-sends do not undo the split
+      const half = new Set(peers.filter(() => rnd.chance(0.5)).map((n) => n.id))
       const sign = opensslSigner(node.key.secretKey)
+      let other: ConsensusMessage
       if (msg.type === 'vote') {
         const v = msg.vote.vote
         const vote = { ...v, blockHash: v.blockHash === null ? sha256(utf8.encode(`fake/${v.height}/${v.round}`)) : null }
         other = { type: 'vote', vote: { vote, signature: sign(signingBytes('vote', encodeVote(vote))) } }
       } else {
         const block = { ...msg.block, header: { ...msg.block.header, timeMs: msg.block.header.timeMs + 1 } }
-        const proposal = { ...msg.proposal.proposal, blockHash: blockHash(block.header) }
+        // a fresh value (polRound -1): only a node's lock stops honest nodes from prevoting it
+        const proposal = { ...msg.proposal.proposal, polRound: -1, blockHash: blockHash(block.header) }
         other = { type: 'proposal', proposal: { proposal, signature: sign(signingBytes('proposal', encodeProposal(proposal))) }, block }
       }
-      conflicting.set(id, other)
+      e = { other, half }
+      conflicting.set(id, e)
     }
-    for (const to of peers) transmit(node, to, half.has(to.id) ? msg : other)
+    for (const to of peers) transmit(node, to, e.half.has(to.id) ? msg : e.other)
   }
 
   // ---- checks ----
@@ -282,7 +286,10 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       faultsOn = false
       partition = null
       faultsEndedAt = now
-      for (const n of nodes) if (!n.up) { crash(n); await boot(n) }
+      for (const n of nodes) {
+        n.crashAtNextSend = false
+        if (!n.up) { crash(n); await boot(n) }
+      }
     }
     if (faultsOn && now >= nextFaultAt) {
       nextFaultAt = now + rnd.between(300, 2500)
