@@ -97,7 +97,10 @@ export class ConsensusDriver {
   /** Where the machine is, for logs and simulations: height/round/step, lock and valid value. */
   describe (): string {
     const s = this.state
-    return `${s.height}/${s.round}/${s.step} lock=${s.lockedRound}:${s.lockedValue?.slice(0, 6) ?? '-'} valid=${s.validRound}:${s.validValue?.slice(0, 6) ?? '-'}`
+    const rs = s.rounds.get(s.round)
+    const p = rs?.proposal?.blockHash
+    const tally = rs === undefined ? '' : ` p=${p?.slice(0, 6) ?? '-'}${p !== undefined ? (s.validity.has(p) ? (s.validity.get(p) === true ? '(ok)' : '(bad)') : '(?)') : ''} pv=${rs.prevotes.total}/${p === undefined ? 0n : rs.prevotes.powerFor(p)} pc=${rs.precommits.total}`
+    return `${s.height}/${s.round}/${s.step} lock=${s.lockedRound}:${s.lockedValue?.slice(0, 6) ?? '-'} valid=${s.validRound}:${s.validValue?.slice(0, 6) ?? '-'}${tally}`
   }
 
   /** Starts at the height after the chain's head, replaying the WAL if it holds that height. */
@@ -424,9 +427,15 @@ export class ConsensusDriver {
   private async onProposal (signed: SignedProposal, block: Block): Promise<void> {
     const { proposal, signature } = signed
     if (proposal.chainId !== this.m.chain.chainId || proposal.height !== this.state.height) return
-    if (!this.m.chain.verify(proposal.proposer, signingBytes('proposal', encodeProposal(proposal)), signature)) return
+    if (!this.m.chain.verify(proposal.proposer, signingBytes('proposal', encodeProposal(proposal)), signature)) {
+      this.m.logger.debug('Proposal with a bad signature', { height: proposal.height, round: proposal.round, polRound: proposal.polRound, proposer: toHex(proposal.proposer).slice(0, 8), sig: toHex(signature).slice(0, 8) })
+      return
+    }
     const hashHex = toHex(blockHash(block.header))
-    if (hashHex !== toHex(proposal.blockHash)) return
+    if (hashHex !== toHex(proposal.blockHash)) {
+      this.m.logger.debug('Proposal for another block than it carries', { height: proposal.height, round: proposal.round })
+      return
+    }
     await this.log({ kind: 'proposal', proposal: encodeSignedProposal(signed), block: encodeBlock(block) })
     if (!this.blocks.has(hashHex)) this.blocks.set(hashHex, block)
     if (!this.proposals.has(proposal.round)) this.proposals.set(proposal.round, { type: 'proposal', proposal: signed, block })

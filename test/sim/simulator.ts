@@ -161,7 +161,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const transportFor = (node: SimNode): ConsensusTransport => ({
     broadcast: (msg) => {
       if (!node.up) return
-      if (node.byzantine && (msg.type === 'proposal' || msg.type === 'vote')) return equivocate(node, msg)
+      if (node.byzantine && authoredBy(node, msg)) return equivocate(node, msg as Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>)
       for (const to of nodes) transmit(node, to, msg)
     },
     send: (peer, msg) => {
@@ -171,6 +171,11 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     onMessage: (h) => { node.handler = h }
   })
 
+  /** Its own proposals and votes (not ones it forwards) are what a Byzantine validator equivocates on. */
+  const authoredBy = (node: SimNode, msg: ConsensusMessage): boolean =>
+    (msg.type === 'vote' && toHex(msg.vote.vote.validator) === toHex(node.key.publicKey)) ||
+    (msg.type === 'proposal' && toHex(msg.proposal.proposal.proposer) === toHex(node.key.publicKey))
+
   /** A Byzantine validator: the real message to half its peers, a conflicting one (signed anew, once) to the rest. */
   const conflicting = new Map<string, { other: ConsensusMessage, half: Set<string> }>()
   const equivocate = (node: SimNode, msg: Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>) => {
@@ -178,8 +183,12 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     const id = toHex(msg.type === 'vote' ? msg.vote.signature : msg.proposal.signature)
     let e = conflicting.get(id)
     if (e === undefined) {
-      // who gets which version is fixed per message, so re-sends do not undo the split
-      const half = new Set(peers.filter(() => rnd.chance(0.5)).map((n) => n.id))
+      // Who gets the real message is fixed per message, so re-sends do not undo the split. Proposals
+      // split in halves; a precommit reaches one peer only (so one node may commit while the rest,
+      // locked, move to the next round: where a lock is all that keeps them safe).
+      const half = msg.type === 'vote' && msg.vote.vote.type === 'precommit'
+        ? new Set([peers[rnd.int(peers.length)]!.id])
+        : new Set(peers.filter(() => rnd.chance(0.5)).map((n) => n.id))
       const sign = opensslSigner(node.key.secretKey)
       let other: ConsensusMessage
       if (msg.type === 'vote') {
@@ -194,6 +203,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       }
       e = { other, half }
       conflicting.set(id, e)
+      if (process.env.SIM_TRACE !== undefined) console.error(`[t=${clock.now()} ${node.id}] equivocates ${msg.type} ${id.slice(0, 8)} -> ${toHex(other.type === 'vote' ? other.vote.signature : other.type === 'proposal' ? other.proposal.signature : new Uint8Array()).slice(0, 8)} pk=${toHex(node.key.publicKey).slice(0, 8)}`)
     }
     for (const to of peers) transmit(node, to, e.half.has(to.id) ? msg : e.other)
   }
@@ -294,7 +304,9 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     if (faultsOn && now >= nextFaultAt) {
       nextFaultAt = now + rnd.between(300, 2500)
       if (faults.has('partition') && partition === null && rnd.chance(0.3)) {
-        partition = new Map(nodes.map((n) => [n.id, rnd.int(2)]))
+        // half the time a random split, half the time one node cut off from the rest
+        const alone = rnd.chance(0.5) ? nodes[rnd.int(nodes.length)]!.id : null
+        partition = new Map(nodes.map((n) => [n.id, alone === null ? rnd.int(2) : n.id === alone ? 1 : 0]))
         if (o.twins > 0 && rnd.chance(0.5)) {
           // the Twins scenario: each twin pair split across the two sides
           for (const n of nodes) if (n.id.endsWith('-twin')) { partition.set(n.id, 1); partition.set(`v${n.index}`, 0) }
