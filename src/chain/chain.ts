@@ -149,14 +149,15 @@ export class Chain {
 
   /**
    * Commits a checked block finalised by `commit` (its own precommits), atomically.
-   * The next height's proposer priorities advance by the commit round + 1.
+   * The next height's proposer priorities advance one step, as in CometBFT.
    */
   async commitBlock (checked: CheckedBlock, commit: Commit): Promise<void> {
     const { block, hash, execution } = checked
     const h = block.header
     if (h.height !== this._head.height + 1) fail(ErrorCode.BAD_BLOCK, 'not the next height', { fault: 'height' })
     const head: Head = { height: h.height, hash, timeMs: h.timeMs, stateRoot: h.stateRoot }
-    const next = this._validators.advance(commit.round + 1)
+    // one proposer step per height, whatever round decided it (nodes may decide in different rounds)
+    const next = this._validators.advance(1)
     const writes: Write[] = [...execution.writes, ...metaWrites(head, next, this._validators)]
     writes.push({ bucket: Bucket.block, key: heightKey(h.height), value: encodeBlock(block) })
     writes.push({ bucket: Bucket.commit, key: heightKey(h.height), value: encodeCommit(commit) })

@@ -100,7 +100,7 @@ export class ConsensusDriver {
     const rs = s.rounds.get(s.round)
     const p = rs?.proposal?.blockHash
     const tally = rs === undefined ? '' : ` p=${p?.slice(0, 6) ?? '-'}${p !== undefined ? (s.validity.has(p) ? (s.validity.get(p) === true ? '(ok)' : '(bad)') : '(?)') : ''} pv=${rs.prevotes.total}/${p === undefined ? 0n : rs.prevotes.powerFor(p)} pc=${rs.precommits.total}`
-    return `${s.height}/${s.round}/${s.step} lock=${s.lockedRound}:${s.lockedValue?.slice(0, 6) ?? '-'} valid=${s.validRound}:${s.validValue?.slice(0, 6) ?? '-'}${tally}`
+    return `${s.height}/${s.round}/${s.step} by=${toHex(s.validators.proposerAt(s.round)).slice(0, 4)} lock=${s.lockedRound}:${s.lockedValue?.slice(0, 6) ?? '-'} valid=${s.validRound}:${s.validValue?.slice(0, 6) ?? '-'}${tally}`
   }
 
   /** Starts at the height after the chain's head, replaying the WAL if it holds that height. */

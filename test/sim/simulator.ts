@@ -65,8 +65,8 @@ export interface SimResult {
 
 const TIMEOUTS: Timeouts = { propose: 300, prevote: 150, precommit: 150, delta: 100, gossip: 250 }
 const BLOCK_TIME_MS = 100
-/** After the faults stop, every honest node must reach the target within this much virtual time. */
-const LIVENESS_BOUND_MS = 120_000
+/** After the faults stop, every honest node must reach the target within this much virtual time (and 2 s a height). */
+const LIVENESS_BOUND_MS = 60_000
 
 interface SimNode {
   id: string
@@ -275,6 +275,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const minHonest = () => Math.min(...honest.map((n) => n.committed))
   const maxHonest = () => Math.max(...honest.map((n) => n.committed))
   const faultUntil = Math.floor(o.heights * 0.7)
+  const faultTimeLimit = o.heights * 1000
   let faultsEndedAt: number | null = null
   let nextFaultAt = 500
   let nonce = 0
@@ -291,8 +292,9 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     if (result.safety.length > 0) break
     const now = clock.now()
 
-    // faults come and go until 70% of the heights, then the network heals and crashed nodes return
-    if (faultsOn && maxHonest() >= faultUntil) {
+    // faults come and go until 70% of the heights (or a time limit: progress under faults is not
+    // promised), then the network heals and crashed nodes return
+    if (faultsOn && (maxHonest() >= faultUntil || now >= faultTimeLimit)) {
       faultsOn = false
       partition = null
       faultsEndedAt = now
@@ -339,11 +341,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       lastTrace = now
       console.error(`t=${now} ${nodes.map((n) => `${n.id}${n.byzantine ? '(byz)' : ''}:${n.up ? n.driver?.describe() : 'down'}`).join(' | ')} partition=${partition !== null}`)
     }
-    if (faultsEndedAt === null && now > o.heights * 2000 + LIVENESS_BOUND_MS) {
-      result.liveness = `the faulty phase made no progress to height ${faultUntil} by ${now} ms virtual`
-      break
-    }
-    if (faultsEndedAt !== null && now - faultsEndedAt > LIVENESS_BOUND_MS) {
+    if (faultsEndedAt !== null && now - faultsEndedAt > LIVENESS_BOUND_MS + 2000 * o.heights) {
       result.liveness = `after the faults stopped at ${faultsEndedAt} ms, honest heights were ${honest.map((n) => `${n.id}:${n.committed}`).join(' ')} at ${now} ms`
       break
     }
