@@ -318,6 +318,7 @@ export class ConsensusDriver {
     await this.identity.wal.sync()
     const signature = await this.identity.signState.sign('vote', type, height, round, encodeVote(vote))
     const signed = { vote, signature }
+    this.m.logger.debug('Voted', { type, height, round, hash: hashHex?.slice(0, 12) ?? 'nil', state: this.describe() })
     this.ownVotes.push(signed)
     this.seenVotes.push(signed)
     this.seenVoteIds.add(toHex(signature))

@@ -8,8 +8,8 @@
  *
  * Checked at every commit: agreement (honest nodes commit the same block at a
  * height), validity (an auditor chain checks each agreed block and its
- * commit), integrity (a node commits each height once, in order). Checked at
- * the end: liveness (after the faults stop, every honest node reaches the
+ * commit), integrity (a node commits each height once, in order); and at every
+ * vote, the lock invariant the safety proof rests on. Checked at the end: liveness (after the faults stop, every honest node reaches the
  * target height within a bounded time).
  */
 import { MemoryLevel } from 'memory-level'
@@ -32,7 +32,7 @@ import { opensslSigner, verifySignature } from '../../src/crypto/verify.ts'
 import { type Level, type Logger, createLogger, silentLogger } from '../../src/logger.ts'
 import { verifyCommit } from '../../src/protocol/commit.ts'
 import { ChorusError } from '../../src/protocol/errors.ts'
-import type { Commit, PublicKey } from '../../src/protocol/types.ts'
+import type { Commit, PublicKey, SignedVote } from '../../src/protocol/types.ts'
 import { Store } from '../../src/state/store.ts'
 import { SimClock, type Prng, prng } from './sim-clock.ts'
 
@@ -161,6 +161,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const transportFor = (node: SimNode): ConsensusTransport => ({
     broadcast: (msg) => {
       if (!node.up) return
+      if (msg.type === 'vote') checkLock(node, msg.vote)
       if (node.byzantine && authoredBy(node, msg)) return equivocate(node, msg as Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>)
       for (const to of nodes) transmit(node, to, msg)
     },
@@ -177,35 +178,88 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     (msg.type === 'proposal' && toHex(msg.proposal.proposal.proposer) === toHex(node.key.publicKey))
 
   /** A Byzantine validator: the real message to half its peers, a conflicting one (signed anew, once) to the rest. */
-  const conflicting = new Map<string, { other: ConsensusMessage, half: Set<string> }>()
+  /**
+   * The adversary's plan for each (height, round) it takes part in: one split of its peers,
+   * kept for every message of the round so its lies are consistent. Side A gets the real
+   * proposal and votes; side B a fresh proposal of its own (polRound -1) and votes for it.
+   * Its real precommit goes to one peer only, so one node may commit while the others,
+   * locked, move on to a round where only their lock keeps them from the fresh value.
+   */
+  const plans = new Map<string, { sideA: Set<string>, victim: string, alt: Uint8Array | null }>()
+  const conflicting = new Map<string, { other: ConsensusMessage, to: Set<string> }>()
   const equivocate = (node: SimNode, msg: Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>) => {
     const peers = nodes.filter((n) => n !== node)
     const id = toHex(msg.type === 'vote' ? msg.vote.signature : msg.proposal.signature)
     let e = conflicting.get(id)
     if (e === undefined) {
-      // Who gets the real message is fixed per message, so re-sends do not undo the split. Proposals
-      // split in halves; a precommit reaches one peer only (so one node may commit while the rest,
-      // locked, move to the next round: where a lock is all that keeps them safe).
-      const half = msg.type === 'vote' && msg.vote.vote.type === 'precommit'
-        ? new Set([peers[rnd.int(peers.length)]!.id])
-        : new Set(peers.filter(() => rnd.chance(0.5)).map((n) => n.id))
+      const { height, round } = msg.type === 'vote' ? msg.vote.vote : msg.proposal.proposal
+      const planKey = `${node.id}/${height}/${round}`
+      let plan = plans.get(planKey)
+      if (plan === undefined) {
+        const sideA = new Set(peers.filter(() => rnd.chance(0.5)).map((n) => n.id))
+        plan = { sideA, victim: peers[rnd.int(peers.length)]!.id, alt: null }
+        plans.set(planKey, plan)
+      }
       const sign = opensslSigner(node.key.secretKey)
       let other: ConsensusMessage
       if (msg.type === 'vote') {
         const v = msg.vote.vote
-        const vote = { ...v, blockHash: v.blockHash === null ? sha256(utf8.encode(`fake/${v.height}/${v.round}`)) : null }
+        const lie = plan.alt ?? (v.blockHash === null ? sha256(utf8.encode(`fake/${v.height}/${v.round}`)) : null)
+        const vote = { ...v, blockHash: lie !== null && v.blockHash !== null && toHex(lie) === toHex(v.blockHash) ? null : lie }
         other = { type: 'vote', vote: { vote, signature: sign(signingBytes('vote', encodeVote(vote))) } }
       } else {
         const block = { ...msg.block, header: { ...msg.block.header, timeMs: msg.block.header.timeMs + 1 } }
-        // a fresh value (polRound -1): only a node's lock stops honest nodes from prevoting it
         const proposal = { ...msg.proposal.proposal, polRound: -1, blockHash: blockHash(block.header) }
+        plan.alt = proposal.blockHash
         other = { type: 'proposal', proposal: { proposal, signature: sign(signingBytes('proposal', encodeProposal(proposal))) }, block }
       }
-      e = { other, half }
+      const realTo = msg.type === 'vote' && msg.vote.vote.type === 'precommit' ? new Set([plan.victim]) : plan.sideA
+      e = { other, to: new Set(peers.filter((p) => !realTo.has(p.id)).map((p) => p.id)) }
       conflicting.set(id, e)
-      if (process.env.SIM_TRACE !== undefined) console.error(`[t=${clock.now()} ${node.id}] equivocates ${msg.type} ${id.slice(0, 8)} -> ${toHex(other.type === 'vote' ? other.vote.signature : other.type === 'proposal' ? other.proposal.signature : new Uint8Array()).slice(0, 8)} pk=${toHex(node.key.publicKey).slice(0, 8)}`)
     }
-    for (const to of peers) transmit(node, to, e.half.has(to.id) ? msg : e.other)
+    if (e.other.type === 'vote') notePrevote(e.other.vote)
+    for (const to of peers) transmit(node, to, e.to.has(to.id) ? e.other : msg)
+  }
+
+  /**
+   * The lock invariant behind Tendermint's safety proof: an honest validator that precommitted
+   * A in round r prevotes another value B in a later round r' only if 2f+1 prevotes for B were
+   * cast in some round in [r, r'). Checked on every vote an honest node sends.
+   */
+  const prevotePower = new Map<string, Map<string, bigint>>() // h/r/hash -> validator -> power
+  const precommitsOf = new Map<string, Array<{ round: number, hash: string }>>() // node/h -> its block precommits
+  const notePrevote = (sv: SignedVote) => {
+    const v = sv.vote
+    if (v.type !== 'prevote' || v.blockHash === null) return
+    const k = `${v.height}/${v.round}/${toHex(v.blockHash)}`
+    const m = prevotePower.get(k) ?? new Map<string, bigint>()
+    m.set(toHex(v.validator), powers[keys.findIndex((x) => toHex(x.publicKey) === toHex(v.validator))]!)
+    prevotePower.set(k, m)
+  }
+  const totalPower = powers.reduce((a, b) => a + b, 0n)
+  const pol = (h: number, r: number, hash: string): boolean => {
+    let p = 0n
+    for (const w of (prevotePower.get(`${h}/${r}/${hash}`) ?? new Map<string, bigint>()).values()) p += w
+    return p * 3n > totalPower * 2n
+  }
+  const checkLock = (node: SimNode, sv: SignedVote) => {
+    notePrevote(sv)
+    // only its own votes (a node also forwards others' prevotes as proofs of lock)
+    if (!node.honest || sv.vote.blockHash === null || toHex(sv.vote.validator) !== toHex(node.key.publicKey)) return
+    const v = sv.vote
+    const hash = toHex(v.blockHash!)
+    const mine = precommitsOf.get(`${node.id}/${v.height}`) ?? []
+    if (v.type === 'precommit') {
+      if (!mine.some((x) => x.round === v.round)) mine.push({ round: v.round, hash })
+      precommitsOf.set(`${node.id}/${v.height}`, mine)
+      return
+    }
+    for (const lock of mine) {
+      if (lock.round >= v.round || lock.hash === hash) continue
+      let justified = false
+      for (let q = lock.round; q < v.round && !justified; q++) justified = pol(v.height, q, hash)
+      if (!justified) violation(`lock: ${node.id} precommitted ${lock.hash.slice(0, 12)} in round ${lock.round} of height ${v.height}, then prevoted ${hash.slice(0, 12)} in round ${v.round} with no proof of lock`)
+    }
   }
 
   // ---- checks ----
