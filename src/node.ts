@@ -4,6 +4,7 @@
  * constructs these parts.
  */
 import { Chain } from './chain/chain.ts'
+import { EvidencePool } from './chain/evidence.ts'
 import type { Genesis } from './chain/genesis.ts'
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './chain/mempool.ts'
 import { Lock, TxPool } from './chain/tx-pool.ts'
@@ -67,13 +68,15 @@ export class ChorusNode implements AsyncDisposable {
             signState: await SignState.load(fileSignStore(opts.validator.signStatePath), opts.validator.secretKey),
             wal: fileWal(opts.validator.walPath)
           }
+      const evidence = new EvidencePool(store, verifySignature)
       const driver = new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
+        onEvidence: (e) => { evidence.add(e).catch((err: unknown) => log.error('Storing evidence failed', { error: (err as Error).message })) },
         chain, pool, transport: new NoPeers(), clock: modules.clock ?? systemClock, logger: log.child('consensus'),
         onCommit: (checked) => waiters.onBlock(checked.block, (id) => pool.mempool.has(id) ? undefined : pool.droppedReason(id))
       })
       const prefix = opts.genesis.addressPrefix
       const ctx: RpcContext = {
-        chain, pool, queries: new Queries(store), views: new Views(prefix),
+        chain, pool, queries: new Queries(store), views: new Views(prefix), evidence,
         commitWaitMs: opts.commitWaitMs ?? 30_000,
         waitForInclusion: async (id, ms) => {
           const at = await chain.txLocation(id)

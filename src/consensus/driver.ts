@@ -14,6 +14,7 @@ import { blockHash, decodeBlock, decodeSignedProposal, decodeSignedVote, encodeB
 import { parseHex, toHex } from '../crypto/bytes.ts'
 import { signingBytes } from '../crypto/hash.ts'
 import type { Chain, CheckedBlock } from '../chain/chain.ts'
+import type { Evidence } from '../chain/evidence.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
 import { verifyCommit } from '../protocol/commit.ts'
 import { ChorusError } from '../protocol/errors.ts'
@@ -50,7 +51,6 @@ export interface ValidatorIdentity {
   wal: Wal
 }
 
-export type Evidence = Extract<Action, { type: 'evidence' }>
 
 export interface DriverModules {
   chain: Chain
@@ -60,6 +60,7 @@ export interface DriverModules {
   logger: Logger
   /** Called after each block is durably committed. */
   onCommit?: (checked: CheckedBlock, commit: Commit) => void
+  /** Called with each equivocation seen: two signed, conflicting messages. */
   onEvidence?: (e: Evidence) => void
   /** Test seam: runs before each message leaves; throwing simulates a crash there. */
   beforeSend?: (msg: ConsensusMessage) => void
@@ -72,6 +73,8 @@ export class ConsensusDriver {
   private readonly blocks = new Map<HashHex, Block>()
   /** This height's proposals (any proposer's) and our own votes, re-sent on the gossip tick. */
   private readonly proposals = new Map<number, ConsensusMessage>()
+  /** Every signed proposal of this height by round/hash, for evidence. */
+  private readonly signedProposals = new Map<string, SignedProposal>()
   private readonly ownVotes: SignedVote[] = []
   /** Every valid vote of this height, to forward a proposal's proof of lock with it. */
   private readonly seenVotes: SignedVote[] = []
@@ -194,13 +197,26 @@ export class ConsensusDriver {
       case 'broadcastVote': return await this.broadcastVote(a.voteType, a.height, a.round, a.blockHash)
       case 'scheduleTimeout': return this.schedule(a.step, a.height, a.round)
       case 'commit': return await this.commit(a)
-      case 'evidence':
-        this.m.logger.warn('Equivocation detected', { height: a.height, round: a.round, kind: a.kind, validator: toHex(a.validator) })
-        this.m.onEvidence?.(a)
+      case 'evidence': return this.reportEvidence(a)
     }
   }
 
   private pendingBuild: { height: number, round: number } | null = null
+
+  /** Turns the machine's report into self-contained evidence: the two signed messages. */
+  private reportEvidence (a: Extract<Action, { type: 'evidence' }>): void {
+    this.m.logger.warn('Equivocation detected', { height: a.height, round: a.round, kind: a.kind, validator: toHex(a.validator) })
+    let e: Evidence | null = null
+    if (a.kind === 'proposal') {
+      const first = this.signedProposals.get(`${a.round}/${a.first}`)
+      const second = this.signedProposals.get(`${a.round}/${a.second}`)
+      if (first !== undefined && second !== undefined) e = { kind: 'proposal', first, second }
+    } else if (a.signatures !== undefined) {
+      const vote = (hash: HashHex | null): Vote => ({ type: a.kind as Vote['type'], chainId: this.m.chain.chainId, height: a.height, round: a.round, blockHash: hash === null ? null : parseHex(hash)!, validator: a.validator })
+      e = { kind: a.kind, first: { vote: vote(a.first), signature: a.signatures[0] }, second: { vote: vote(a.second), signature: a.signatures[1] } }
+    }
+    if (e !== null) this.m.onEvidence?.(e)
+  }
 
   /** Re-feeds the WAL's records of this height; actions run as before, and signing returns the recorded signatures. */
   private async replay (round: number, records: WalRecord[]): Promise<void> {
@@ -364,6 +380,7 @@ export class ConsensusDriver {
     this.lastCommit = commit
     this.blocks.clear()
     this.proposals.clear()
+    this.signedProposals.clear()
     this.ownVotes.length = 0
     this.seenVotes.length = 0
     this.seenVoteIds.clear()
@@ -439,6 +456,7 @@ export class ConsensusDriver {
     }
     await this.log({ kind: 'proposal', proposal: encodeSignedProposal(signed), block: encodeBlock(block) })
     if (!this.blocks.has(hashHex)) this.blocks.set(hashHex, block)
+    this.signedProposals.set(`${proposal.round}/${hashHex}`, signed)
     if (!this.proposals.has(proposal.round)) this.proposals.set(proposal.round, { type: 'proposal', proposal: signed, block })
     await this.handle({ type: 'proposal', height: proposal.height, round: proposal.round, polRound: proposal.polRound, blockHash: hashHex, proposer: proposal.proposer })
   }

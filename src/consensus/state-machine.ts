@@ -202,7 +202,7 @@ function onVote (s: ConsensusState, v: VoteIn, out: Action[]): void {
   const tally = v.type === 'prevote' ? rs.prevotes : rs.precommits
   const conflict = tally.add(v, power)
   if (conflict !== null) {
-    out.push({ type: 'evidence', height: v.height, round: v.round, kind: v.type, validator: v.validator, first: conflict.blockHash, second: v.blockHash })
+    out.push({ type: 'evidence', height: v.height, round: v.round, kind: v.type, validator: v.validator, first: conflict.blockHash, second: v.blockHash, signatures: [conflict.signature, v.signature] })
   }
   noteSender(rs, v.validator, power)
 }

@@ -44,4 +44,9 @@ export type Action =
   | { type: 'scheduleTimeout', step: TimeoutStep, height: number, round: number }
   | { type: 'commit', height: number, round: number, blockHash: HashHex, signatures: Array<{ validator: PublicKey, signature: Uint8Array }> }
   /** Two signed, conflicting messages from one validator at one height/round/step. */
-  | { type: 'evidence', height: number, round: number, kind: 'proposal' | VoteType, validator: PublicKey, first: HashHex | null, second: HashHex | null }
+  | {
+    type: 'evidence', height: number, round: number, kind: 'proposal' | VoteType, validator: PublicKey
+    first: HashHex | null, second: HashHex | null
+    /** For votes, the two signatures (the driver holds proposals' own). */
+    signatures?: [Uint8Array, Uint8Array]
+  }

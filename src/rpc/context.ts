@@ -1,5 +1,6 @@
 /** What every RPC method is handed: built once by the node. */
 import type { Chain } from '../chain/chain.ts'
+import type { EvidencePool } from '../chain/evidence.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
 import type { Queries } from '../state/queries.ts'
 import type { Views } from './views.ts'
@@ -19,6 +20,7 @@ export interface RpcContext {
   chain: Chain
   pool: TxPool
   queries: Queries
+  evidence: EvidencePool
   views: Views
   status: () => NodeStatus
   /** Resolves with where `id` was included; rejects TIMEOUT after `timeoutMs`, or with the code it was dropped for. */

@@ -157,6 +157,14 @@ export const methods: Record<string, Method> = {
     summary: 'The validators of the next height: address, stake, voting power and proposer priority.',
     run: async (ctx) => ctx.views.validators(ctx.chain.validators)
   },
+  validator_getEvidence: {
+    params: ['cursor', 'limit'],
+    summary: 'Equivocations seen: two signed, conflicting proposals or votes by one validator at one height/round/step, in height order.',
+    run: async (ctx, p) => {
+      const page = await ctx.evidence.list(optStr(p, 'cursor'), limit(p))
+      return { items: page.items.map((e) => ctx.views.evidence(e)), cursor: page.cursor }
+    }
+  },
   node_getStatus: {
     params: [],
     summary: 'version, chainId, height, syncing, peerCount, peerId, listenAddrs (and this node\'s validator address, if any).',

@@ -2,7 +2,8 @@
 import { encodeAddress } from '../crypto/address.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type { Head } from '../chain/chain.ts'
-import type { Block, BlockHeader, Commit, PublicKey, SignedTx, TxBody } from '../protocol/types.ts'
+import type { Evidence } from '../chain/evidence.ts'
+import type { Block, BlockHeader, Commit, PublicKey, SignedProposal, SignedTx, SignedVote, TxBody } from '../protocol/types.ts'
 import type { ValidatorSet } from '../protocol/validator-set.ts'
 import type { Account, Post } from '../state/records.ts'
 
@@ -84,6 +85,15 @@ export class Views {
       txs: b.txs.map((t) => full ? this.tx(t) : toHex(t.id)),
       lastCommit: this.commit(b.lastCommit), commit: this.commit(commit)
     }
+  }
+
+  evidence (e: Evidence): Json {
+    if (e.kind === 'proposal') {
+      const one = (p: SignedProposal) => ({ blockHash: toHex(p.proposal.blockHash), polRound: p.proposal.polRound, signature: toHex(p.signature) })
+      return { kind: e.kind, height: e.first.proposal.height, round: e.first.proposal.round, validator: this.address(e.first.proposal.proposer), first: one(e.first), second: one(e.second) }
+    }
+    const one = (v: SignedVote) => ({ blockHash: v.vote.blockHash === null ? null : toHex(v.vote.blockHash), signature: toHex(v.signature) })
+    return { kind: e.kind, height: e.first.vote.height, round: e.first.vote.round, validator: this.address(e.first.vote.validator), first: one(e.first), second: one(e.second) }
   }
 
   validators (set: ValidatorSet): Json {

@@ -14,6 +14,7 @@
  */
 import { MemoryLevel } from 'memory-level'
 import { Chain, type CheckedBlock } from '../../src/chain/chain.ts'
+import { checkEvidence } from '../../src/chain/evidence.ts'
 import { parseGenesis, type Genesis } from '../../src/chain/genesis.ts'
 import { Mempool } from '../../src/chain/mempool.ts'
 import { Lock, TxPool } from '../../src/chain/tx-pool.ts'
@@ -305,7 +306,9 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
     node.driver = new ConsensusDriver({ publicKey: node.key.publicKey, signState, wal: node.wal }, TIMEOUTS, {
       chain: node.chain, pool: node.pool, transport: transportFor(node), clock, logger: process.env.SIM_TRACE === undefined ? silentLogger : traceLogger(node.id, clock), bugs,
       onCommit: onCommit(node),
-      onEvidence: () => { result.evidence++ },
+      onEvidence: (e) => {
+        try { checkEvidence(e, verify); result.evidence++ } catch (err) { violation(`evidence: ${node.id} reported false evidence: ${(err as Error).message}`) }
+      },
       beforeSend: () => {
         if (node.crashAtNextSend) { node.crashAtNextSend = false; node.up = false; throw new CrashForTest() }
       }

@@ -102,7 +102,8 @@ describe('JSON-RPC server', () => {
   it('serves the OpenRPC document for every method', async () => {
     const { json } = await rpc('rpc.discover')
     const names = json.result.methods.map((m: { name: string }) => m.name)
-    for (const m of ['chain_getHead', 'chain_getBlock', 'tx_submit', 'tx_get', 'account_get', 'profile_get', 'post_get', 'post_listByAuthor', 'post_listReplies', 'feed_get', 'graph_getFollowers', 'graph_getFollowing', 'like_list', 'validator_list', 'node_getStatus']) {
+    expect((await rpc('validator_getEvidence', [])).json.result).toEqual({ items: [], cursor: null })
+    for (const m of ['validator_getEvidence', 'chain_getHead', 'chain_getBlock', 'tx_submit', 'tx_get', 'account_get', 'profile_get', 'post_get', 'post_listByAuthor', 'post_listReplies', 'feed_get', 'graph_getFollowers', 'graph_getFollowing', 'like_list', 'validator_list', 'node_getStatus']) {
       expect(names).toContain(m)
     }
   })
