@@ -24,6 +24,7 @@ import { ValidatorSet } from '../protocol/validator-set.ts'
 import { Bucket } from '../state/buckets.ts'
 import { heightKey } from '../state/keys.ts'
 import { nextStateRoot } from '../state/root.ts'
+import { decodeAmount } from '../state/records.ts'
 import type { Store } from '../state/store.ts'
 import type { Write } from '../state/view.ts'
 import { type Execution, executeBlock } from './execute.ts'
@@ -157,7 +158,8 @@ export class Chain {
     if (h.height !== this._head.height + 1) fail(ErrorCode.BAD_BLOCK, 'not the next height', { fault: 'height' })
     const head: Head = { height: h.height, hash, timeMs: h.timeMs, stateRoot: h.stateRoot }
     // one proposer step per height, whatever round decided it (nodes may decide in different rounds)
-    const next = this._validators.advance(1)
+    let next = this._validators.advance(1)
+    if (h.height % this.rules.params.epochBlocks === 0) next = await this.epochValidators(next, execution.writes)
     const writes: Write[] = [...execution.writes, ...metaWrites(head, next, this._validators)]
     writes.push({ bucket: Bucket.block, key: heightKey(h.height), value: encodeBlock(block) })
     writes.push({ bucket: Bucket.commit, key: heightKey(h.height), value: encodeCommit(commit) })
@@ -168,6 +170,22 @@ export class Chain {
     this._lastValidators = this._validators
     this._validators = next
     this.checked.clear()
+  }
+
+  /**
+   * At an epoch's last block: the validators of the next epoch, from the staker index
+   * as this block leaves it. The set never changes within a height or an epoch.
+   */
+  private async epochValidators (current: ValidatorSet, blockWrites: readonly Write[]): Promise<ValidatorSet> {
+    const stakers = new Map<string, { address: PublicKey, stake: bigint }>()
+    for (const [k, v] of await this.store.range(Bucket.staker, {})) stakers.set(toHex(k), { address: k, stake: decodeAmount(v) })
+    for (const w of blockWrites) {
+      if (w.bucket !== Bucket.staker) continue
+      if (w.value === null) stakers.delete(toHex(w.key))
+      else stakers.set(toHex(w.key), { address: w.key, stake: decodeAmount(w.value) })
+    }
+    const p = this.rules.params
+    return current.nextEpoch([...stakers.values()], p.maxValidators, p.minValidatorStake) ?? current
   }
 
   async getBlock (height: number): Promise<Block | null> {

@@ -13,7 +13,7 @@ import type { Hash, PublicKey } from '../protocol/types.ts'
 import { ValidatorSet } from '../protocol/validator-set.ts'
 import { Bucket } from '../state/buckets.ts'
 import { accountKey } from '../state/keys.ts'
-import { emptyAccount, encodeAccount } from '../state/records.ts'
+import { emptyAccount, encodeAccount, encodeAmount } from '../state/records.ts'
 import type { Write } from '../state/view.ts'
 
 export interface Genesis {
@@ -59,13 +59,13 @@ export function parseGenesis (json: unknown): Genesis {
   const params: ChainParams = { ...DEFAULT_PARAMS }
   for (const [k, v] of Object.entries(g.params ?? {})) {
     if (!(k in DEFAULT_PARAMS)) bad(`unknown param ${k}`)
-    if (k === 'minFeePerByte') params.minFeePerByte = amount(String(v), k)
+    if (k === 'minFeePerByte' || k === 'minValidatorStake') params[k] = amount(String(v), k)
     else {
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`param ${k} must be a non-negative integer`)
       ;(params as unknown as Record<string, number>)[k] = v as number
     }
   }
-  if (params.unbondingBlocks < 1 || params.epochBlocks < 1 || params.blockTimeMs < 1) bad('blockTimeMs, epochBlocks and unbondingBlocks must be at least 1')
+  if (params.unbondingBlocks < 1 || params.epochBlocks < 1 || params.blockTimeMs < 1 || params.maxValidators < 1) bad('blockTimeMs, epochBlocks, unbondingBlocks and maxValidators must be at least 1')
   const address = (s: unknown, what: string): PublicKey => (typeof s === 'string' ? decodeAddress(s, prefix) : null) ?? bad(`${what} is not a ${prefix} address`)
   if (!Array.isArray(g.accounts) || !Array.isArray(g.validators)) bad('accounts and validators must be arrays')
   if (g.validators.length === 0) bad('at least one validator is needed')
@@ -85,7 +85,7 @@ export function genesisHash (g: Genesis): Hash {
   const p = g.params
   return sha256(encodeCanonical([
     g.chainId, g.genesisTimeMs, g.addressPrefix,
-    [p.blockTimeMs, p.maxTxBytes, p.maxBlockBytes, p.maxBlockTxs, p.maxPostBytes, p.maxBioBytes, p.maxUrlBytes, p.maxDisplayNameBytes, p.minFeePerByte, p.epochBlocks, p.unbondingBlocks],
+    [p.blockTimeMs, p.maxTxBytes, p.maxBlockBytes, p.maxBlockTxs, p.maxPostBytes, p.maxBioBytes, p.maxUrlBytes, p.maxDisplayNameBytes, p.minFeePerByte, p.epochBlocks, p.unbondingBlocks, p.maxValidators, p.minValidatorStake],
     g.accounts.map((a) => [a.address, a.balance]),
     g.validators.map((v) => [v.address, v.power])
   ]))
@@ -95,7 +95,7 @@ export function genesisValidators (g: Genesis): ValidatorSet {
   return ValidatorSet.fromPowers(g.validators)
 }
 
-/** The state genesis writes: balances, and each validator's stake. */
+/** The state genesis writes: balances, and each validator's stake (and its staker entry). */
 export function genesisWrites (g: Genesis): Write[] {
   const accounts = new Map<string, { address: PublicKey, balance: bigint, stake: bigint }>()
   const entry = (address: PublicKey) => {
@@ -106,9 +106,8 @@ export function genesisWrites (g: Genesis): Write[] {
   }
   for (const a of g.accounts) entry(a.address).balance += a.balance
   for (const v of g.validators) entry(v.address).stake += v.power
-  return [...accounts.values()].map((e) => ({
-    bucket: Bucket.account,
-    key: accountKey(e.address),
-    value: encodeAccount({ ...emptyAccount(), balance: e.balance, stake: e.stake })
-  }))
+  return [...accounts.values()].flatMap((e): Write[] => [
+    { bucket: Bucket.account, key: accountKey(e.address), value: encodeAccount({ ...emptyAccount(), balance: e.balance, stake: e.stake }) },
+    ...(e.stake > 0n ? [{ bucket: Bucket.staker, key: e.address, value: encodeAmount(e.stake) }] : [])
+  ])
 }

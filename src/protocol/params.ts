@@ -15,6 +15,10 @@ export interface ChainParams {
   epochBlocks: number
   /** Unstaked coins return to the balance this many blocks later. */
   unbondingBlocks: number
+  /** At each epoch the validators are the stakers with the most stake, at most this many. */
+  maxValidators: number
+  /** Less stake than this does not make a validator. */
+  minValidatorStake: bigint
 }
 
 export const DEFAULT_PARAMS: ChainParams = {
@@ -28,7 +32,9 @@ export const DEFAULT_PARAMS: ChainParams = {
   maxDisplayNameBytes: 64,
   minFeePerByte: 1n,
   epochBlocks: 100,
-  unbondingBlocks: 1000
+  unbondingBlocks: 1000,
+  maxValidators: 100,
+  minValidatorStake: 1n
 }
 
 export const USERNAME_PATTERN = /^[a-z0-9_]{3,20}$/

@@ -51,6 +51,25 @@ export class ValidatorSet {
     return sha256(encodeCanonical(this.validators.map((v) => [v.address, v.power])))
   }
 
+  /**
+   * The set for a new epoch: the stakers with the most stake (ties: lower address),
+   * at most `max`, each with at least `min`. Validators that stay keep their
+   * priority; newcomers start at −1.125 × the total power, as in CometBFT, so a
+   * join does not hand them the next proposal. Null when no staker qualifies
+   * (the caller then keeps the old set: a chain with no validators would halt).
+   */
+  nextEpoch (stakers: ReadonlyArray<{ address: PublicKey, stake: bigint }>, max: number, min: bigint): ValidatorSet | null {
+    const chosen = stakers.filter((s) => s.stake >= min && s.stake > 0n)
+      .sort((a, b) => (a.stake === b.stake ? compareBytes(a.address, b.address) : a.stake > b.stake ? -1 : 1))
+      .slice(0, max)
+    if (chosen.length === 0) return null
+    const total = chosen.reduce((t, s) => t + s.stake, 0n)
+    return new ValidatorSet(chosen.map((s) => {
+      const i = this.indexOf(s.address)
+      return { address: s.address, power: s.stake, priority: i >= 0 ? this.validators[i]!.priority : -(total * 9n) / 8n }
+    }))
+  }
+
   /** One proposer round: the set after it, and who proposed in it. */
   step (): { next: ValidatorSet, proposer: PublicKey } {
     const next = new ValidatorSet(this.validators)

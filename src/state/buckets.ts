@@ -25,6 +25,8 @@ export const Bucket = {
   likedBy: 'lkb',
   /** releaseHeight(u64) ‖ address(32) -> amount (canonical int) */
   unbonding: 'unb',
+  /** address(32) -> stake (canonical int), for every account with stake > 0: the validator candidates */
+  staker: 'stk',
 
   /** height(u64) -> block bytes */
   block: 'blk',
@@ -43,6 +45,6 @@ export type Bucket = typeof Bucket[keyof typeof Bucket]
 
 export const STATE_BUCKETS: readonly Bucket[] = [
   Bucket.account, Bucket.username, Bucket.post, Bucket.postByAuthor, Bucket.reply,
-  Bucket.following, Bucket.follower, Bucket.like, Bucket.likedBy, Bucket.unbonding
+  Bucket.following, Bucket.follower, Bucket.like, Bucket.likedBy, Bucket.unbonding, Bucket.staker
 ]
 export const ALL_BUCKETS: readonly Bucket[] = Object.values(Bucket)

@@ -11,8 +11,8 @@
  *   post              post(id); postByAuthor; counters on author, parent, original; reply index
  *   follow/unfollow   following(sender‖target), follower(target‖sender), both accounts' counters
  *   like/unlike       like(post‖sender), likedBy(sender‖post), post.likeCount
- *   stake             account: balance → stake
- *   unstake           account: stake → unbonding; unbonding(height+unbondingBlocks ‖ sender)
+ *   stake             account: balance → stake; staker(sender)
+ *   unstake           account: stake → unbonding; unbonding(height+unbondingBlocks ‖ sender); staker(sender)
  */
 import { u64be } from '../crypto/bytes.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
@@ -176,6 +176,13 @@ async function stake (view: StateView, sender: PublicKey, amount: bigint): Promi
   a.balance -= amount
   a.stake += amount
   writeAccount(view, sender, a)
+  writeStaker(view, sender, a.stake)
+}
+
+/** Keeps the staker index (the validator candidates) in step with an account's stake. */
+export function writeStaker (view: StateView, address: PublicKey, stake: bigint): void {
+  if (stake > 0n) view.put(Bucket.staker, address, encodeAmount(stake))
+  else view.del(Bucket.staker, address)
 }
 
 async function unstake (view: StateView, sender: PublicKey, amount: bigint, releaseHeight: number): Promise<void> {
@@ -184,6 +191,7 @@ async function unstake (view: StateView, sender: PublicKey, amount: bigint, rele
   a.stake -= amount
   a.unbonding += amount
   writeAccount(view, sender, a)
+  writeStaker(view, sender, a.stake)
   const key = unbondingKey(releaseHeight, sender)
   const pending = await view.get(Bucket.unbonding, key)
   view.put(Bucket.unbonding, key, encodeAmount((pending === undefined ? 0n : decodeAmount(pending)) + amount))
