@@ -65,7 +65,7 @@ export function parseGenesis (json: unknown): Genesis {
       ;(params as unknown as Record<string, number>)[k] = v as number
     }
   }
-  if (params.unbondingBlocks < 1 || params.epochBlocks < 1 || params.blockTimeMs < 1 || params.maxValidators < 1) bad('blockTimeMs, epochBlocks, unbondingBlocks and maxValidators must be at least 1')
+  if (params.unbondingBlocks < 1 || params.epochBlocks < 1 || params.maxValidators < 1) bad('epochBlocks, unbondingBlocks and maxValidators must be at least 1')
   const address = (s: unknown, what: string): PublicKey => (typeof s === 'string' ? decodeAddress(s, prefix) : null) ?? bad(`${what} is not a ${prefix} address`)
   if (!Array.isArray(g.accounts) || !Array.isArray(g.validators)) bad('accounts and validators must be arrays')
   if (g.validators.length === 0) bad('at least one validator is needed')

@@ -60,6 +60,38 @@ export async function loadGenesis (home: string): Promise<Genesis> {
   }
 }
 
+export interface NetworkResult { out: string, chainId: string, homes: Array<{ home: string, validator: string }>, dev: KeyFile }
+
+/**
+ * Makes homes for an N-validator chain under `out`: node0 … node{N-1}, each with
+ * its own validator key and the same genesis (every validator with equal power;
+ * a funded `dev` key in node0). Refuses an `out` that already has node0.
+ */
+export async function initNetwork (out: string, validators: number, opts: { chainId?: string, blockTimeMs?: number } = {}): Promise<NetworkResult> {
+  if (!Number.isInteger(validators) || validators < 1 || validators > 100) fail(ErrorCode.INVALID_FIELD, '--validators must be 1 to 100')
+  const t = await devnetTemplate()
+  const homes = Array.from({ length: validators }, (_, i) => homePaths(join(out, `node${i}`)))
+  if (await hasGenesis(homes[0]!.home)) fail(ErrorCode.INVALID_FIELD, `${homes[0]!.genesis} already exists`)
+  const keys: KeyFile[] = []
+  for (const h of homes) {
+    await mkdir(h.home, { recursive: true, mode: 0o700 })
+    keys.push(await saveKey(h.home, 'validator', generateSecretKey(), t.addressPrefix))
+  }
+  const dev = await saveKey(homes[0]!.home, 'dev', generateSecretKey(), t.addressPrefix)
+  const genesis: GenesisJson = {
+    chainId: opts.chainId ?? `chorus-net-${Date.now().toString(36)}`,
+    genesisTimeMs: Date.now(),
+    addressPrefix: t.addressPrefix,
+    params: { ...t.params, ...(opts.blockTimeMs === undefined ? {} : { blockTimeMs: opts.blockTimeMs }) },
+    accounts: [dev, ...keys].map((k) => ({ address: k.address, balance: t.accountBalance })),
+    validators: keys.map((k) => ({ address: k.address, power: t.validatorPower }))
+  }
+  parseGenesis(genesis)
+  const text = JSON.stringify(genesis, null, 2) + '\n'
+  for (const h of homes) await writeFile(h.genesis, text, { mode: 0o644 })
+  return { out: resolve(out), chainId: genesis.chainId, homes: homes.map((h, i) => ({ home: h.home, validator: keys[i]!.address })), dev }
+}
+
 export interface InitOptions {
   dev: boolean
   chainId?: string

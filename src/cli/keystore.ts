@@ -85,7 +85,7 @@ export async function loadKey (home: string, name: string, password?: string): P
       d.setAuthTag(parseHex(e.tag)!)
       secretKey = Buffer.concat([d.update(parseHex(e.ciphertext)!), d.final()])
     } catch {
-      return fail(ErrorCode.BAD_SIGNATURE, `wrong password for key ${name}`)
+      return fail(ErrorCode.INVALID_FIELD, `wrong password for key ${name}`)
     }
   } else {
     secretKey = parseHex(file.secretKey ?? '')

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { createLogger, type Level } from '../../logger.ts'
 import { ChorusNode } from '../../node.ts'
-import { DEFAULT_HOME, hasGenesis, homePaths, initHome, loadGenesis } from '../home.ts'
+import { DEFAULT_HOME, hasGenesis, homePaths, initHome, initNetwork, loadGenesis } from '../home.ts'
 import { listKeys, loadKey } from '../keystore.ts'
 import { action, print } from '../output.ts'
 import { intOption } from './options.ts'
@@ -24,8 +24,19 @@ export function registerStart (program: Command): void {
     .option('--chain-id <id>', 'chain id (default chorus-dev with --dev, else a fresh one)')
     .option('--block-time <ms>', 'target block time in ms written to genesis', intOption)
     .option('--password-file <file>', 'encrypt the new keys with the password in this file')
+    .option('--validators <n>', 'make homes for an N-validator chain under --out instead (node0 … node{N-1}, one genesis)', intOption)
+    .option('--out <dir>', 'with --validators: where the homes go', 'localnet')
     .option('--json', 'print JSON')
-    .action(action(async (opts: { dev?: boolean, home: string, chainId?: string, blockTime?: number, passwordFile?: string, json?: boolean }) => {
+    .action(action(async (opts: { dev?: boolean, home: string, chainId?: string, blockTime?: number, passwordFile?: string, validators?: number, out: string, json?: boolean }) => {
+      if (opts.validators !== undefined) {
+        const n = await initNetwork(opts.out, opts.validators, { chainId: opts.chainId, blockTimeMs: opts.blockTime })
+        print(opts, n, () => [
+          `Initialised ${n.homes.length} validator homes for chain ${n.chainId} under ${n.out}`,
+          ...n.homes.map((h) => `  ${h.home}  ${h.validator}`),
+          `  funded dev key in ${n.homes[0]!.home}: ${n.dev.address}`
+        ].join('\n'))
+        return
+      }
       const r = await initHome(opts.home, { dev: opts.dev === true, chainId: opts.chainId, blockTimeMs: opts.blockTime, password: await readPassword(opts.passwordFile) })
       const out = { home: r.paths.home, chainId: r.genesis.chainId, validator: r.validator.address, dev: r.dev?.address ?? null }
       print(opts, out, () => [
