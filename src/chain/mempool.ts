@@ -10,6 +10,7 @@
 import { toHex } from '../crypto/bytes.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { PublicKey, SignedTx } from '../protocol/types.ts'
+import { BinaryHeap } from '../util/binary-heap.ts'
 
 export interface MempoolLimits {
   maxTxs: number
@@ -104,9 +105,10 @@ export class Mempool {
   /** Txs in the order a block should take them: best fee rate first, nonce order within a sender. */
   *ordered (): Generator<SignedTx> {
     const heads = [...this.bySender.values()].map((chain) => ({ chain, next: 0 }))
-    // a small binary heap keyed by the fee rate of each chain's next tx
+    // each sender's next tx, best fee rate on top
     const rate = (h: { chain: SignedTx[], next: number }) => feeRate(h.chain[h.next]!)
-    const heap = new MaxHeap(heads, (a, b) => rate(a) > rate(b))
+    const heap = new BinaryHeap<{ chain: SignedTx[], next: number }>((a, b) => rate(a) > rate(b))
+    for (const h of heads) heap.push(h)
     while (heap.size > 0) {
       const top = heap.pop()!
       yield top.chain[top.next]!
@@ -135,42 +137,5 @@ export class Mempool {
     const gone = chain.filter((t) => t.unsigned.nonce >= tx.unsigned.nonce)
     for (const t of gone) this.remove(t)
     return gone
-  }
-}
-
-class MaxHeap<T> {
-  private items: T[] = []
-  constructor (init: T[], private readonly above: (a: T, b: T) => boolean) { for (const x of init) this.push(x) }
-  get size (): number { return this.items.length }
-  push (x: T): void {
-    const a = this.items
-    a.push(x)
-    let i = a.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!this.above(a[i]!, a[p]!)) break
-      ;[a[i], a[p]] = [a[p]!, a[i]!]
-      i = p
-    }
-  }
-  pop (): T | undefined {
-    const a = this.items
-    if (a.length === 0) return undefined
-    const top = a[0]!
-    const last = a.pop()!
-    if (a.length > 0) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1; const r = l + 1
-        let m = i
-        if (l < a.length && this.above(a[l]!, a[m]!)) m = l
-        if (r < a.length && this.above(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
-        i = m
-      }
-    }
-    return top
   }
 }

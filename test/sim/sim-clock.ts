@@ -1,25 +1,26 @@
 /** Virtual time and a deterministic event queue: earliest first, ties in insertion order. */
 import type { Clock } from '../../src/consensus/clock.ts'
+import { BinaryHeap } from '../../src/util/binary-heap.ts'
 
 interface Scheduled { at: number, seq: number, run: () => void, cancelled: boolean }
 
 export class SimClock implements Clock {
   private time = 0
   private seq = 0
-  private heap: Scheduled[] = []
+  private readonly heap = new BinaryHeap<Scheduled>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq))
 
   now (): number { return this.time }
 
   after (ms: number, fn: () => void): () => void {
     const s: Scheduled = { at: this.time + Math.max(0, ms), seq: this.seq++, run: fn, cancelled: false }
-    this.push(s)
+    this.heap.push(s)
     return () => { s.cancelled = true }
   }
 
   /** Runs the next event, advancing time to it; false when nothing is left. */
   runNext (): boolean {
     for (;;) {
-      const s = this.pop()
+      const s = this.heap.pop()
       if (s === undefined) return false
       if (s.cancelled) continue
       this.time = s.at
@@ -28,42 +29,7 @@ export class SimClock implements Clock {
     }
   }
 
-  get pending (): number { return this.heap.length }
-
-  private less (a: Scheduled, b: Scheduled): boolean { return a.at < b.at || (a.at === b.at && a.seq < b.seq) }
-
-  private push (x: Scheduled): void {
-    const h = this.heap
-    h.push(x)
-    let i = h.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!this.less(h[i]!, h[p]!)) break
-      ;[h[i], h[p]] = [h[p]!, h[i]!]
-      i = p
-    }
-  }
-
-  private pop (): Scheduled | undefined {
-    const h = this.heap
-    if (h.length === 0) return undefined
-    const top = h[0]!
-    const last = h.pop()!
-    if (h.length > 0) {
-      h[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1; const r = l + 1
-        let m = i
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m]!, h[i]!]
-        i = m
-      }
-    }
-    return top
-  }
+  get pending (): number { return this.heap.size }
 }
 
 /** A seeded PRNG (mulberry32): the whole simulation replays from its seed. */

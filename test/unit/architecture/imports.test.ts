@@ -27,24 +27,26 @@ const layerOf = (file: string): string => {
 }
 
 /** What each layer may import from src/ (DESIGN §3: crypto/codec/protocol ← state ← chain ← consensus ← p2p/rpc ← node ← cli). */
+const BASE = ['util', 'crypto', 'codec', 'protocol']
 const ALLOWED: Record<string, string[]> = {
-  crypto: ['crypto', 'protocol'],
-  codec: ['crypto', 'codec', 'protocol'],
-  protocol: ['crypto', 'codec', 'protocol'],
-  state: ['crypto', 'codec', 'protocol', 'state'],
-  chain: ['crypto', 'codec', 'protocol', 'state', 'chain'],
-  consensus: ['crypto', 'codec', 'protocol', 'state', 'chain', 'consensus', 'logger'],
-  rpc: ['crypto', 'codec', 'protocol', 'state', 'chain', 'consensus', 'rpc', 'logger'],
-  client: ['crypto', 'codec', 'protocol', 'client'],
-  node: ['crypto', 'codec', 'protocol', 'state', 'chain', 'consensus', 'rpc', 'logger', 'version'],
-  cli: ['crypto', 'codec', 'protocol', 'state', 'chain', 'consensus', 'rpc', 'client', 'node', 'cli', 'logger', 'version', 'polyfill'],
+  util: ['util'],
+  crypto: ['util', 'crypto', 'protocol'],
+  codec: BASE,
+  protocol: BASE,
+  state: [...BASE, 'state'],
+  chain: [...BASE, 'state', 'chain'],
+  consensus: [...BASE, 'state', 'chain', 'consensus', 'logger'],
+  rpc: [...BASE, 'state', 'chain', 'consensus', 'rpc', 'logger'],
+  client: [...BASE, 'client'],
+  node: [...BASE, 'state', 'chain', 'consensus', 'rpc', 'logger', 'version'],
+  cli: [...BASE, 'state', 'chain', 'consensus', 'rpc', 'client', 'node', 'cli', 'logger', 'version', 'polyfill'],
   logger: [],
   version: [],
   polyfill: []
 }
 
 /** Pure modules: no level, no libp2p, no node:fs or node:net. */
-const PURE = ['codec/', 'protocol/', 'state/transition.ts', 'state/view.ts', 'state/records.ts', 'state/root.ts', 'consensus/state-machine.ts', 'consensus/types.ts', 'chain/mempool.ts', 'crypto/signature-rule.ts']
+const PURE = ['util/', 'codec/', 'protocol/', 'state/transition.ts', 'state/view.ts', 'state/records.ts', 'state/root.ts', 'consensus/state-machine.ts', 'consensus/types.ts', 'chain/mempool.ts', 'crypto/signature-rule.ts']
 const IO = [/^level$/, /^classic-level$/, /^abstract-level$/, /libp2p/, /^node:(fs|net|http|child_process)/]
 
 describe('architecture', () => {
