@@ -13,7 +13,7 @@ import { type Clock, systemClock } from './consensus/clock.ts'
 import { ConsensusDriver, DEFAULT_TIMEOUTS, type Timeouts } from './consensus/driver.ts'
 import { SignState, fileSignStore } from './consensus/sign-state.ts'
 import { fileWal } from './consensus/wal.ts'
-import { NoPeers } from './consensus/transport.ts'
+import { type ConsensusTransport, NoPeers } from './consensus/transport.ts'
 import { encodeAddress } from './crypto/address.ts'
 import { publicKeyOf } from './crypto/keys.ts'
 import { verifySignature } from './crypto/verify.ts'
@@ -41,6 +41,8 @@ export interface NodeOptions {
 export interface NodeModules {
   logger: Logger
   clock?: Clock
+  /** How consensus messages reach the other validators; none by default (a single validator). */
+  transport?: ConsensusTransport
 }
 
 export class ChorusNode implements AsyncDisposable {
@@ -71,7 +73,7 @@ export class ChorusNode implements AsyncDisposable {
       const evidence = new EvidencePool(store, verifySignature)
       const driver = new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
         onEvidence: (e) => { evidence.add(e).catch((err: unknown) => log.error('Storing evidence failed', { error: (err as Error).message })) },
-        chain, pool, transport: new NoPeers(), clock: modules.clock ?? systemClock, logger: log.child('consensus'),
+        chain, pool, transport: modules.transport ?? new NoPeers(), clock: modules.clock ?? systemClock, logger: log.child('consensus'),
         onCommit: (checked) => waiters.onBlock(checked.block, (id) => pool.mempool.has(id) ? undefined : pool.droppedReason(id))
       })
       const prefix = opts.genesis.addressPrefix

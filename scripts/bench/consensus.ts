@@ -22,7 +22,7 @@ import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
 import { verifySignature } from '../../src/crypto/verify.ts'
 import { silentLogger } from '../../src/logger.ts'
 import { Store } from '../../src/state/store.ts'
-import { MemoryNetwork } from '../../test/support/memory-network.ts'
+import { MemoryNetwork } from '../../src/consensus/memory-transport.ts'
 
 async function run (blockTimeMs: number, until: (heights: number, elapsedMs: number) => boolean) {
   const dir = await mkdtemp(join(tmpdir(), 'chorus-bench-consensus-'))

@@ -3,6 +3,7 @@ import '../polyfill.ts'
 import { Command } from 'commander'
 import { VERSION } from '../version.ts'
 import { registerKeys } from './commands/keys.ts'
+import { registerLocalnet } from './commands/localnet.ts'
 import { registerQuery } from './commands/query.ts'
 import { registerStart } from './commands/start.ts'
 import { registerTx } from './commands/tx.ts'
@@ -13,6 +14,7 @@ const program = new Command('chorus')
   .showHelpAfterError()
 
 registerStart(program)
+registerLocalnet(program)
 registerKeys(program)
 registerTx(program)
 registerQuery(program)

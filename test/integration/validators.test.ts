@@ -24,7 +24,7 @@ import { silentLogger } from '../../src/logger.ts'
 import { Store } from '../../src/state/store.ts'
 import { readAccount } from '../../src/state/transition.ts'
 import { Signer, stake, unstake } from '../../src/client/transactions.ts'
-import { MemoryNetwork } from '../support/memory-network.ts'
+import { MemoryNetwork } from '../../src/consensus/memory-transport.ts'
 import { waitFor } from '../support/wait.ts'
 
 const TIMEOUTS = { propose: 400, prevote: 200, precommit: 200, delta: 100, gossip: 200 }
@@ -97,7 +97,7 @@ describe('four validators in one process', () => {
       accounts: [],
       validators: vals.map((v) => ({ address: encodeAddress(publicKeyOf(v.secretKey)), power: '10' }))
     })
-    const net = new MemoryNetwork()
+    const net = new MemoryNetwork(true)
     const victim = vals[3]!
     let armed = false
     for (const v of vals) await boot(v, net, genesis, v === victim ? (t) => armed && t === 'vote' && !(armed = false) : undefined)

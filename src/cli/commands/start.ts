@@ -86,7 +86,7 @@ export function registerStart (program: Command): void {
     }))
 }
 
-function parseLevel (s: string): Level {
+export function parseLevel (s: string): Level {
   if (s === 'debug' || s === 'info' || s === 'warn' || s === 'error') return s
   throw new Error(`--log-level must be debug, info, warn or error, not ${s}`)
 }
