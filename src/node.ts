@@ -71,11 +71,6 @@ export class ChorusNode implements AsyncDisposable {
             wal: fileWal(opts.validator.walPath)
           }
       const evidence = new EvidencePool(store, verifySignature)
-      const driver = new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
-        onEvidence: (e) => { evidence.add(e).catch((err: unknown) => log.error('Storing evidence failed', { error: (err as Error).message })) },
-        chain, pool, transport: modules.transport ?? new NoPeers(), clock: modules.clock ?? systemClock, logger: log.child('consensus'),
-        onCommit: (checked) => waiters.onBlock(checked.block, (id) => pool.mempool.has(id) ? undefined : pool.droppedReason(id))
-      })
       const prefix = opts.genesis.addressPrefix
       const ctx: RpcContext = {
         chain, pool, queries: new Queries(store), views: new Views(prefix), evidence,
@@ -91,6 +86,14 @@ export class ChorusNode implements AsyncDisposable {
         })
       }
       const rpc = new RpcServer({ ...DEFAULT_RPC_OPTIONS, host: opts.rpc.host, port: opts.rpc.port, version: VERSION }, ctx, log.child('rpc'))
+      const driver = new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
+        chain, pool, transport: modules.transport ?? new NoPeers(), clock: modules.clock ?? systemClock, logger: log.child('consensus'),
+        onCommit: (checked) => {
+          waiters.onBlock(checked.block, (id) => pool.mempool.has(id) ? undefined : pool.droppedReason(id))
+          void rpc.ws.hub.onBlock(checked.block)
+        },
+        onEvidence: (e) => { evidence.add(e).catch((err: unknown) => log.error('Storing evidence failed', { error: (err as Error).message })) }
+      })
       await rpc.start()
       const node = new ChorusNode(store, chain, pool, driver, rpc, waiters, log)
       if (identity !== null) {

@@ -11,6 +11,7 @@ import type { RpcContext } from './context.ts'
 import { RpcCode, type RpcError, toRpcError } from './errors.ts'
 import { call, methods } from './methods.ts'
 import { openRpcDocument } from './openrpc.ts'
+import { DEFAULT_WS_OPTIONS, WsRpc } from './websocket.ts'
 import type { Json } from './views.ts'
 
 export interface RpcServerOptions {
@@ -38,15 +39,18 @@ const errorResponse = (id: Id, error: RpcError): Response => ({ jsonrpc: '2.0', 
 export class RpcServer {
   private server: Server | null = null
   private readonly doc: Record<string, unknown>
+  readonly ws: WsRpc
 
   constructor (private readonly opts: RpcServerOptions, private readonly ctx: RpcContext, private readonly log: Logger) {
     this.doc = openRpcDocument(methods, opts.version)
+    this.ws = new WsRpc(DEFAULT_WS_OPTIONS, ctx, async (req) => await this.one(req) as Record<string, unknown> | null, log)
   }
 
   async start (): Promise<void> {
     const server = createServer((req, res) => { this.onRequest(req, res).catch((e) => this.log.error('RPC handler failed', { error: (e as Error).message })) })
     server.requestTimeout = this.ctx.commitWaitMs + 10_000
     server.headersTimeout = 10_000
+    this.ws.attach(server)
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' || e.code === 'EACCES'
         ? new ChorusError(ErrorCode.UNAVAILABLE, `cannot listen on ${this.opts.host}:${this.opts.port} (${e.code}): choose another --rpc-port`)
@@ -64,6 +68,7 @@ export class RpcServer {
     const s = this.server
     if (s === null) return
     this.server = null
+    this.ws.close()
     s.closeAllConnections()
     await new Promise<void>((resolve) => s.close(() => resolve()))
   }
