@@ -35,7 +35,7 @@ import { verifyCommit } from '../../src/protocol/commit.ts'
 import { ChorusError } from '../../src/protocol/errors.ts'
 import type { Commit, PublicKey, SignedVote } from '../../src/protocol/types.ts'
 import { Store } from '../../src/state/store.ts'
-import { SimClock, type Prng, prng } from './sim-clock.ts'
+import { SimClock, prng } from './sim-clock.ts'
 
 export type Fault = 'delay' | 'drop' | 'dup' | 'reorder' | 'partition' | 'crash'
 export const ALL_FAULTS: Fault[] = ['delay', 'drop', 'dup', 'reorder', 'partition', 'crash']
