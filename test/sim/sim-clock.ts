@@ -49,4 +49,3 @@ export function prng (seed: number) {
     between: (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1))
   }
 }
-export type Prng = ReturnType<typeof prng>
