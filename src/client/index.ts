@@ -4,6 +4,7 @@
  */
 export * from './rpc-client.ts'
 export * from './transactions.ts'
+export * from './live.ts'
 export { decodeAddress, encodeAddress } from '../crypto/address.ts'
 export { parseHex, toHex } from '../crypto/bytes.ts'
 export { verifyReference as verifySignature } from '../crypto/signature-rule.ts'

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { parseGenesis } from '../../../src/chain/genesis.ts'
 import { Signer, follow, post } from '../../../src/client/transactions.ts'
+import { LiveClient, type WebSocketLike } from '../../../src/client/live.ts'
 import { encodeAddress } from '../../../src/crypto/address.ts'
 import { generateSecretKey, publicKeyOf } from '../../../src/crypto/keys.ts'
 import { silentLogger } from '../../../src/logger.ts'
@@ -95,5 +96,18 @@ describe('WebSocket subscriptions', () => {
     c.ws.send('{not json')
     await waitFor(() => c.inbox.some((m) => m.error?.code === -32700), 'a parse error')
     c.ws.close(); late.ws.close()
+  })
+
+  it('the SDK\'s LiveClient subscribes and receives events, and surfaces typed errors', async () => {
+    const live = await LiveClient.connect(`ws://127.0.0.1:${node.rpcPort}/ws`, { WebSocket: WebSocket as unknown as WebSocketLike })
+    const heads: Array<Record<string, unknown>> = []
+    const sub = await live.subscribe('newHeads', {}, (e) => heads.push(e))
+    await waitFor(() => heads.length >= 2, 'two heads through the SDK')
+    expect(heads[0]).toMatchObject({ eventId: expect.stringMatching(/^\d+:0$/) })
+    expect(await live.unsubscribe(sub)).toBe(true)
+    await expect(live.subscribe('posts', { author: 'not-an-address' }, () => {})).rejects.toMatchObject({ typedCode: 'INVALID_ADDRESS' })
+    expect((await live.call<{ height: number }>('chain_getHead')).height).toBeGreaterThan(0)
+    live.close()
+    await expect(LiveClient.connect('ws://127.0.0.1:1/ws', { WebSocket: WebSocket as unknown as WebSocketLike })).rejects.toMatchObject({ typedCode: 'UNAVAILABLE' })
   })
 })

@@ -1,0 +1,81 @@
+/**
+ * Live subscriptions for apps, over the node's WebSocket (`/ws`). Browser-safe:
+ * it uses the global WebSocket (browsers, Node 22+), or one you pass in.
+ *
+ *   const live = await LiveClient.connect('ws://127.0.0.1:26657/ws')
+ *   await live.subscribe('posts', { followedBy: '@alice' }, (post) => render(post))
+ */
+import { RpcClientError } from './rpc-client.ts'
+
+export type LiveTopic = 'newHeads' | 'posts' | 'txStatus'
+type Handler = (event: Record<string, unknown>) => void
+
+interface MinimalSocket {
+  readonly readyState: number
+  send (data: string): void
+  close (): void
+  addEventListener (type: 'open' | 'message' | 'close' | 'error', fn: (ev: { data?: unknown }) => void): void
+}
+export type WebSocketLike = new (url: string) => MinimalSocket
+
+export class LiveClient {
+  private nextId = 1
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
+  private readonly handlers = new Map<string, Handler>()
+
+  private constructor (private readonly socket: MinimalSocket) {
+    socket.addEventListener('message', (ev) => this.onMessage(String(ev.data)))
+    socket.addEventListener('close', () => {
+      for (const p of this.pending.values()) p.reject(new RpcClientError(-32002, 'connection closed', { code: 'UNAVAILABLE' }))
+      this.pending.clear()
+    })
+  }
+
+  /** Opens the socket; rejects with UNAVAILABLE if it cannot. */
+  static async connect (url: string, opts: { WebSocket?: WebSocketLike } = {}): Promise<LiveClient> {
+    const Ctor = opts.WebSocket ?? (globalThis as unknown as { WebSocket?: WebSocketLike }).WebSocket
+    if (Ctor === undefined) throw new RpcClientError(-32002, 'no WebSocket here: pass one in opts.WebSocket', { code: 'UNAVAILABLE' })
+    const socket = new Ctor(url)
+    await new Promise<void>((resolve, reject) => {
+      socket.addEventListener('open', () => resolve())
+      socket.addEventListener('error', () => reject(new RpcClientError(-32002, `cannot reach ${url}`, { code: 'UNAVAILABLE' })))
+    })
+    return new LiveClient(socket)
+  }
+
+  /** Any JSON-RPC method, over the socket. */
+  async call<T> (method: string, params: unknown[] = []): Promise<T> {
+    const id = this.nextId++
+    const result = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }))
+    this.socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }))
+    return await result as T
+  }
+
+  /** Subscribes; `onEvent` gets each event (each has an `eventId`, "height:index"). Returns the subscription id. */
+  async subscribe (topic: LiveTopic, filter: Record<string, unknown>, onEvent: Handler): Promise<string> {
+    const id = await this.call<string>('subscribe', [topic, filter])
+    this.handlers.set(id, onEvent)
+    return id
+  }
+
+  async unsubscribe (id: string): Promise<boolean> {
+    this.handlers.delete(id)
+    return await this.call<boolean>('unsubscribe', [id])
+  }
+
+  close (): void { this.socket.close() }
+
+  private onMessage (text: string): void {
+    let msg: { id?: number, result?: unknown, error?: { code: number, message: string, data?: { code?: string } }, method?: string, params?: { subscription: string, result: Record<string, unknown> } }
+    try { msg = JSON.parse(text) } catch { return }
+    if (msg.method === 'subscription' && msg.params !== undefined) {
+      this.handlers.get(msg.params.subscription)?.(msg.params.result)
+      return
+    }
+    const p = msg.id === undefined ? undefined : this.pending.get(msg.id)
+    if (p === undefined) return
+    this.pending.delete(msg.id!)
+    if (msg.error !== undefined) p.reject(new RpcClientError(msg.error.code, msg.error.message, msg.error.data))
+    else p.resolve(msg.result)
+  }
+}
