@@ -57,26 +57,39 @@ export class TxPool {
     if (this.mempool.has(tx.id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
     validateTxStateless(tx, this.chain.rules, this.chain.verify)
     return await this.lock.run(async () => {
-      if (await this.chain.txLocation(tx.id) !== null) fail(ErrorCode.ALREADY_KNOWN, 'tx is already in a block')
-      const sender = toHex(tx.unsigned.sender)
-      const pending = this.mempool.pendingFor(tx.unsigned.sender)
-      const { height, timeMs } = this.chain.head
-      const ctx = (index: number) => ({ height: height + 1, timeMs: timeMs + 1, index, proposer: this.chain.validators.proposerAt(0), params: this.chain.rules.params })
-      let cached = this.senderViews.get(sender)
-      if (cached === undefined || cached.height !== height || cached.pending !== pending.length) {
-        const view = new StateView(this.chain.store)
-        for (const [i, p] of pending.entries()) await applyTx(view, p, ctx(i))
-        cached = { height, pending: pending.length, view }
+      try {
+        return await this.admit(tx)
+      } catch (e) {
+        // a replay fails on its used nonce: say what it is, once we know (a read only on this path)
+        if (e instanceof ChorusError && e.code === ErrorCode.BAD_NONCE && await this.chain.txLocation(tx.id) !== null) {
+          fail(ErrorCode.ALREADY_KNOWN, 'tx is already in a block')
+        }
+        throw e
       }
-      const trial = cached.view.child()
-      await applyTx(trial, tx, ctx(pending.length))
-      this.mempool.add(tx)
-      cached.view.merge(trial)
-      cached.pending += 1
-      this.senderViews.set(sender, cached)
-      if (this.senderViews.size > SENDER_VIEWS) this.senderViews.delete(this.senderViews.keys().next().value!)
-      return tx
     })
+  }
+
+  /** The dry run and the mempool insert; runs under the lock. */
+  private async admit (tx: SignedTx): Promise<SignedTx> {
+    const sender = toHex(tx.unsigned.sender)
+    const pending = this.mempool.pendingFor(tx.unsigned.sender)
+    const { height, timeMs } = this.chain.head
+    const proposer = this.chain.validators.proposerAt(0)
+    const ctx = (index: number) => ({ height: height + 1, timeMs: timeMs + 1, index, proposer, params: this.chain.rules.params })
+    let cached = this.senderViews.get(sender)
+    if (cached === undefined || cached.height !== height || cached.pending !== pending.length) {
+      const view = new StateView(this.chain.store)
+      for (const [i, p] of pending.entries()) await applyTx(view, p, ctx(i))
+      cached = { height, pending: pending.length, view }
+    }
+    const trial = cached.view.child()
+    await applyTx(trial, tx, ctx(pending.length))
+    this.mempool.add(tx)
+    cached.view.merge(trial)
+    cached.pending += 1
+    this.senderViews.set(sender, cached)
+    if (this.senderViews.size > SENDER_VIEWS) this.senderViews.delete(this.senderViews.keys().next().value!)
+    return tx
   }
 
   /** Removes txs a block builder could not include (and their successors), remembering why. */

@@ -106,8 +106,8 @@ async function profile (view: StateView, sender: PublicKey, body: BodyOf<'profil
 }
 
 async function post (view: StateView, tx: SignedTx, body: BodyOf<'post'>, ctx: TxContext): Promise<void> {
+  // the post id is the tx id, which no other applied tx can have: (sender, nonce) is in it
   const author = tx.unsigned.sender
-  if (await view.get(Bucket.post, postKey(tx.id)) !== undefined) fail(ErrorCode.ALREADY_KNOWN, 'post exists')
   if (body.replyTo !== null) {
     const parent = await requirePost(view, body.replyTo)
     parent.replyCount += 1
