@@ -26,8 +26,9 @@ export function registerLocalnet (program: Command): void {
     .option('--block-time <ms>', 'first run: target block time in ms', intOption)
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--log-json', 'log one JSON object per line')
-    .action(action(async (opts: { validators: number, home: string, rpcPort: number, rpcHost: string, blockTime?: number, logLevel: string, logJson?: boolean }) => {
-      const logger = createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true, write: (l) => process.stderr.write(l + '\n') })
+    .option('--json', 'the same as --log-json')
+    .action(action(async (opts: { validators: number, home: string, rpcPort: number, rpcHost: string, blockTime?: number, logLevel: string, logJson?: boolean, json?: boolean }) => {
+      const logger = createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true || opts.json === true, write: (l) => process.stderr.write(l + '\n') })
       if (!await hasGenesis(join(opts.home, 'node0'))) {
         const n = await initNetwork(opts.home, opts.validators, { blockTimeMs: opts.blockTime })
         logger.warn('Created a localnet with INSECURE keys', { home: n.out, chainId: n.chainId, validators: n.homes.length, dev: n.dev.address })

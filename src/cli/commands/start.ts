@@ -52,13 +52,14 @@ export function registerStart (program: Command): void {
     .option('--home <dir>', 'home directory', DEFAULT_HOME)
     .option('--rpc-port <port>', 'JSON-RPC port', intOption, DEFAULT_RPC_PORT)
     .option('--rpc-host <host>', 'JSON-RPC listen address', '127.0.0.1')
-    .option('--p2p-port <port>', 'peer-to-peer port', intOption, DEFAULT_P2P_PORT)
+    .option('--p2p-port <port>', 'peer-to-peer port (reserved: the libp2p network is not built yet)', intOption, DEFAULT_P2P_PORT)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--log-json', 'log one JSON object per line')
-    .action(action(async (opts: { dev?: boolean, home: string, rpcPort: number, rpcHost: string, p2pPort: number, blockTime?: number, passwordFile?: string, logLevel: string, logJson?: boolean }) => {
-      const logger = createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true, write: (l) => process.stderr.write(l + '\n') })
+    .option('--json', 'the same as --log-json (a running node prints only logs)')
+    .action(action(async (opts: { dev?: boolean, home: string, rpcPort: number, rpcHost: string, p2pPort: number, blockTime?: number, passwordFile?: string, logLevel: string, logJson?: boolean, json?: boolean }) => {
+      const logger = createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true || opts.json === true, write: (l) => process.stderr.write(l + '\n') })
       const paths = homePaths(opts.home)
       if (opts.dev === true && !await hasGenesis(opts.home)) {
         const r = await initHome(opts.home, { dev: true, blockTimeMs: opts.blockTime })
