@@ -445,29 +445,32 @@ export class ConsensusDriver {
   private async onProposal (signed: SignedProposal, block: Block): Promise<void> {
     const { proposal, signature } = signed
     if (proposal.chainId !== this.m.chain.chainId || proposal.height !== this.state.height) return
-    if (!this.m.chain.verify(proposal.proposer, signingBytes('proposal', encodeProposal(proposal)), signature)) {
-      this.m.logger.debug('Proposal with a bad signature', { height: proposal.height, round: proposal.round, polRound: proposal.polRound, proposer: toHex(proposal.proposer).slice(0, 8), sig: toHex(signature).slice(0, 8) })
-      return
-    }
     const hashHex = toHex(blockHash(block.header))
     if (hashHex !== toHex(proposal.blockHash)) {
       this.m.logger.debug('Proposal for another block than it carries', { height: proposal.height, round: proposal.round })
       return
     }
+    const key = `${proposal.round}/${hashHex}`
+    if (this.signedProposals.has(key)) return // a re-sent copy: already checked, logged and counted
+    if (!this.m.chain.verify(proposal.proposer, signingBytes('proposal', encodeProposal(proposal)), signature)) {
+      this.m.logger.debug('Proposal with a bad signature', { height: proposal.height, round: proposal.round })
+      return
+    }
     await this.log({ kind: 'proposal', proposal: encodeSignedProposal(signed), block: encodeBlock(block) })
     if (!this.blocks.has(hashHex)) this.blocks.set(hashHex, block)
-    this.signedProposals.set(`${proposal.round}/${hashHex}`, signed)
+    this.signedProposals.set(key, signed)
     if (!this.proposals.has(proposal.round)) this.proposals.set(proposal.round, { type: 'proposal', proposal: signed, block })
     await this.handle({ type: 'proposal', height: proposal.height, round: proposal.round, polRound: proposal.polRound, blockHash: hashHex, proposer: proposal.proposer })
   }
+
 
   private async onVote (signed: SignedVote): Promise<void> {
     const { vote, signature } = signed
     if (vote.chainId !== this.m.chain.chainId) return
     if (this.m.chain.validators.powerOf(vote.validator) === 0n) return
-    if (!this.m.chain.verify(vote.validator, signingBytes('vote', encodeVote(vote)), signature)) return
     const id = toHex(signature)
-    if (this.seenVoteIds.has(id)) return // a re-sent copy: already counted
+    if (this.seenVoteIds.has(id)) return // a re-sent copy (only verified votes are remembered, so this skips no check)
+    if (!this.m.chain.verify(vote.validator, signingBytes('vote', encodeVote(vote)), signature)) return
     if (this.seenVotes.length < MAX_BUFFERED_FUTURE) { this.seenVotes.push(signed); this.seenVoteIds.add(id) }
     await this.log({ kind: 'vote', vote: encodeSignedVote(signed) })
     await this.handle({
