@@ -47,6 +47,8 @@ export interface CheckedBlock {
   block: Block
   hash: Hash
   execution: Execution
+  /** The encoded block, when checking already made it (the commit stores these bytes). */
+  bytes?: Uint8Array
 }
 
 export class Chain {
@@ -135,7 +137,8 @@ export class Chain {
     }
     const p = this.rules.params
     if (block.txs.length > p.maxBlockTxs) bad('tooManyTxs', `more than ${p.maxBlockTxs} txs`)
-    if (encodeBlock(block).length > p.maxBlockBytes) bad('tooLarge', `over ${p.maxBlockBytes} bytes`)
+    const bytes = encodeBlock(block)
+    if (bytes.length > p.maxBlockBytes) bad('tooLarge', `over ${p.maxBlockBytes} bytes`)
     const ids = new Set(block.txs.map((t) => toHex(t.id)))
     if (ids.size !== block.txs.length) bad('duplicateTx', 'a tx appears twice')
     if (!equalBytes(h.txRoot, merkleRoot(block.txs.map((t) => t.id)))) bad('txRoot', 'txRoot does not match')
@@ -143,7 +146,7 @@ export class Chain {
       rules: this.rules, verify: this.verify, mode: 'check'
     })
     if (!equalBytes(execution.stateRoot, h.stateRoot)) bad('stateRoot', 'stateRoot does not match')
-    const checked = { block, hash, execution }
+    const checked = { block, hash, execution, bytes }
     this.checked.set(toHex(hash), checked)
     return checked
   }
@@ -161,7 +164,7 @@ export class Chain {
     let next = this._validators.advance(1)
     if (h.height % this.rules.params.epochBlocks === 0) next = await this.epochValidators(next, execution.writes)
     const writes: Write[] = [...execution.writes, ...metaWrites(head, next, this._validators)]
-    writes.push({ bucket: Bucket.block, key: heightKey(h.height), value: encodeBlock(block) })
+    writes.push({ bucket: Bucket.block, key: heightKey(h.height), value: checked.bytes ?? encodeBlock(block) })
     writes.push({ bucket: Bucket.commit, key: heightKey(h.height), value: encodeCommit(commit) })
     writes.push({ bucket: Bucket.blockHash, key: hash, value: u64be(h.height) })
     block.txs.forEach((tx, i) => writes.push({ bucket: Bucket.txIndex, key: tx.id, value: encodeCanonical([h.height, i]) }))

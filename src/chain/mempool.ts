@@ -74,8 +74,7 @@ export class Mempool {
   private insert (tx: SignedTx): void {
     const sender = toHex(tx.unsigned.sender)
     const chain = this.bySender.get(sender) ?? []
-    chain.push(tx)
-    chain.sort((a, b) => a.unsigned.nonce - b.unsigned.nonce)
+    chain.push(tx) // in nonce order: `add` checked the link, and a put-back victim was a chain's tail
     this.bySender.set(sender, chain)
     this.byId.set(toHex(tx.id), tx)
     this.totalBytes += tx.bytes.length

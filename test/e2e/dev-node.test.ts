@@ -4,7 +4,7 @@
  * post, reply, repost, follow, like and unlike; every query is checked; then
  * bad input of each kind gets its typed error while blocks keep coming.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,7 +12,7 @@ import { type PostView, RpcClientError } from '../../src/client/rpc-client.ts'
 import * as b from '../../src/client/transactions.ts'
 import { decodeAddress } from '../../src/crypto/address.ts'
 import { parseHex } from '../../src/crypto/bytes.ts'
-import { type NodeProcess, cli, startNode } from '../support/node-process.ts'
+import { type NodeProcess, cli, signerFromHome, startNode } from '../support/node-process.ts'
 import { waitFor } from '../support/wait.ts'
 
 let home: string
@@ -20,10 +20,7 @@ let node: NodeProcess
 let chainId: string
 const signers: Record<string, b.Signer> = {}
 
-async function signerOf (name: string): Promise<b.Signer> {
-  const file = JSON.parse(await readFile(join(home, 'keys', `${name}.json`), 'utf8')) as { secretKey: string }
-  return b.Signer.fromSecretKey(parseHex(file.secretKey)!)
-}
+const signerOf = async (name: string): Promise<b.Signer> => await signerFromHome(home, name)
 
 /** Signs with the SDK and waits for inclusion. */
 async function send (who: string, body: b.TxDraft['body']): Promise<{ id: string, height: number }> {

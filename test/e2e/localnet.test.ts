@@ -1,13 +1,12 @@
 /** `chorus localnet --validators 4`: four validators in one process, each with its own RPC, agreeing. */
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RpcClient } from '../../src/client/rpc-client.ts'
-import { Signer, post } from '../../src/client/transactions.ts'
-import { parseHex } from '../../src/crypto/bytes.ts'
-import { CLI, freePort } from '../support/node-process.ts'
+import { post } from '../../src/client/transactions.ts'
+import { CLI, freePort, signerFromHome } from '../support/node-process.ts'
 import { waitFor } from '../support/wait.ts'
 
 let home: string | undefined
@@ -31,7 +30,7 @@ describe('chorus localnet', () => {
     expect((block.commit as { signatures: unknown[] }).signatures.length).toBeGreaterThanOrEqual(3)
     expect(await rpcs[0]!.listValidators()).toHaveLength(4)
 
-    const dev = Signer.fromSecretKey(parseHex((JSON.parse(await readFile(join(home, 'node0', 'keys', 'dev.json'), 'utf8')) as { secretKey: string }).secretKey)!)
+    const dev = await signerFromHome(join(home, 'node0'), 'dev')
     const { chainId } = await rpcs[1]!.getParams()
     const tx = dev.sign({ chainId, nonce: 0, body: post('four validators agree') })
     // submitted to node1; every node's mempool may carry it, but it lands once, on all

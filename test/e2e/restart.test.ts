@@ -4,7 +4,7 @@
  * block from genesis into a fresh store gives the same state root, balances
  * and posts), and that the node continues from there on the same home.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -15,7 +15,7 @@ import { verifySignature } from '../../src/crypto/verify.ts'
 import { loadGenesis } from '../../src/cli/home.ts'
 import { Store } from '../../src/state/store.ts'
 import { readAccount } from '../../src/state/transition.ts'
-import { type NodeProcess, startNode } from '../support/node-process.ts'
+import { type NodeProcess, signerFromHome, startNode } from '../support/node-process.ts'
 import { waitFor } from '../support/wait.ts'
 
 let home: string
@@ -31,7 +31,7 @@ describe('restart after SIGKILL', () => {
     home = await mkdtemp(join(tmpdir(), 'chorus-restart-'))
     node = await startNode(home, ['--block-time', '100'])
     const { chainId } = await node.rpc.getParams()
-    const dev = b.Signer.fromSecretKey(parseHex((JSON.parse(await readFile(join(home, 'keys', 'dev.json'), 'utf8')) as { secretKey: string }).secretKey)!)
+    const dev = await signerFromHome(home, 'dev')
     const friend = b.Signer.generate()
 
     // a stream of txs, submitted without waiting, while blocks commit every 100 ms

@@ -2,7 +2,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { RpcClient } from '../../src/client/rpc-client.ts'
+import { Signer } from '../../src/client/transactions.ts'
+import { parseHex } from '../../src/crypto/bytes.ts'
 import { waitFor } from './wait.ts'
 
 export const CLI = fileURLToPath(new URL('../../bin/chorus.js', import.meta.url))
@@ -52,6 +56,12 @@ export async function startNode (home: string, extra: string[] = []): Promise<No
     stop: async () => { proc.kill('SIGTERM'); return await exited },
     kill: async () => { proc.kill('SIGKILL'); await exited }
   }
+}
+
+/** The SDK signer for a plain key file `home/keys/NAME.json` (as `chorus keys new` writes it). */
+export async function signerFromHome (home: string, name: string): Promise<Signer> {
+  const file = JSON.parse(await readFile(join(home, 'keys', `${name}.json`), 'utf8')) as { secretKey: string }
+  return Signer.fromSecretKey(parseHex(file.secretKey)!)
 }
 
 export interface CliResult { code: number, stdout: string, stderr: string, json: any }

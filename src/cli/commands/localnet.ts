@@ -7,14 +7,13 @@ import type { Command } from 'commander'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MemoryNetwork } from '../../consensus/memory-transport.ts'
-import { createLogger } from '../../logger.ts'
 import { ChorusNode } from '../../node.ts'
 import { ErrorCode, fail } from '../../protocol/errors.ts'
 import { hasGenesis, homePaths, initNetwork, loadGenesis } from '../home.ts'
 import { loadKey } from '../keystore.ts'
 import { action } from '../output.ts'
 import { intOption } from './options.ts'
-import { DEFAULT_RPC_PORT, parseLevel } from './start.ts'
+import { DEFAULT_RPC_PORT, nodeLogger, stopOnSignals } from './start.ts'
 
 export function registerLocalnet (program: Command): void {
   program.command('localnet')
@@ -28,7 +27,7 @@ export function registerLocalnet (program: Command): void {
     .option('--log-json', 'log one JSON object per line')
     .option('--json', 'the same as --log-json')
     .action(action(async (opts: { validators: number, home: string, rpcPort: number, rpcHost: string, blockTime?: number, logLevel: string, logJson?: boolean, json?: boolean }) => {
-      const logger = createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true || opts.json === true, write: (l) => process.stderr.write(l + '\n') })
+      const logger = nodeLogger(opts)
       if (!await hasGenesis(join(opts.home, 'node0'))) {
         const n = await initNetwork(opts.home, opts.validators, { blockTimeMs: opts.blockTime })
         logger.warn('Created a localnet with INSECURE keys', { home: n.out, chainId: n.chainId, validators: n.homes.length, dev: n.dev.address })
@@ -48,13 +47,6 @@ export function registerLocalnet (program: Command): void {
           p2pPort: 0
         }, { logger: logger.child(name), transport: net.transport(name) }))
       }
-      let stopping = false
-      const shutdown = () => {
-        if (stopping) return
-        stopping = true
-        Promise.all(nodes.map(async (n) => await n.stop())).then(() => process.exit(0), () => process.exit(1))
-      }
-      process.on('SIGINT', shutdown)
-      process.on('SIGTERM', shutdown)
+      stopOnSignals(nodes, logger)
     }))
 }

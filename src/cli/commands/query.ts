@@ -1,6 +1,6 @@
 /** `chorus query …`: read the chain over JSON-RPC. */
 import type { Command } from 'commander'
-import { type PostView, RpcClient } from '../../client/rpc-client.ts'
+import { type Page, type PostView, type ProfileSummary, RpcClient } from '../../client/rpc-client.ts'
 import { action, describe, print } from '../output.ts'
 import { DEFAULT_RPC_URL, intOption } from './options.ts'
 
@@ -41,25 +41,16 @@ export function registerQuery (program: Command): void {
     const p = await rpc.getPost(id!)
     return { value: p, text: () => postLine(p) }
   })
-  q(query, 'posts <address>', 'An author\'s posts, newest first', async (rpc, [a], o) => {
-    const page = await rpc.listPostsByAuthor(a!, o.cursor ?? null, o.limit)
-    return { value: page, text: () => pageText(page, postLine) }
-  }, true)
-  q(query, 'feed <address>', 'Posts by the accounts an address follows, newest first', async (rpc, [a], o) => {
-    const page = await rpc.getFeed(a!, o.cursor ?? null, o.limit)
-    return { value: page, text: () => pageText(page, postLine) }
-  }, true)
-  const who = (p: { address: string, username: string | null }) => p.username === null ? p.address : `@${p.username}  ${p.address}`
-  q(query, 'followers <address>', 'Accounts following an address', async (rpc, [a], o) => {
-    const page = await rpc.getFollowers(a!, o.cursor ?? null, o.limit)
-    return { value: page, text: () => pageText(page, who) }
-  }, true)
-  q(query, 'following <address>', 'Accounts an address follows', async (rpc, [a], o) => {
-    const page = await rpc.getFollowing(a!, o.cursor ?? null, o.limit)
-    return { value: page, text: () => pageText(page, who) }
-  }, true)
-  q(query, 'likes <postId>', 'Accounts that like a post', async (rpc, [id], o) => {
-    const page = await rpc.listLikes(id!, o.cursor ?? null, o.limit)
-    return { value: page, text: () => pageText(page, who) }
-  }, true)
+  const who = (p: ProfileSummary) => p.username === null ? p.address : `@${p.username}  ${p.address}`
+  /** A paged query: one positional argument, --cursor and --limit, one line (or three) per item. */
+  const paged = <T>(name: string, description: string, fetchPage: (rpc: RpcClient, arg: string, cursor: string | null, limit?: number) => Promise<Page<T>>, line: (item: T) => string) =>
+    q(query, name, description, async (rpc, [arg], o) => {
+      const page = await fetchPage(rpc, arg!, o.cursor ?? null, o.limit)
+      return { value: page, text: () => pageText(page, line) }
+    }, true)
+  paged('posts <address>', 'An author\'s posts, newest first', async (rpc, a, c, l) => await rpc.listPostsByAuthor(a, c, l), postLine)
+  paged('feed <address>', 'Posts by the accounts an address follows, newest first', async (rpc, a, c, l) => await rpc.getFeed(a, c, l), postLine)
+  paged('followers <address>', 'Accounts following an address', async (rpc, a, c, l) => await rpc.getFollowers(a, c, l), who)
+  paged('following <address>', 'Accounts an address follows', async (rpc, a, c, l) => await rpc.getFollowing(a, c, l), who)
+  paged('likes <postId>', 'Accounts that like a post', async (rpc, id, c, l) => await rpc.listLikes(id, c, l), who)
 }

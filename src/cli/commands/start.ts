@@ -1,7 +1,7 @@
 /** `chorus init` and `chorus start`. */
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { createLogger, type Level } from '../../logger.ts'
+import { createLogger, type Level, type Logger } from '../../logger.ts'
 import { ChorusNode } from '../../node.ts'
 import { DEFAULT_HOME, hasGenesis, homePaths, initHome, initNetwork, loadGenesis } from '../home.ts'
 import { listKeys, loadKey } from '../keystore.ts'
@@ -59,7 +59,7 @@ export function registerStart (program: Command): void {
     .option('--log-json', 'log one JSON object per line')
     .option('--json', 'the same as --log-json (a running node prints only logs)')
     .action(action(async (opts: { dev?: boolean, home: string, rpcPort: number, rpcHost: string, p2pPort: number, blockTime?: number, passwordFile?: string, logLevel: string, logJson?: boolean, json?: boolean }) => {
-      const logger = createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true || opts.json === true, write: (l) => process.stderr.write(l + '\n') })
+      const logger = nodeLogger(opts)
       const paths = homePaths(opts.home)
       if (opts.dev === true && !await hasGenesis(opts.home)) {
         const r = await initHome(opts.home, { dev: true, blockTimeMs: opts.blockTime })
@@ -75,19 +75,32 @@ export function registerStart (program: Command): void {
         rpc: { host: opts.rpcHost, port: opts.rpcPort },
         p2pPort: opts.p2pPort
       }, { logger })
-      let stopping = false
-      const shutdown = (signal: string) => {
-        if (stopping) return
-        stopping = true
-        logger.info('Stopping', { signal })
-        node.stop().then(() => process.exit(0), (e) => { logger.error('Stop failed', { error: (e as Error).message }); process.exit(1) })
-      }
-      process.on('SIGINT', () => shutdown('SIGINT'))
-      process.on('SIGTERM', () => shutdown('SIGTERM'))
+      stopOnSignals([node], logger)
     }))
 }
 
-export function parseLevel (s: string): Level {
+/** The logger of a running node: text or JSON lines on stderr. */
+export function nodeLogger (opts: { logLevel: string, logJson?: boolean, json?: boolean }): Logger {
+  return createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true || opts.json === true, write: (l) => process.stderr.write(l + '\n') })
+}
+
+/** On SIGINT or SIGTERM: stop every node cleanly, then exit (1 if a stop failed). */
+export function stopOnSignals (nodes: ReadonlyArray<{ stop: () => Promise<void> }>, logger: Logger): void {
+  let stopping = false
+  const shutdown = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info('Stopping', { signal })
+    Promise.all(nodes.map(async (n) => await n.stop())).then(() => process.exit(0), (e) => {
+      logger.error('Stop failed', { error: (e as Error).message })
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+function parseLevel (s: string): Level {
   if (s === 'debug' || s === 'info' || s === 'warn' || s === 'error') return s
   throw new Error(`--log-level must be debug, info, warn or error, not ${s}`)
 }
