@@ -79,8 +79,9 @@ export class RpcServer {
     if (req.method !== 'POST') return send(res, 405, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'use POST' }))
     const body = await readBody(req, this.opts.maxBodyBytes)
     if (body === null) {
+      res.setHeader('connection', 'close')
       send(res, 413, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `request body over ${this.opts.maxBodyBytes} bytes`, data: { code: ErrorCode.TOO_LARGE } }))
-      req.destroy()
+      res.once('finish', () => req.destroy())
       return
     }
     let parsed: unknown
@@ -137,17 +138,29 @@ async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** The body as text, or null once it passes `max` bytes. */
+/**
+ * The body as text, or null when it is over `max` bytes. A refused body is read on
+ * (and dropped) up to 16 × `max` or 5 s: a client still writing when the socket closes
+ * sees a reset instead of the 413.
+ */
 async function readBody (req: IncomingMessage, max: number): Promise<string | null> {
   const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > max) return null
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > max) return null
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks).toString('utf8')
+  const drainLimit = 16 * max
+  if (declared > drainLimit) return null
+  return await new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const finish = (v: string | null) => { clearTimeout(timer); req.off('data', onData); resolve(v) }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= max && declared <= max) chunks.push(chunk)
+      else if (size > drainLimit) finish(null)
+    }
+    const timer = setTimeout(() => finish(null), 5_000)
+    req.on('data', onData)
+    req.once('end', () => finish(size > max || declared > max ? null : Buffer.concat(chunks).toString('utf8')))
+    req.once('error', () => finish(null))
+  })
 }
 
 function send (res: ServerResponse, status: number, body: unknown): void {
