@@ -32,10 +32,24 @@ export interface NodeOptions {
   /** The validator's secret key, and where its sign state and consensus WAL live; null for a full node. */
   validator: { secretKey: Uint8Array, signStatePath: string, walPath: string } | null
   rpc: { host: string, port: number }
-  p2pPort: number
+  /** The libp2p network; null for a node with no peers at all (in-process tests). */
+  p2p: P2pOptions | null
   timeouts?: Timeouts
   mempool?: MempoolLimits
   commitWaitMs?: number
+}
+
+export interface P2pOptions {
+  /** Multiaddrs to listen on, e.g. /ip4/0.0.0.0/tcp/36656. */
+  listen: string[]
+  /** Multiaddrs to tell peers instead of the listen addresses (a public IP behind NAT); empty: the listen ones. */
+  announce: string[]
+  /** Full multiaddrs (ending in /p2p/<peerId>) of peers to dial at start and redial forever. */
+  bootstrap: string[]
+  /** HOME/node-key.json: the libp2p identity, made on first start. */
+  nodeKeyPath: string
+  maxPeers?: number
+  maxPeersPerIp?: number
 }
 
 export interface NodeModules {

@@ -44,7 +44,7 @@ export function registerLocalnet (program: Command): void {
           genesis: await loadGenesis(paths.home),
           validator: { secretKey: key.secretKey, signStatePath: paths.signState, walPath: paths.wal },
           rpc: { host: opts.rpcHost, port: opts.rpcPort + i },
-          p2pPort: 0
+          p2p: null
         }, { logger: logger.child(name), transport: net.transport(name) }))
       }
       stopOnSignals(nodes, logger)

@@ -73,7 +73,7 @@ export function registerStart (program: Command): void {
         genesis,
         validator: validator === null ? null : { secretKey: validator.secretKey, signStatePath: paths.signState, walPath: paths.wal },
         rpc: { host: opts.rpcHost, port: opts.rpcPort },
-        p2pPort: opts.p2pPort
+        p2p: null
       }, { logger })
       stopOnSignals([node], logger)
     }))

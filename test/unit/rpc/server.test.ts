@@ -24,7 +24,7 @@ beforeAll(async () => {
     accounts: [{ address: user.address(), balance: '1000000' }],
     validators: [{ address: encodeAddress(validator), power: '10' }]
   })
-  node = await ChorusNode.start({ dataDir: join(dir, 'data'), genesis, validator: null, rpc: { host: '127.0.0.1', port: 0 }, p2pPort: 0, commitWaitMs: 300 }, { logger: silentLogger })
+  node = await ChorusNode.start({ dataDir: join(dir, 'data'), genesis, validator: null, rpc: { host: '127.0.0.1', port: 0 }, p2p: null, commitWaitMs: 300 }, { logger: silentLogger })
   url = `http://127.0.0.1:${node.rpcPort}/`
 })
 afterAll(async () => {

@@ -27,7 +27,7 @@ beforeAll(async () => {
     validators: [{ address: encodeAddress(publicKeyOf(secretKey)), power: '1' }]
   })
   node = await ChorusNode.start({
-    dataDir: join(dir, 'data'), genesis, rpc: { host: '127.0.0.1', port: 0 }, p2pPort: 0,
+    dataDir: join(dir, 'data'), genesis, rpc: { host: '127.0.0.1', port: 0 }, p2p: null,
     validator: { secretKey, signStatePath: join(dir, 'sign-state.json'), walPath: join(dir, 'consensus.wal') }
   }, { logger: silentLogger })
 })
