@@ -1,43 +1,38 @@
 /**
- * The composition root: builds every part in dependency order (store → chain
- * → mempool → consensus → RPC) and stops them in reverse. Nothing else
- * constructs these parts.
+ * The composition root: builds every part in dependency order (store → chain →
+ * mempool → network → sync → consensus → RPC) and stops them in reverse.
+ * Nothing else constructs these parts: the CLI, the in-process tests, the
+ * simulator and the benchmarks all build nodes here, replacing parts through
+ * `NodeModules` (a memory transport, a virtual clock, a memory store).
  */
 import { Chain } from './chain/chain.ts'
-import { EvidencePool } from './chain/evidence.ts'
+import { EvidencePool, type Evidence } from './chain/evidence.ts'
 import type { Genesis } from './chain/genesis.ts'
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './chain/mempool.ts'
-import { Lock, TxPool } from './chain/tx-pool.ts'
+import { TxPool } from './chain/tx-pool.ts'
 import { TxWaiters } from './chain/tx-waiters.ts'
 import { type Clock, systemClock } from './consensus/clock.ts'
-import { ConsensusDriver, DEFAULT_TIMEOUTS, type Timeouts } from './consensus/driver.ts'
-import { SignState, fileSignStore } from './consensus/sign-state.ts'
-import { fileWal } from './consensus/wal.ts'
-import { type ConsensusTransport, NoPeers } from './consensus/transport.ts'
+import { ConsensusDriver, type ConsensusMessage, DEFAULT_TIMEOUTS, type Timeouts } from './consensus/driver.ts'
+import { SignState, type SignStore, fileSignStore } from './consensus/sign-state.ts'
+import type { ConsensusBugs } from './consensus/state-machine.ts'
+import { type Wal, fileWal } from './consensus/wal.ts'
 import { encodeAddress } from './crypto/address.ts'
 import { publicKeyOf } from './crypto/keys.ts'
 import { verifySignature } from './crypto/verify.ts'
 import type { Logger } from './logger.ts'
+import { loadOrCreateNodeKey } from './p2p/identity.ts'
+import { createLibp2pTransport } from './p2p/libp2p-transport.ts'
+import { MemoryHub } from './p2p/memory-transport.ts'
+import { ChorusNetwork, DEFAULT_NETWORK_OPTIONS, type NetworkOptions } from './p2p/network.ts'
+import type { PeerInfo, Transport } from './p2p/transport.ts'
+import type { VerifyFn } from './protocol/validate.ts'
 import type { RpcContext } from './rpc/context.ts'
 import { DEFAULT_RPC_OPTIONS, RpcServer } from './rpc/server.ts'
 import { Views } from './rpc/views.ts'
 import { Queries } from './state/queries.ts'
 import { Store } from './state/store.ts'
+import { DEFAULT_SYNC_OPTIONS, type SyncOptions, Syncer } from './sync/syncer.ts'
 import { VERSION } from './version.ts'
-
-export interface NodeOptions {
-  /** The LevelDB directory. */
-  dataDir: string
-  genesis: Genesis
-  /** The validator's secret key, and where its sign state and consensus WAL live; null for a full node. */
-  validator: { secretKey: Uint8Array, signStatePath: string, walPath: string } | null
-  rpc: { host: string, port: number }
-  /** The libp2p network; null for a node with no peers at all (in-process tests). */
-  p2p: P2pOptions | null
-  timeouts?: Timeouts
-  mempool?: MempoolLimits
-  commitWaitMs?: number
-}
 
 export interface P2pOptions {
   /** Multiaddrs to listen on, e.g. /ip4/0.0.0.0/tcp/36656. */
@@ -52,11 +47,44 @@ export interface P2pOptions {
   maxPeersPerIp?: number
 }
 
+export interface NodeOptions {
+  /** The LevelDB directory (unused when `NodeModules.store` is given). */
+  dataDir: string
+  genesis: Genesis
+  /** The validator's secret key, and where its sign state and consensus WAL live; null for a full node. */
+  validator: { secretKey: Uint8Array, signStatePath: string, walPath: string } | null
+  /** JSON-RPC; null for none (the simulator). */
+  rpc: { host: string, port: number } | null
+  /** The libp2p network; null for a node with no peers (unless `NodeModules.transport` gives one). */
+  p2p: P2pOptions | null
+  timeouts?: Timeouts
+  mempool?: MempoolLimits
+  sync?: SyncOptions
+  network?: NetworkOptions
+  commitWaitMs?: number
+}
+
+/** The parts a test, the simulator or a benchmark replaces; each defaults to the real one. */
 export interface NodeModules {
   logger: Logger
   clock?: Clock
-  /** How consensus messages reach the other validators; none by default (a single validator). */
-  transport?: ConsensusTransport
+  /** How this node reaches peers: libp2p from `NodeOptions.p2p` by default. */
+  transport?: Transport
+  /** An open store the caller owns (not closed on stop). */
+  store?: Store
+  signStore?: SignStore
+  wal?: Wal
+  verify?: VerifyFn
+  bugs?: ConsensusBugs
+  /** Test seam: runs before each consensus message leaves; a throw there is a crash at that point. */
+  beforeSend?: (msg: ConsensusMessage) => void
+  /** Told of each equivocation found (besides storing it). */
+  onEvidence?: (e: Evidence) => void
+}
+
+export interface NodeStatusExtra {
+  syncing: boolean
+  syncTarget: number | null
 }
 
 export class ChorusNode implements AsyncDisposable {
@@ -64,27 +92,56 @@ export class ChorusNode implements AsyncDisposable {
     readonly store: Store,
     readonly chain: Chain,
     readonly pool: TxPool,
-    private readonly driver: ConsensusDriver,
-    private readonly rpc: RpcServer,
+    readonly network: ChorusNetwork,
+    readonly transport: Transport,
+    readonly syncer: Syncer,
+    /** Null on a node with no validator key. */
+    readonly driver: ConsensusDriver | null,
+    private readonly rpc: RpcServer | null,
     private readonly waiters: TxWaiters,
+    private readonly ownsStore: boolean,
     private readonly logger: Logger
   ) {}
 
   static async start (opts: NodeOptions, modules: NodeModules): Promise<ChorusNode> {
     const log = modules.logger
-    const store = await Store.open(opts.dataDir)
+    const clock = modules.clock ?? systemClock
+    const store = modules.store ?? await Store.open(opts.dataDir)
+    const stops: Array<() => Promise<void>> = []
     try {
-      const chain = await Chain.open(store, opts.genesis, verifySignature)
-      const pool = new TxPool(chain, new Mempool(opts.mempool ?? DEFAULT_MEMPOOL_LIMITS), new Lock())
-      const waiters = new TxWaiters()
+      const chain = await Chain.open(store, opts.genesis, modules.verify ?? verifySignature)
+      chain.events.onListenerError = (e) => log.error('A commit listener failed', { error: (e as Error).message })
+      const pool = new TxPool(chain, new Mempool(opts.mempool ?? DEFAULT_MEMPOOL_LIMITS))
+      const waiters = new TxWaiters(chain.events, (id) => pool.droppedReason(id))
+      const evidence = new EvidencePool(store, chain.verify)
+
+      const transport = modules.transport ?? (opts.p2p === null ? new MemoryHub().transport('local') : await libp2pTransport(opts.p2p, chain.chainId, log))
+      const network = new ChorusNetwork(opts.network ?? DEFAULT_NETWORK_OPTIONS, { transport, chain, pool, clock, logger: log.child('p2p') })
+      const syncer = new Syncer(opts.sync ?? DEFAULT_SYNC_OPTIONS, { chain, peers: network, clock, logger: log.child('sync') })
+      network.onFutureHeight((h) => syncer.hint(h))
+
       const identity = opts.validator === null
         ? null
         : {
             publicKey: publicKeyOf(opts.validator.secretKey),
-            signState: await SignState.load(fileSignStore(opts.validator.signStatePath), opts.validator.secretKey),
-            wal: fileWal(opts.validator.walPath)
+            signState: await SignState.load(modules.signStore ?? fileSignStore(opts.validator.signStatePath), opts.validator.secretKey),
+            wal: modules.wal ?? fileWal(opts.validator.walPath)
           }
-      const evidence = new EvidencePool(store, verifySignature)
+      const driver = identity === null
+        ? null
+        : new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
+          chain, pool, outbox: network.outbox, clock, logger: log.child('consensus'), bugs: modules.bugs, beforeSend: modules.beforeSend,
+          onEvidence: (e) => {
+            modules.onEvidence?.(e)
+            evidence.add(e).catch((err: unknown) => log.error('Storing evidence failed', { error: (err as Error).message }))
+          }
+        })
+      if (driver !== null) {
+        network.setConsensus(driver)
+        // validators announce each block they commit, for full nodes and for peers that missed the decision
+        chain.events.onCommitted(({ checked, commit }) => network.publishBlock(checked.block, commit))
+      }
+
       const prefix = opts.genesis.addressPrefix
       const ctx: RpcContext = {
         chain, pool, queries: new Queries(store), views: new Views(prefix), evidence,
@@ -94,43 +151,65 @@ export class ChorusNode implements AsyncDisposable {
           return at ?? await waiters.wait(id, ms)
         },
         status: () => ({
-          version: VERSION, chainId: chain.chainId, height: chain.head.height, syncing: false,
-          peerCount: 0, peerId: null, listenAddrs: [],
+          version: VERSION, chainId: chain.chainId, height: chain.head.height,
+          syncing: syncer.syncing, syncTarget: syncer.syncTarget,
+          peerCount: transport.peers().length, peerId: modules.transport === undefined && opts.p2p === null ? null : transport.peerId,
+          listenAddrs: transport.listenAddrs(),
           validator: identity === null ? null : encodeAddress(identity.publicKey, prefix)
-        })
+        }),
+        peers: (): PeerInfo[] => transport.peers()
       }
-      const rpc = new RpcServer({ ...DEFAULT_RPC_OPTIONS, host: opts.rpc.host, port: opts.rpc.port, version: VERSION }, ctx, log.child('rpc'))
-      const driver = new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
-        chain, pool, transport: modules.transport ?? new NoPeers(), clock: modules.clock ?? systemClock, logger: log.child('consensus'),
-        onCommit: (checked) => {
-          waiters.onBlock(checked.block, (id) => pool.mempool.has(id) ? undefined : pool.droppedReason(id))
-          void rpc.ws.hub.onBlock(checked.block)
-        },
-        onEvidence: (e) => { evidence.add(e).catch((err: unknown) => log.error('Storing evidence failed', { error: (err as Error).message })) }
-      })
-      await rpc.start()
-      const node = new ChorusNode(store, chain, pool, driver, rpc, waiters, log)
+      const rpc = opts.rpc === null ? null : new RpcServer({ ...DEFAULT_RPC_OPTIONS, host: opts.rpc.host, port: opts.rpc.port, version: VERSION }, ctx, log.child('rpc'))
+
+      await network.start()
+      stops.push(async () => await network.stop())
+      syncer.start()
+      if (rpc !== null) await rpc.start()
+      const node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log)
       if (identity !== null) {
         if (chain.validators.powerOf(identity.publicKey) === 0n) log.warn('This key is not in the validator set; following only')
-        await driver.start()
+        await driver!.start()
       }
-      log.info('Node started', { chainId: chain.chainId, height: chain.head.height, rpc: `http://${opts.rpc.host}:${rpc.port}` })
+      log.info('Node started', {
+        chainId: chain.chainId, height: chain.head.height, role: driver === null ? 'full node' : 'validator',
+        ...(rpc === null ? {} : { rpc: `http://${opts.rpc!.host}:${rpc.port}` }),
+        ...(transport.listenAddrs().length === 0 ? {} : { p2p: transport.listenAddrs()[0] })
+      })
       return node
     } catch (e) {
-      await store.close()
+      for (const stop of stops.reverse()) await stop().catch(() => {})
+      if (modules.store === undefined) await store.close()
       throw e
     }
   }
 
-  get rpcPort (): number { return this.rpc.port }
+  get rpcPort (): number { return this.rpc?.port ?? 0 }
 
   async stop (): Promise<void> {
-    await this.rpc.stop()
+    await this.rpc?.stop()
     this.waiters.close()
-    await this.driver.stop()
-    await this.store.close()
+    await this.driver?.stop()
+    await this.syncer.stop()
+    await this.network.stop()
+    if (this.ownsStore) await this.store.close()
     this.logger.info('Node stopped', { height: this.chain.head.height })
   }
 
+  /** Stops dead, as a killed process would: no flush, nothing closed (the simulator's crashes). */
+  halt (): void {
+    this.driver?.halt()
+    void this.syncer.stop()
+    void this.network.stop()
+  }
+
   async [Symbol.asyncDispose] (): Promise<void> { await this.stop() }
+}
+
+async function libp2pTransport (p2p: P2pOptions, chainId: string, log: Logger): Promise<Transport> {
+  const key = await loadOrCreateNodeKey(p2p.nodeKeyPath)
+  return await createLibp2pTransport({
+    chainId, privateKey: key.privateKey, listen: p2p.listen, announce: p2p.announce, bootstrap: p2p.bootstrap,
+    ...(p2p.maxPeers === undefined ? {} : { maxPeers: p2p.maxPeers }),
+    ...(p2p.maxPeersPerIp === undefined ? {} : { maxPeersPerIp: p2p.maxPeersPerIp })
+  }, { logger: log.child('libp2p') })
 }

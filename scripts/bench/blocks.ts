@@ -10,7 +10,7 @@ import { encodeVote } from '../../src/codec/block.ts'
 import { Chain } from '../../src/chain/chain.ts'
 import { parseGenesis } from '../../src/chain/genesis.ts'
 import { Mempool } from '../../src/chain/mempool.ts'
-import { Lock, TxPool } from '../../src/chain/tx-pool.ts'
+import { TxPool } from '../../src/chain/tx-pool.ts'
 import * as b from '../../src/client/transactions.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
 import { generateSecretKey, publicKeyOf, signDomain } from '../../src/crypto/keys.ts'
@@ -30,7 +30,7 @@ const genesis = parseGenesis({
 })
 const store = await Store.open(join(dir, 'db'))
 const chain = await Chain.open(store, genesis, verifySignature)
-const pool = new TxPool(chain, new Mempool({ maxTxs: total * 2, maxBytes: 1 << 30, maxPerSender: total }), new Lock())
+const pool = new TxPool(chain, new Mempool({ maxTxs: total * 2, maxBytes: 1 << 30, maxPerSender: total }))
 
 const nonces = users.map(() => 0)
 const txs = Array.from({ length: total }, (_, i) => {
@@ -51,7 +51,6 @@ while (pool.mempool.size > 0) {
   const vote = { type: 'precommit' as const, chainId: 'bench', height: built.block.header.height, round: 0, blockHash: built.hash, validator: vKey }
   lastCommit = { height: vote.height, round: 0, blockHash: built.hash, signatures: [{ validator: vKey, signature: signDomain('vote', encodeVote(vote), vSecret) }] }
   await chain.commitBlock(built, lastCommit)
-  pool.mempool.onBlock(built.execution.txs, () => undefined)
   if (built.execution.txs.length === 0) throw new Error('no progress')
   blocks++
 }

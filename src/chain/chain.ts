@@ -9,6 +9,8 @@
  *   meta('genesis') := genesis hash (checked on every open)
  * Each block's writes and the new head go to LevelDB in one synced batch, so a
  * crash leaves the store at the last committed block, never between two.
+ * Commits and mempool admissions take turns on `lock`; every commit, by
+ * consensus or by sync, is announced on `events`.
  */
 import { blockHash, commitHash, decodeBlock, decodeCommit, encodeBlock, encodeCommit } from '../codec/block.ts'
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
@@ -27,6 +29,9 @@ import { nextStateRoot } from '../state/root.ts'
 import { decodeAmount } from '../state/records.ts'
 import type { Store } from '../state/store.ts'
 import type { Write } from '../state/view.ts'
+import { BoundedSet } from '../util/bounded-set.ts'
+import { Lock } from '../util/lock.ts'
+import { ChainEvents } from './events.ts'
 import { type Execution, executeBlock } from './execute.ts'
 import { type Genesis, genesisHash, genesisValidators, genesisWrites } from './genesis.ts'
 
@@ -51,8 +56,16 @@ export interface CheckedBlock {
   bytes?: Uint8Array
 }
 
+/** How many admitted txs' signatures are remembered as verified. */
+const VERIFIED_TXS = 200_000
+
 export class Chain {
   readonly rules: ChainRules
+  /** Commits and mempool admissions take turns: a dry run never sees a half-applied head. */
+  readonly lock = new Lock()
+  readonly events = new ChainEvents()
+  /** Txs (id ‖ signature) whose signature this node verified on admission: not verified again in a block. */
+  private readonly verifiedTxs = new BoundedSet(VERIFIED_TXS)
   private checked = new Map<string, CheckedBlock>()
 
   private constructor (
@@ -88,6 +101,12 @@ export class Chain {
   get chainId (): string { return this.genesis.chainId }
   /** The validator set for the next height, priorities as of its round 0. */
   get validators (): ValidatorSet { return this._validators }
+  /** The set that signed the head's commit. */
+  get lastValidators (): ValidatorSet { return this._lastValidators }
+
+  /** Records that `tx`'s signature verified (mempool admission did it). */
+  markVerified (tx: SignedTx): void { this.verifiedTxs.add(verifiedKey(tx)) }
+  private isVerified = (tx: SignedTx): boolean => this.verifiedTxs.has(verifiedKey(tx))
 
   /**
    * Builds the next block from `candidates` (in priority order), executing each and leaving out what fails.
@@ -98,7 +117,7 @@ export class Chain {
     const height = head.height + 1
     const commitBytes = lastCommit === null ? 0 : encodeCommit(lastCommit).length
     const execution = await executeBlock(this.store, { height, timeMs, proposer, prevStateRoot: head.stateRoot }, candidates, {
-      rules: this.rules, verify: signaturesVerifiedOnAdmission, mode: 'build', maxTxBytes: this.rules.params.maxBlockBytes - commitBytes - 1024
+      rules: this.rules, verify: this.verify, verified: () => true, mode: 'build', maxTxBytes: this.rules.params.maxBlockBytes - commitBytes - 1024
     })
     const header: BlockHeader = {
       version: BLOCK_VERSION, chainId: this.chainId, height, timeMs, prevHash: head.hash,
@@ -143,7 +162,7 @@ export class Chain {
     if (ids.size !== block.txs.length) bad('duplicateTx', 'a tx appears twice')
     if (!equalBytes(h.txRoot, merkleRoot(block.txs.map((t) => t.id)))) bad('txRoot', 'txRoot does not match')
     const execution = await executeBlock(this.store, { height: h.height, timeMs: h.timeMs, proposer: h.proposer, prevStateRoot: head.stateRoot }, block.txs, {
-      rules: this.rules, verify: this.verify, mode: 'check'
+      rules: this.rules, verify: this.verify, mode: 'check', verified: this.isVerified
     })
     if (!equalBytes(execution.stateRoot, h.stateRoot)) bad('stateRoot', 'stateRoot does not match')
     const checked = { block, hash, execution, bytes }
@@ -152,13 +171,44 @@ export class Chain {
   }
 
   /**
-   * Commits a checked block finalised by `commit` (its own precommits), atomically.
+   * Commits a checked block finalised by `commit` (its own precommits), atomically, under
+   * the lock, then announces it on `events`. False (and nothing written) when the chain
+   * already has that height: consensus and sync may both bring the same block.
    * The next height's proposer priorities advance one step, as in CometBFT.
    */
-  async commitBlock (checked: CheckedBlock, commit: Commit): Promise<void> {
+  async commitBlock (checked: CheckedBlock, commit: Commit): Promise<boolean> {
+    return await this.lock.run(async () => {
+      if (checked.block.header.height <= this._head.height) return false
+      await this.commitLocked(checked, commit)
+      this.events.emitCommitted({ checked, commit })
+      return true
+    })
+  }
+
+  /**
+   * Imports a block someone else decided (sync, the block topic): checks that `commit`
+   * finalises it under the set that decides its height, checks and executes the block,
+   * and commits it — all under the lock, so nothing commits in between. False when the
+   * chain already has that height; throws BAD_BLOCK when the block or commit is bad.
+   */
+  async importBlock (block: Block, commit: Commit): Promise<boolean> {
+    return await this.lock.run(async () => {
+      const h = block.header
+      if (h.height <= this._head.height) return false
+      if (commit.height !== h.height || !equalBytes(commit.blockHash, blockHash(h))) fail(ErrorCode.BAD_BLOCK, 'the commit is for another block', { fault: 'commit' })
+      verifyCommit(commit, this._validators, this.chainId, this.verify)
+      const checked = await this.checkBlock(block)
+      await this.commitLocked(checked, commit)
+      this.events.emitCommitted({ checked, commit })
+      return true
+    })
+  }
+
+  private async commitLocked (checked: CheckedBlock, commit: Commit): Promise<void> {
     const { block, hash, execution } = checked
     const h = block.header
     if (h.height !== this._head.height + 1) fail(ErrorCode.BAD_BLOCK, 'not the next height', { fault: 'height' })
+    if (!equalBytes(h.prevHash, this._head.hash)) fail(ErrorCode.BAD_BLOCK, 'does not extend the head', { fault: 'prevHash' })
     const head: Head = { height: h.height, hash, timeMs: h.timeMs, stateRoot: h.stateRoot }
     // one proposer step per height, whatever round decided it (nodes may decide in different rounds)
     let next = this._validators.advance(1)
@@ -191,6 +241,12 @@ export class Chain {
     return current.nextEpoch([...stakers.values()], p.maxValidators, p.minValidatorStake) ?? current
   }
 
+  /** A committed block and its commit as stored (what sync serves, re-encoding nothing). */
+  async getStoredBlock (height: number): Promise<{ block: Uint8Array, commit: Uint8Array } | null> {
+    const [block, commit] = await Promise.all([this.store.get(Bucket.block, heightKey(height)), this.store.get(Bucket.commit, heightKey(height))])
+    return block === undefined || commit === undefined ? null : { block, commit }
+  }
+
   async getBlock (height: number): Promise<Block | null> {
     const b = await this.store.get(Bucket.block, heightKey(height))
     return b === undefined ? null : decodeBlock(b)
@@ -215,7 +271,7 @@ export class Chain {
   }
 }
 
-const signaturesVerifiedOnAdmission: VerifyFn = () => true
+const verifiedKey = (tx: SignedTx): string => toHex(tx.id) + toHex(tx.signature)
 
 function metaWrites (head: Head, validators: ValidatorSet, lastValidators: ValidatorSet): Write[] {
   return [

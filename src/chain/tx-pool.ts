@@ -2,8 +2,9 @@
  * The way into the mempool: decode, the stateless rules, then a dry run
  * against the head state after the sender's own pending txs, so a tx that
  * would fail in a block (a taken username, a wrong nonce) is refused now,
- * with its code. Admissions and block commits take turns (one lock), so a
- * dry run never sees a half-applied head.
+ * with its code. Admissions and block commits take turns (the chain's lock),
+ * so a dry run never sees a half-applied head. After each commit (a chain
+ * event) the mempool drops what the block included or made stale.
  */
 import { decodeSignedTx } from '../codec/tx.ts'
 import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
@@ -14,17 +15,6 @@ import { applyTx, readAccount } from '../state/transition.ts'
 import { StateView } from '../state/view.ts'
 import type { Chain } from './chain.ts'
 import type { Mempool } from './mempool.ts'
-
-export class Lock {
-  private tail: Promise<unknown> = Promise.resolve()
-
-  /** Runs `fn` after every earlier holder has finished. */
-  async run<T> (fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn)
-    this.tail = result.catch(() => undefined)
-    return await result
-  }
-}
 
 /** How many dropped txs' reasons are remembered, for waiters and tx_get. */
 const DROPPED_MEMORY = 10_000
@@ -43,9 +33,19 @@ export class TxPool {
 
   constructor (
     private readonly chain: Chain,
-    readonly mempool: Mempool,
-    readonly lock: Lock
-  ) {}
+    readonly mempool: Mempool
+  ) {
+    chain.events.onCommitted(({ checked }) => {
+      const nonces = new Map<string, number>()
+      for (const tx of checked.block.txs) nonces.set(toHex(tx.unsigned.sender), tx.unsigned.nonce + 1)
+      mempool.onBlock(checked.block.txs, (sender) => nonces.get(toHex(sender)))
+    })
+  }
+
+  private readonly localListeners: Array<(tx: SignedTx) => void> = []
+
+  /** Calls `fn` with every tx admitted from this node's own clients (not from gossip): the network gossips them. */
+  onLocalTx (fn: (tx: SignedTx) => void): void { this.localListeners.push(fn) }
 
   /** Admits a signed tx given as bytes; throws the typed reason it cannot be. */
   async submit (bytes: Uint8Array): Promise<SignedTx> {
@@ -53,10 +53,18 @@ export class TxPool {
     return await this.submitDecoded(tx)
   }
 
-  async submitDecoded (tx: SignedTx): Promise<SignedTx> {
+  /** Admits a decoded tx; `origin` 'gossip' for txs that came from peers (they are not announced again). */
+  async submitDecoded (tx: SignedTx, origin: 'local' | 'gossip' = 'local'): Promise<SignedTx> {
+    const admitted = await this.admitChecked(tx)
+    if (origin === 'local') for (const fn of this.localListeners) fn(admitted)
+    return admitted
+  }
+
+  private async admitChecked (tx: SignedTx): Promise<SignedTx> {
     if (this.mempool.has(tx.id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
     validateTxStateless(tx, this.chain.rules, this.chain.verify)
-    return await this.lock.run(async () => {
+    this.chain.markVerified(tx)
+    return await this.chain.lock.run(async () => {
       try {
         return await this.admit(tx)
       } catch (e) {
@@ -102,9 +110,9 @@ export class TxPool {
     }
   }
 
-  /** Why `id` left the mempool without being included, if it did recently. */
+  /** Why `id` left the mempool without being included, if it did recently; undefined while it is pending. */
   droppedReason (id: Uint8Array): ChorusError | undefined {
-    return this.dropped.get(toHex(id))
+    return this.mempool.has(id) ? undefined : this.dropped.get(toHex(id))
   }
 
   /** The nonce `sender`'s next new tx should carry, counting its pending ones. */

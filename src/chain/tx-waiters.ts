@@ -2,6 +2,7 @@
 import { parseHex, toHex } from '../crypto/bytes.ts'
 import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 import type { Block } from '../protocol/types.ts'
+import type { ChainEvents } from './events.ts'
 
 interface Waiter {
   resolve: (at: { height: number, index: number }) => void
@@ -11,6 +12,11 @@ interface Waiter {
 
 export class TxWaiters {
   private readonly waiting = new Map<string, Waiter[]>()
+
+  /** Settles waiters at every commit; `gone` says why a tx left the mempool without inclusion. */
+  constructor (events: ChainEvents, private readonly gone: (id: Uint8Array) => ChorusError | undefined) {
+    events.onCommitted(({ checked }) => this.onBlock(checked.block))
+  }
 
   wait (id: Uint8Array, timeoutMs: number): Promise<{ height: number, index: number }> {
     const key = toHex(id)
@@ -33,7 +39,8 @@ export class TxWaiters {
    * After a commit: resolves waiters of included txs; rejects those whose tx
    * `gone` says left the mempool without inclusion, with the reason.
    */
-  onBlock (block: Block, gone: (id: Uint8Array) => ChorusError | undefined): void {
+  private onBlock (block: Block): void {
+    const gone = this.gone
     block.txs.forEach((tx, index) => {
       const key = toHex(tx.id)
       for (const w of this.waiting.get(key) ?? []) { clearTimeout(w.timer); w.resolve({ height: block.header.height, index }) }

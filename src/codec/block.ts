@@ -24,11 +24,11 @@ const MAX_COMMIT_SIGNATURES = 10_000
 const MAX_BLOCK_TXS_HARD = 100_000
 const MAX_MESSAGE_BYTES = 1024
 
-function headerToValue (h: BlockHeader): Value {
+export function headerToValue (h: BlockHeader): Value {
   return [h.version, h.chainId, h.height, h.timeMs, h.prevHash, h.txRoot, h.stateRoot, h.proposer, h.validatorsHash, h.lastCommitHash]
 }
 
-function headerFromValue (v: Value): BlockHeader {
+export function headerFromValue (v: Value): BlockHeader {
   const f = asArray(v, 10, 'header')
   const version = asUint(f[0]!, 'version')
   if (version !== BLOCK_VERSION) fail(ErrorCode.UNKNOWN_VERSION, `block version ${version}`)
@@ -54,11 +54,11 @@ export function blockHash (h: BlockHeader): Hash {
   return sha256(encodeHeader(h))
 }
 
-function commitToValue (c: Commit): Value {
+export function commitToValue (c: Commit): Value {
   return [c.height, c.round, c.blockHash, c.signatures.map((s) => [s.validator, s.signature])]
 }
 
-function commitFromValue (v: Value): Commit {
+export function commitFromValue (v: Value): Commit {
   const [height, round, hash, sigs] = asArray(v, 4, 'commit')
   return {
     height: asUint(height!, 'commit.height'),

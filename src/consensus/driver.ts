@@ -7,31 +7,40 @@
  * Every input of the current height goes to the WAL first; the WAL is synced
  * before anything is signed, so a restarted validator replays its inputs,
  * rebuilds the same state (locks included) and re-signs only identical bytes.
- * Lost messages are re-sent on a gossip tick; a node that sees messages from a
- * later height asks the sender for the committed blocks it lacks.
+ *
+ * It meets the network through the seam of DESIGN §8: it publishes through a
+ * `ConsensusOutbox` and receives only proposals and votes that passed gossip
+ * validation (signatures already checked). When a height stalls, it hands its
+ * messages to the outbox again (the network re-gossips them under fresh message
+ * ids). Blocks it did not decide (brought by sync) reach it as chain events.
  */
 import { blockHash, decodeBlock, decodeSignedProposal, decodeSignedVote, encodeBlock, encodeProposal, encodeSignedProposal, encodeSignedVote, encodeVote } from '../codec/block.ts'
 import { parseHex, toHex } from '../crypto/bytes.ts'
-import { signingBytes } from '../crypto/hash.ts'
 import type { Chain, CheckedBlock } from '../chain/chain.ts'
 import type { Evidence } from '../chain/evidence.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
-import { verifyCommit } from '../protocol/commit.ts'
 import { ChorusError } from '../protocol/errors.ts'
 import type { Block, Commit, PublicKey, SignedProposal, SignedVote, Vote } from '../protocol/types.ts'
 import type { Logger } from '../logger.ts'
 import type { Clock } from './clock.ts'
 import type { SignState } from './sign-state.ts'
 import { type ConsensusBugs, type ConsensusState, initialState, step } from './state-machine.ts'
-import type { ConsensusMessage, ConsensusTransport } from './transport.ts'
 import type { Action, Event, HashHex, TimeoutStep } from './types.ts'
 import type { Wal, WalRecord } from './wal.ts'
 
 /** How far a proposal's time may run ahead of our clock. */
 const MAX_CLOCK_DRIFT_MS = 5_000
 const MAX_BUFFERED_FUTURE = 10_000
-/** Committed blocks sent per sync request. */
-const SYNC_BATCH = 16
+
+/** A proposal (with its full block) or a vote: what the driver sends and receives. */
+export type ConsensusMessage =
+  | { type: 'proposal', proposal: SignedProposal, block: Block }
+  | { type: 'vote', vote: SignedVote }
+
+/** Where the driver's messages go: the network publishes them (DESIGN §8, the seam). */
+export interface ConsensusOutbox {
+  publish (msg: ConsensusMessage): void
+}
 
 export interface Timeouts {
   /** Waiting for a proposal: blockTimeMs plus this, plus `delta` per round. */
@@ -45,6 +54,9 @@ export interface Timeouts {
 
 export const DEFAULT_TIMEOUTS: Timeouts = { propose: 3000, prevote: 1000, precommit: 1000, delta: 500, gossip: 1000 }
 
+/** The outbox of a validator with no peers. */
+export const NO_PEERS: ConsensusOutbox = { publish () {} }
+
 export interface ValidatorIdentity {
   publicKey: PublicKey
   signState: SignState
@@ -55,11 +67,9 @@ export interface ValidatorIdentity {
 export interface DriverModules {
   chain: Chain
   pool: TxPool
-  transport: ConsensusTransport
+  outbox: ConsensusOutbox
   clock: Clock
   logger: Logger
-  /** Called after each block is durably committed. */
-  onCommit?: (checked: CheckedBlock, commit: Commit) => void
   /** Called with each equivocation seen: two signed, conflicting messages. */
   onEvidence?: (e: Evidence) => void
   /** Test seam: runs before each message leaves; throwing simulates a crash there. */
@@ -79,12 +89,14 @@ export class ConsensusDriver {
   /** Every valid vote of this height, to forward a proposal's proof of lock with it. */
   private readonly seenVotes: SignedVote[] = []
   private readonly seenVoteIds = new Set<string>()
-  private readonly future: Array<[ConsensusMessage, string]> = []
+  private readonly future: ConsensusMessage[] = []
   private readonly timers = new Set<() => void>()
   private lastCommit: Commit | null = null
-  private lastSyncRequest = -Infinity
+  /** Where the last gossip tick found the machine: unchanged at the next tick means stalled. */
+  private lastTick = ''
   private replaying = false
   private stopped = false
+  private unsubscribe: () => void = () => {}
 
   constructor (
     private readonly identity: ValidatorIdentity | null,
@@ -92,7 +104,16 @@ export class ConsensusDriver {
     private readonly m: DriverModules
   ) {
     this.state = initialState(identity?.publicKey ?? null, m.chain.validators, m.chain.head.height, m.bugs)
-    m.transport.onMessage((msg, from) => this.enqueue(async () => await this.onMessage(msg, from)))
+  }
+
+  /** A proposal that passed gossip validation (its signature is checked), with its block filled in. */
+  receiveProposal (proposal: SignedProposal, block: Block): void {
+    this.enqueue(async () => await this.onMessage({ type: 'proposal', proposal, block }))
+  }
+
+  /** A vote that passed gossip validation (its signature is checked). */
+  receiveVote (vote: SignedVote): void {
+    this.enqueue(async () => await this.onMessage({ type: 'vote', vote }))
   }
 
   get height (): number { return this.state.height }
@@ -128,10 +149,13 @@ export class ConsensusDriver {
       }
     })
     this.scheduleGossip()
+    // a block this driver did not decide (sync brought it): move on to the height after it
+    this.unsubscribe = this.m.chain.events.onCommitted(() => this.enqueue(async () => await this.catchUp()))
   }
 
   /** Stops timers and waits for the event in progress to finish. */
   async stop (): Promise<void> {
+    this.unsubscribe()
     this.stopped = true
     for (const cancel of this.timers) cancel()
     this.timers.clear()
@@ -162,6 +186,7 @@ export class ConsensusDriver {
 
   /** Stops dead, as if the process were killed: no cleanup, nothing flushed. For crash tests and simulations. */
   halt (): void {
+    this.unsubscribe()
     this.stopped = true
     for (const cancel of this.timers) cancel()
     this.timers.clear()
@@ -180,10 +205,9 @@ export class ConsensusDriver {
     if (!this.replaying) await this.identity?.wal.append(r)
   }
 
-  private send (msg: ConsensusMessage, to?: string): void {
+  private send (msg: ConsensusMessage): void {
     this.m.beforeSend?.(msg)
-    if (to === undefined) this.m.transport.broadcast(msg)
-    else this.m.transport.send(to, msg)
+    this.m.outbox.publish(msg)
   }
 
   private async perform (a: Action): Promise<void> {
@@ -266,10 +290,17 @@ export class ConsensusDriver {
     this.timers.add(cancel)
   }
 
-  /** Re-sends this height's proposals and our own votes of the last two rounds: lost messages recover. */
+  /**
+   * When a tick finds the machine where the last one left it (stalled), re-sends this round's
+   * proposal and our own votes of the last two rounds: peers that lost them recover.
+   */
   private scheduleGossip (): void {
     this.after(this.timeouts.gossip, async () => {
       const r = this.state.round
+      const where = `${this.state.height}/${r}/${this.state.step}`
+      const stalled = where === this.lastTick
+      this.lastTick = where
+      if (!stalled) { this.scheduleGossip(); return }
       const p = this.proposals.get(r)
       if (p !== undefined) {
         this.send(p)
@@ -304,7 +335,7 @@ export class ConsensusDriver {
     if (this.state.height !== height || this.state.round !== round || this.state.step !== 'propose' || this.identity === null) return
     const timeMs = Math.max(this.m.clock.now(), this.m.chain.head.timeMs + 1)
     const { pool } = this.m
-    const built = await pool.lock.run(async () => {
+    const built = await this.m.chain.lock.run(async () => {
       const b = await this.m.chain.buildBlock(pool.mempool.ordered(), this.identity!.publicKey, timeMs, this.lastCommit)
       pool.dropRejected(b.execution.rejected)
       return b
@@ -364,20 +395,31 @@ export class ConsensusDriver {
       return
     }
     const commit: Commit = { height: a.height, round: a.round, blockHash: parseHex(a.blockHash)!, signatures: a.signatures }
+    if (this.m.chain.head.height >= a.height) return await this.catchUp() // sync brought it first
     await this.applyCommitted(await this.m.chain.checkBlock(block), commit)
   }
 
-  /** Commits a block (decided here, or fetched with its commit), then starts the next height. */
+  /** Commits a block decided here, then starts the next height. */
   private async applyCommitted (checked: CheckedBlock, commit: Commit): Promise<void> {
-    const { chain, pool } = this.m
-    await pool.lock.run(async () => {
-      await chain.commitBlock(checked, commit)
-      const nonces = new Map<string, number>()
-      for (const tx of checked.block.txs) nonces.set(toHex(tx.unsigned.sender), tx.unsigned.nonce + 1)
-      pool.mempool.onBlock(checked.block.txs, (sender) => nonces.get(toHex(sender)))
-    })
+    const { chain } = this.m
     const height = checked.block.header.height
+    if (await chain.commitBlock(checked, commit)) {
+      this.m.logger.info('Committed block', { height, round: commit.round, txs: checked.block.txs.length, hash: toHex(checked.hash).slice(0, 16) })
+    }
     this.lastCommit = commit
+    await this.enterHeight(chain.head.height + 1)
+  }
+
+  /** After a commit that sync brought: leave the decided height for the one after the head. */
+  private async catchUp (): Promise<void> {
+    const head = this.m.chain.head.height
+    if (head < this.state.height) return
+    this.lastCommit = await this.m.chain.getCommit(head)
+    await this.enterHeight(head + 1)
+  }
+
+  /** Forgets the old height and starts `height` at round 0; replays messages buffered for it. */
+  private async enterHeight (height: number): Promise<void> {
     this.blocks.clear()
     this.proposals.clear()
     this.signedProposals.clear()
@@ -386,25 +428,17 @@ export class ConsensusDriver {
     this.seenVoteIds.clear()
     for (const cancel of this.timers) cancel()
     this.timers.clear()
-    this.m.logger.info('Committed block', { height, round: commit.round, txs: checked.block.txs.length, hash: toHex(checked.hash).slice(0, 16) })
-    this.m.onCommit?.(checked, commit)
-    await this.identity?.wal.reset({ kind: 'height', height: height + 1, round: 0 })
+    await this.identity?.wal.reset({ kind: 'height', height, round: 0 })
     this.scheduleGossip()
-    await this.handle({ type: 'startHeight', height: height + 1, validators: chain.validators })
+    await this.handle({ type: 'startHeight', height, validators: this.m.chain.validators })
     const replay = this.future.splice(0)
-    for (const [msg, from] of replay) await this.onMessage(msg, from)
+    for (const msg of replay) await this.onMessage(msg)
   }
 
-  private async onMessage (msg: ConsensusMessage, from: string): Promise<void> {
-    switch (msg.type) {
-      case 'syncRequest': return await this.serveSync(msg.fromHeight, from)
-      case 'committed': return await this.onCommitted(msg.block, msg.commit)
-      default: break
-    }
+  private async onMessage (msg: ConsensusMessage): Promise<void> {
     const height = msg.type === 'proposal' ? msg.proposal.proposal.height : msg.vote.vote.height
     if (height > this.state.height) {
-      if (height === this.state.height + 1 && this.future.length < MAX_BUFFERED_FUTURE) this.future.push([msg, from])
-      this.requestSync(from)
+      if (height === this.state.height + 1 && this.future.length < MAX_BUFFERED_FUTURE) this.future.push(msg)
       return
     }
     if (height < this.state.height) return
@@ -412,38 +446,8 @@ export class ConsensusDriver {
     else await this.onProposal(msg.proposal, msg.block)
   }
 
-  private requestSync (from: string): void {
-    const now = this.m.clock.now()
-    if (now - this.lastSyncRequest < this.timeouts.gossip) return
-    this.lastSyncRequest = now
-    this.send({ type: 'syncRequest', fromHeight: this.m.chain.head.height + 1 }, from)
-  }
-
-  private async serveSync (fromHeight: number, to: string): Promise<void> {
-    const head = this.m.chain.head.height
-    for (let h = fromHeight; h <= Math.min(head, fromHeight + SYNC_BATCH - 1); h++) {
-      const block = await this.m.chain.getBlock(h)
-      const commit = await this.m.chain.getCommit(h)
-      if (block !== null && commit !== null) this.send({ type: 'committed', block, commit }, to)
-    }
-  }
-
-  private async onCommitted (block: Block, commit: Commit): Promise<void> {
-    const { chain } = this.m
-    if (block.header.height !== chain.head.height + 1 || commit.height !== block.header.height) return
-    if (toHex(blockHash(block.header)) !== toHex(commit.blockHash)) return
-    try {
-      verifyCommit(commit, chain.validators, chain.chainId, chain.verify)
-      const checked = await chain.checkBlock(block)
-      await this.applyCommitted(checked, commit)
-    } catch (e) {
-      if (!(e instanceof ChorusError)) throw e
-      this.m.logger.warn('Refused a synced block', { height: block.header.height, code: e.code, detail: e.detail })
-    }
-  }
-
   private async onProposal (signed: SignedProposal, block: Block): Promise<void> {
-    const { proposal, signature } = signed
+    const { proposal } = signed
     if (proposal.chainId !== this.m.chain.chainId || proposal.height !== this.state.height) return
     const hashHex = toHex(blockHash(block.header))
     if (hashHex !== toHex(proposal.blockHash)) {
@@ -451,11 +455,7 @@ export class ConsensusDriver {
       return
     }
     const key = `${proposal.round}/${hashHex}`
-    if (this.signedProposals.has(key)) return // a re-sent copy: already checked, logged and counted
-    if (!this.m.chain.verify(proposal.proposer, signingBytes('proposal', encodeProposal(proposal)), signature)) {
-      this.m.logger.debug('Proposal with a bad signature', { height: proposal.height, round: proposal.round })
-      return
-    }
+    if (this.signedProposals.has(key)) return // a re-sent copy: already logged and counted
     await this.log({ kind: 'proposal', proposal: encodeSignedProposal(signed), block: encodeBlock(block) })
     if (!this.blocks.has(hashHex)) this.blocks.set(hashHex, block)
     this.signedProposals.set(key, signed)
@@ -469,8 +469,7 @@ export class ConsensusDriver {
     if (vote.chainId !== this.m.chain.chainId) return
     if (this.m.chain.validators.powerOf(vote.validator) === 0n) return
     const id = toHex(signature)
-    if (this.seenVoteIds.has(id)) return // a re-sent copy (only verified votes are remembered, so this skips no check)
-    if (!this.m.chain.verify(vote.validator, signingBytes('vote', encodeVote(vote)), signature)) return
+    if (this.seenVoteIds.has(id)) return // a re-sent copy: already logged and counted
     if (this.seenVotes.length < MAX_BUFFERED_FUTURE) { this.seenVotes.push(signed); this.seenVoteIds.add(id) }
     await this.log({ kind: 'vote', vote: encodeSignedVote(signed) })
     await this.handle({

@@ -32,6 +32,11 @@ export const ErrorCode = {
   MEMPOOL_FULL: 'MEMPOOL_FULL',
   // blocks
   BAD_BLOCK: 'BAD_BLOCK',
+  // gossip and sync: messages that are not for now, or not from whom they claim
+  STALE: 'STALE',
+  FUTURE: 'FUTURE',
+  NOT_VALIDATOR: 'NOT_VALIDATOR',
+  WRONG_PROPOSER: 'WRONG_PROPOSER',
   // node and RPC
   INVALID_ADDRESS: 'INVALID_ADDRESS',
   INVALID_CURSOR: 'INVALID_CURSOR',
@@ -44,7 +49,7 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 /** Why a block was refused; carried as `detail` on a BAD_BLOCK error. */
 export type BlockFault =
   | 'height' | 'chain' | 'version' | 'prevHash' | 'time' | 'proposer' | 'validators'
-  | 'txRoot' | 'stateRoot' | 'lastCommit' | 'tooManyTxs' | 'tooLarge' | 'badTx' | 'duplicateTx'
+  | 'txRoot' | 'stateRoot' | 'lastCommit' | 'commit' | 'tooManyTxs' | 'tooLarge' | 'badTx' | 'duplicateTx'
 
 /** A typed failure. `detail` is for people; `code` is for programs. */
 export class ChorusError extends Error {

@@ -3,6 +3,7 @@ import type { Chain } from '../chain/chain.ts'
 import type { EvidencePool } from '../chain/evidence.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
 import type { Queries } from '../state/queries.ts'
+import type { PeerInfo } from '../p2p/transport.ts'
 import type { Views } from './views.ts'
 
 export interface NodeStatus {
@@ -10,6 +11,8 @@ export interface NodeStatus {
   chainId: string
   height: number
   syncing: boolean
+  /** The height being synced to, while syncing; null otherwise. */
+  syncTarget: number | null
   peerCount: number
   peerId: string | null
   listenAddrs: string[]
@@ -23,6 +26,8 @@ export interface RpcContext {
   evidence: EvidencePool
   views: Views
   status: () => NodeStatus
+  /** Connected peers (net_peers). */
+  peers: () => PeerInfo[]
   /** Resolves with where `id` was included; rejects TIMEOUT after `timeoutMs`, or with the code it was dropped for. */
   waitForInclusion: (id: Uint8Array, timeoutMs: number) => Promise<{ height: number, index: number }>
   /** Longest a tx_submit with wait: "commit" may wait. */

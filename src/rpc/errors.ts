@@ -45,6 +45,11 @@ const BY_CODE: Record<ErrorCode, number> = {
   ALREADY_KNOWN: RpcCode.TX_REJECTED,
   MEMPOOL_FULL: RpcCode.TX_REJECTED,
   BAD_BLOCK: RpcCode.INVALID_PARAMS,
+  // gossip verdicts: never an RPC answer, mapped for completeness
+  STALE: RpcCode.INVALID_PARAMS,
+  FUTURE: RpcCode.INVALID_PARAMS,
+  NOT_VALIDATOR: RpcCode.INVALID_PARAMS,
+  WRONG_PROPOSER: RpcCode.INVALID_PARAMS,
   INVALID_ADDRESS: RpcCode.INVALID_PARAMS,
   INVALID_CURSOR: RpcCode.INVALID_PARAMS,
   TIMEOUT: RpcCode.TIMEOUT,

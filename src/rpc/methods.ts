@@ -167,8 +167,13 @@ export const methods: Record<string, Method> = {
   },
   node_getStatus: {
     params: [],
-    summary: 'version, chainId, height, syncing, peerCount, peerId, listenAddrs (and this node\'s validator address, if any).',
+    summary: 'version, chainId, height, syncing (and syncTarget while syncing), peerCount, peerId, listenAddrs (full multiaddrs ending in /p2p/<peerId>), and this node\'s validator address, if any.',
     run: async (ctx) => ({ ...ctx.status() })
+  },
+  net_peers: {
+    params: [],
+    summary: 'Connected peers: {items: [{peerId, remoteAddr, direction (inbound or outbound), score (gossipsub score)}]}.',
+    run: async (ctx) => ({ items: ctx.peers().map((p) => ({ peerId: p.peerId, remoteAddr: p.remoteAddr, direction: p.direction, score: p.score })) })
   }
 }
 

@@ -71,7 +71,12 @@ export class SubscriptionHub {
     return this.queue
   }
 
-  constructor (private readonly ctx: RpcContext) {}
+  /** Stops following the chain's commits. */
+  readonly close: () => void
+
+  constructor (private readonly ctx: RpcContext) {
+    this.close = ctx.chain.events.onCommitted(({ checked }) => { void this.onBlock(checked.block) })
+  }
 
   add (filter: Filter, after: [number, number] | null, send: (event: Json) => void): Subscription {
     const sub: Subscription = { id: `0x${(this.next++).toString(16)}`, filter, after, send }
@@ -98,7 +103,7 @@ export class SubscriptionHub {
     }
   }
 
-  async onBlock (block: Block): Promise<void> {
+  private async onBlock (block: Block): Promise<void> {
     await this.serial(async () => { for (const sub of [...this.subs.values()]) await this.deliver(sub, block, block.header.height) })
   }
 

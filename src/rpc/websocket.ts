@@ -26,7 +26,7 @@ export const DEFAULT_WS_OPTIONS: WsOptions = { maxMessageBytes: 1024 * 1024, max
 export type CallOne = (req: unknown) => Promise<Record<string, unknown> | null>
 
 export class WsRpc {
-  readonly hub: SubscriptionHub
+  private readonly hub: SubscriptionHub
   private readonly wss: WebSocketServer
 
   constructor (private readonly opts: WsOptions, private readonly ctx: RpcContext, private readonly callOne: CallOne, private readonly log: Logger) {
@@ -46,6 +46,7 @@ export class WsRpc {
   }
 
   close (): void {
+    this.hub.close()
     for (const ws of this.wss.clients) ws.terminate()
     this.wss.close()
   }

@@ -9,12 +9,6 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Chain } from '../../src/chain/chain.ts'
 import { parseGenesis } from '../../src/chain/genesis.ts'
-import { Mempool } from '../../src/chain/mempool.ts'
-import { Lock, TxPool } from '../../src/chain/tx-pool.ts'
-import { systemClock } from '../../src/consensus/clock.ts'
-import { ConsensusDriver, DEFAULT_TIMEOUTS } from '../../src/consensus/driver.ts'
-import { SignState, fileSignStore } from '../../src/consensus/sign-state.ts'
-import { NoPeers } from '../../src/consensus/transport.ts'
 import { fileWal } from '../../src/consensus/wal.ts'
 import { encodeBlock } from '../../src/codec/block.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
@@ -22,6 +16,7 @@ import { toHex } from '../../src/crypto/bytes.ts'
 import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
 import { verifySignature } from '../../src/crypto/verify.ts'
 import { silentLogger } from '../../src/logger.ts'
+import { ChorusNode } from '../../src/node.ts'
 import { Store } from '../../src/state/store.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -48,17 +43,13 @@ describe('WAL replay', () => {
     await wal.close()
     await store.close()
 
-    store = await Store.open(join(dir, 'data'))
-    chain = await Chain.open(store, genesis, verifySignature)
-    const signState = await SignState.load(fileSignStore(join(dir, 'sign-state.json')), secretKey)
-    const driver = new ConsensusDriver({ publicKey: publicKeyOf(secretKey), signState, wal: fileWal(walPath) }, DEFAULT_TIMEOUTS, {
-      chain, pool: new TxPool(chain, new Mempool(), new Lock()), transport: new NoPeers(), clock: systemClock, logger: silentLogger
-    })
-    await driver.start()
-    await waitFor(() => chain.head.height >= 2, 'two blocks')
-    await driver.stop()
-    expect(toHex((await chain.getCommit(1))!.blockHash)).toBe(toHex(built.hash))
-    expect((await chain.getBlock(1))!.header.timeMs).toBe(built.block.header.timeMs)
-    await store.close()
+    const node = await ChorusNode.start({
+      dataDir: join(dir, 'data'), genesis, rpc: null, p2p: null,
+      validator: { secretKey, signStatePath: join(dir, 'sign-state.json'), walPath }
+    }, { logger: silentLogger })
+    await waitFor(() => node.chain.head.height >= 2, 'two blocks')
+    expect(toHex((await node.chain.getCommit(1))!.blockHash)).toBe(toHex(built.hash))
+    expect((await node.chain.getBlock(1))!.header.timeMs).toBe(built.block.header.timeMs)
+    await node.stop()
   })
 })

@@ -13,17 +13,15 @@
  * target height within a bounded time).
  */
 import { MemoryLevel } from 'memory-level'
-import { Chain, type CheckedBlock } from '../../src/chain/chain.ts'
+import { Chain } from '../../src/chain/chain.ts'
 import { checkEvidence } from '../../src/chain/evidence.ts'
 import { parseGenesis, type Genesis } from '../../src/chain/genesis.ts'
-import { Mempool } from '../../src/chain/mempool.ts'
-import { Lock, TxPool } from '../../src/chain/tx-pool.ts'
 import { Signer, transfer } from '../../src/client/transactions.ts'
 import { blockHash, encodeProposal, encodeVote } from '../../src/codec/block.ts'
-import { CrashForTest, ConsensusDriver, type Timeouts } from '../../src/consensus/driver.ts'
-import { SignState, memorySignStore } from '../../src/consensus/sign-state.ts'
+import { type ConsensusGossip, decodeConsensusGossip, encodeConsensusGossip } from '../../src/codec/gossip.ts'
+import { CrashForTest, type Timeouts } from '../../src/consensus/driver.ts'
+import { memorySignStore } from '../../src/consensus/sign-state.ts'
 import type { ConsensusBugs } from '../../src/consensus/state-machine.ts'
-import type { ConsensusMessage, ConsensusTransport } from '../../src/consensus/transport.ts'
 import { memoryWal } from '../../src/consensus/wal.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
 import { toHex, u32be, utf8 } from '../../src/crypto/bytes.ts'
@@ -31,9 +29,11 @@ import { sha256, signingBytes } from '../../src/crypto/hash.ts'
 import { publicKeyOf } from '../../src/crypto/keys.ts'
 import { opensslSigner, verifySignature } from '../../src/crypto/verify.ts'
 import { type Level, type Logger, createLogger, silentLogger } from '../../src/logger.ts'
+import { ChorusNode } from '../../src/node.ts'
+import { type Link, MemoryHub } from '../../src/p2p/memory-transport.ts'
 import { verifyCommit } from '../../src/protocol/commit.ts'
 import { ChorusError } from '../../src/protocol/errors.ts'
-import type { Commit, PublicKey, SignedVote } from '../../src/protocol/types.ts'
+import type { Block, Commit, PublicKey, SignedVote } from '../../src/protocol/types.ts'
 import { Store } from '../../src/state/store.ts'
 import { SimClock, prng } from './sim-clock.ts'
 
@@ -66,6 +66,8 @@ export interface SimResult {
 
 const TIMEOUTS: Timeouts = { propose: 300, prevote: 150, precommit: 150, delta: 100, gossip: 250 }
 const BLOCK_TIME_MS = 100
+/** Sync in virtual time: a node that fell behind asks for the gap every second. */
+const SYNC = { pollMs: 1_000, rangeSize: 32, parallel: 2, nearHead: 2, benchMs: 2_000, progressMs: 60_000 }
 /** After the faults stop, every honest node must reach the target within this much virtual time (and 2 s a height). */
 const LIVENESS_BOUND_MS = 60_000
 
@@ -77,10 +79,7 @@ interface SimNode {
   byzantine: boolean
   db: MemoryLevel<Uint8Array, Uint8Array>
   store: Store | null
-  chain: Chain | null
-  pool: TxPool | null
-  driver: ConsensusDriver | null
-  handler: ((msg: ConsensusMessage, from: string) => void) | null
+  node: ChorusNode | null
   signStore: ReturnType<typeof memorySignStore>
   wal: ReturnType<typeof memoryWal>
   up: boolean
@@ -135,60 +134,63 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const makeNode = (index: number, id: string): SimNode => ({
     id, index, key: keys[index]!, honest: !faulty.has(index), byzantine: byzantine.has(index),
     db: new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }),
-    store: null, chain: null, pool: null, driver: null, handler: null,
+    store: null, node: null,
     signStore: memorySignStore(), wal: memoryWal(), up: false, committed: 0, crashAtNextSend: false
   })
   const nodes: SimNode[] = keys.map((_, i) => makeNode(i, `v${i}`))
   for (const i of twinned) nodes.push(makeNode(i, `v${i}-twin`))
 
-  // ---- network ----
+  // ---- network: the nodes' real network code over a hub whose link the faults control ----
   let partition: Map<string, number> | null = null
   let faultsOn = true
   const linked = (a: string, b: string): boolean => partition === null || partition.get(a) === partition.get(b)
-  const deliver = (to: SimNode, msg: ConsensusMessage, from: string) => {
-    if (!to.up || !linked(from, to.id)) return
-    result.messages++
-    to.handler?.(msg, from)
-  }
-  const transmit = (from: SimNode, to: SimNode, msg: ConsensusMessage) => {
-    if (to === from) return
-    if (faultsOn && faults.has('drop') && rnd.chance(0.05)) return
-    if (faultsOn && !linked(from.id, to.id)) return
-    const spread = faultsOn && faults.has('reorder') ? 120 : 15
-    const base = faultsOn && faults.has('delay') ? rnd.between(5, 60) : 5
-    clock.after(base + rnd.int(spread), () => deliver(to, msg, from.id))
-    if (faultsOn && faults.has('dup') && rnd.chance(0.03)) clock.after(base + rnd.int(spread * 3), () => deliver(to, msg, from.id))
-  }
-  const transportFor = (node: SimNode): ConsensusTransport => ({
-    broadcast: (msg) => {
-      if (!node.up) return
-      if (msg.type === 'vote') checkLock(node, msg.vote)
-      if (node.byzantine && authoredBy(node, msg)) return equivocate(node, msg as Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>)
-      for (const to of nodes) transmit(node, to, msg)
+  const byId = (id: string): SimNode => nodes.find((n) => n.id === id)!
+  const link: Link = {
+    published: (from, topic, data) => {
+      if (topic !== 'consensus') return
+      const msg = decodeConsensusGossip(data)
+      if (msg.type === 'vote') checkLock(byId(from), msg.vote)
     },
-    send: (peer, msg) => {
-      const to = nodes.find((n) => n.id === peer)
-      if (to !== undefined && node.up) transmit(node, to, msg)
+    gossip: (fromId, toId, topic, data, deliver) => {
+      const from = byId(fromId)
+      if (!from.up) return
+      let bytes = data
+      if (from.byzantine && topic === 'consensus') bytes = equivocate(from, toId, data)
+      if (faultsOn && faults.has('drop') && rnd.chance(0.05)) return
+      if (faultsOn && !linked(fromId, toId)) return
+      const spread = faultsOn && faults.has('reorder') ? 120 : 15
+      const base = faultsOn && faults.has('delay') ? rnd.between(5, 60) : 5
+      const arrive = () => {
+        if (!byId(toId).up || !linked(fromId, toId)) return
+        result.messages++
+        deliver(bytes)
+      }
+      clock.after(base + rnd.int(spread), arrive)
+      if (faultsOn && faults.has('dup') && rnd.chance(0.03)) clock.after(base + rnd.int(spread * 3), arrive)
     },
-    onMessage: (h) => { node.handler = h }
-  })
+    reachable: (a, b) => byId(a).up && byId(b).up && linked(a, b)
+  }
+  const hub = new MemoryHub(link)
 
   /** Its own proposals and votes (not ones it forwards) are what a Byzantine validator equivocates on. */
-  const authoredBy = (node: SimNode, msg: ConsensusMessage): boolean =>
+  const authoredBy = (node: SimNode, msg: ConsensusGossip): boolean =>
     (msg.type === 'vote' && toHex(msg.vote.vote.validator) === toHex(node.key.publicKey)) ||
     (msg.type === 'proposal' && toHex(msg.proposal.proposal.proposer) === toHex(node.key.publicKey))
 
-  /** A Byzantine validator: the real message to half its peers, a conflicting one (signed anew, once) to the rest. */
   /**
    * The adversary's plan for each (height, round) it takes part in: one split of its peers,
    * kept for every message of the round so its lies are consistent. Side A gets the real
    * proposal and votes; side B a fresh proposal of its own (polRound -1) and votes for it.
    * Its real precommit goes to one peer only, so one node may commit while the others,
    * locked, move on to a round where only their lock keeps them from the fresh value.
+   * Returns the bytes peer `to` gets.
    */
   const plans = new Map<string, { sideA: Set<string>, victim: string, alt: Uint8Array | null }>()
-  const conflicting = new Map<string, { other: ConsensusMessage, to: Set<string> }>()
-  const equivocate = (node: SimNode, msg: Extract<ConsensusMessage, { type: 'proposal' | 'vote' }>) => {
+  const conflicting = new Map<string, { other: Uint8Array, to: Set<string> }>()
+  let lieSeq = 1_000_000_000
+  const equivocate = (node: SimNode, to: string, data: Uint8Array): Uint8Array => {
+    const msg = decodeConsensusGossip(data)
+    if (!authoredBy(node, msg)) return data
     const peers = nodes.filter((n) => n !== node)
     const id = toHex(msg.type === 'vote' ? msg.vote.signature : msg.proposal.signature)
     let e = conflicting.get(id)
@@ -202,7 +204,7 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
         plans.set(planKey, plan)
       }
       const sign = opensslSigner(node.key.secretKey)
-      let other: ConsensusMessage
+      let other: ConsensusGossip
       if (msg.type === 'vote') {
         const v = msg.vote.vote
         const lie = plan.alt ?? (v.blockHash === null ? sha256(utf8.encode(`fake/${v.height}/${v.round}`)) : null)
@@ -215,11 +217,11 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
         other = { type: 'proposal', proposal: { proposal, signature: sign(signingBytes('proposal', encodeProposal(proposal))) }, block }
       }
       const realTo = msg.type === 'vote' && msg.vote.vote.type === 'precommit' ? new Set([plan.victim]) : plan.sideA
-      e = { other, to: new Set(peers.filter((p) => !realTo.has(p.id)).map((p) => p.id)) }
+      e = { other: encodeConsensusGossip(other, lieSeq++), to: new Set(peers.filter((p) => !realTo.has(p.id)).map((p) => p.id)) }
       conflicting.set(id, e)
+      if (other.type === 'vote') notePrevote(other.vote)
     }
-    if (e.other.type === 'vote') notePrevote(e.other.vote)
-    for (const to of peers) transmit(node, to, e.to.has(to.id) ? e.other : msg)
+    return e.to.has(to) ? e.other : data
   }
 
   /**
@@ -267,45 +269,43 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   const agreed = new Map<number, string>()
   const auditorStore = await Store.wrap(new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }))
   const auditor = await Chain.open(auditorStore, genesis, verify)
-  const auditQueue = new Map<number, { checked: CheckedBlock, commit: Commit }>()
+  const auditQueue = new Map<number, { block: Block, commit: Commit }>()
   const violation = (what: string) => { if (result.safety.length < 20) result.safety.push(what) }
   const audit = async () => {
     for (let h = auditor.head.height + 1; auditQueue.has(h); h++) {
-      const { checked, commit } = auditQueue.get(h)!
+      const { block, commit } = auditQueue.get(h)!
       auditQueue.delete(h)
       try {
         verifyCommit(commit, auditor.validators, auditor.chainId, verify)
-        await auditor.commitBlock(await auditor.checkBlock(checked.block), commit)
+        await auditor.commitBlock(await auditor.checkBlock(block), commit)
       } catch (e) {
         violation(`validity: block ${h} fails the auditor: ${e instanceof ChorusError ? e.code + ' ' + e.detail : String(e)}`)
         return
       }
     }
   }
-  const onCommit = (node: SimNode) => (checked: CheckedBlock, commit: Commit) => {
-    const h = checked.block.header.height
+  const onCommit = (node: SimNode, block: Block, commit: Commit) => {
+    const h = block.header.height
     if (h !== node.committed + 1) violation(`integrity: ${node.id} committed height ${h} after ${node.committed}`)
     node.committed = h
     if (!node.honest) return
-    const hash = toHex(checked.hash)
+    const hash = toHex(blockHash(block.header))
     const first = agreed.get(h)
     if (first === undefined) {
       agreed.set(h, hash)
-      auditQueue.set(h, { checked, commit })
+      auditQueue.set(h, { block, commit })
     } else if (first !== hash) violation(`agreement: ${node.id} committed ${hash.slice(0, 12)} at height ${h}, others ${first.slice(0, 12)}`)
   }
 
-  // ---- node lifecycle ----
+  // ---- node lifecycle: every node built by the node's own composition root ----
+  const bugs: ConsensusBugs = o.bug === 'ignore-lock' ? { ignoreLock: true } : o.bug === 'no-quorum-check' ? { noQuorumCheck: true } : {}
   const boot = async (node: SimNode) => {
     node.store = node.store ?? await Store.wrap(node.db)
-    node.chain = await Chain.open(node.store, genesis, verify)
-    node.committed = node.chain.head.height
-    node.pool = new TxPool(node.chain, new Mempool(), new Lock())
-    const signState = await SignState.load(node.signStore, node.key.secretKey)
-    const bugs: ConsensusBugs = o.bug === 'ignore-lock' ? { ignoreLock: true } : o.bug === 'no-quorum-check' ? { noQuorumCheck: true } : {}
-    node.driver = new ConsensusDriver({ publicKey: node.key.publicKey, signState, wal: node.wal }, TIMEOUTS, {
-      chain: node.chain, pool: node.pool, transport: transportFor(node), clock, logger: process.env.SIM_TRACE === undefined ? silentLogger : traceLogger(node.id, clock), bugs,
-      onCommit: onCommit(node),
+    node.node = await ChorusNode.start({
+      dataDir: '', genesis, validator: { secretKey: node.key.secretKey, signStatePath: '', walPath: '' }, rpc: null, p2p: null, timeouts: TIMEOUTS, sync: SYNC
+    }, {
+      logger: process.env.SIM_TRACE === undefined ? silentLogger : traceLogger(node.id, clock),
+      clock, transport: hub.transport(node.id), store: node.store, signStore: node.signStore, wal: node.wal, verify, bugs,
       onEvidence: (e) => {
         try { checkEvidence(e, verify); result.evidence++ } catch (err) { violation(`evidence: ${node.id} reported false evidence: ${(err as Error).message}`) }
       },
@@ -313,15 +313,17 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
         if (node.crashAtNextSend) { node.crashAtNextSend = false; node.up = false; throw new CrashForTest() }
       }
     })
+    // a WAL replay may commit during start: count from the head the node came up at
+    node.committed = node.node.chain.head.height
+    const n = node.node
+    n.chain.events.onCommitted(({ checked, commit }) => { if (node.node === n) onCommit(node, checked.block, commit) })
     node.up = true
-    await node.driver.start()
   }
   /** Kills a node where it stands; its WAL loses what was not synced. */
   const crash = (node: SimNode) => {
     node.up = false
-    node.driver?.halt()
-    node.driver = null
-    node.handler = null
+    node.node?.halt()
+    node.node = null
     node.wal.crash()
   }
   const tasks: Array<Promise<void>> = []
@@ -338,8 +340,11 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
   let nonce = 0
   let lastTrace = 0
   const settle = async () => {
-    while (tasks.length > 0) await tasks.shift()
-    for (const n of nodes) if (n.driver !== null) await n.driver.idle()
+    for (let i = 0; i < 3; i++) {
+      while (tasks.length > 0) await tasks.shift()
+      await hub.idle()
+      for (const n of nodes) if (n.node !== null) { await n.node.driver?.idle(); await n.node.syncer.idle() }
+    }
     await audit()
   }
 
@@ -386,24 +391,24 @@ export async function simulate (o: SimOptions): Promise<SimResult> {
       // a few transactions, so blocks are not all empty
       if (rnd.chance(0.5)) {
         const n = nodes[rnd.int(nodes.length)]!
-        if (n.up && n.pool !== null) {
+        if (n.up && n.node !== null) {
           const tx = dev.sign({ chainId: 'chorus-sim', nonce: nonce, body: transfer(sha256(u32be(nonce)), 1n) }).tx
-          try { await n.pool.submitDecoded(tx); nonce++ } catch { /* stale nonce on this node */ }
+          try { await n.node.pool.submitDecoded(tx); nonce++ } catch { /* stale nonce on this node */ }
         }
       }
     }
     // a node that died in beforeSend has halted: finish the crash (its WAL loses unsynced records)
-    for (const n of nodes) if (!n.up && n.driver !== null) crash(n)
+    for (const n of nodes) if (!n.up && n.node !== null) crash(n)
     if (process.env.SIM_TRACE !== undefined && Math.floor(now / 1000) !== Math.floor(lastTrace / 1000)) {
       lastTrace = now
-      console.error(`t=${now} ${nodes.map((n) => `${n.id}${n.byzantine ? '(byz)' : ''}:${n.up ? n.driver?.describe() : 'down'}`).join(' | ')} partition=${partition !== null}`)
+      console.error(`t=${now} ${nodes.map((n) => `${n.id}${n.byzantine ? '(byz)' : ''}:${n.up ? n.node?.driver?.describe() : 'down'}`).join(' | ')} partition=${partition !== null}`)
     }
     if (faultsEndedAt !== null && now - faultsEndedAt > LIVENESS_BOUND_MS + 2000 * o.heights) {
       result.liveness = `after the faults stopped at ${faultsEndedAt} ms, honest heights were ${honest.map((n) => `${n.id}:${n.committed}`).join(' ')} at ${now} ms`
       break
     }
   }
-  for (const n of nodes) await n.driver?.stop()
+  for (const n of nodes) await n.node?.stop()
   result.height = minHonest()
   result.virtualMs = clock.now()
   return result

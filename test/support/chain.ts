@@ -6,7 +6,7 @@ import { encodeVote } from '../../src/codec/block.ts'
 import { Chain, type CheckedBlock } from '../../src/chain/chain.ts'
 import { type Genesis, parseGenesis } from '../../src/chain/genesis.ts'
 import { Mempool, type MempoolLimits } from '../../src/chain/mempool.ts'
-import { Lock, TxPool } from '../../src/chain/tx-pool.ts'
+import { TxPool } from '../../src/chain/tx-pool.ts'
 import { Signer, type TxDraft } from '../../src/client/transactions.ts'
 import { generateSecretKey, publicKeyOf, signDomain } from '../../src/crypto/keys.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
@@ -62,7 +62,7 @@ export async function makeFixture (opts: { params?: Record<string, number | stri
   })
   const store = await Store.open(join(dir, 'db'))
   const chain = await Chain.open(store, genesis, verifySignature)
-  const pool = new TxPool(chain, new Mempool(opts.mempool), new Lock())
+  const pool = new TxPool(chain, new Mempool(opts.mempool))
   let lastCommit: Commit | null = null
   const fx: Fixture = {
     chain, store, pool, genesis, validator, users, dir,
@@ -75,7 +75,6 @@ export async function makeFixture (opts: { params?: Record<string, number | stri
       const commit = commitFor(built, validator)
       await chain.commitBlock(built, commit)
       lastCommit = commit
-      pool.mempool.onBlock(built.execution.txs, () => undefined)
       for (const r of built.execution.rejected) pool.mempool.dropWithSuccessors(r.tx)
       return built
     },
