@@ -16,7 +16,13 @@ export interface PostView {
 export interface Page<T> { items: T[], cursor: string | null }
 export interface TxStatus { status: 'pending' | 'included' | 'unknown', height?: number, index?: number, tx?: Record<string, unknown> }
 export interface ChainParamsView { chainId: string, addressPrefix: string, genesisTimeMs: number, params: Record<string, number | string> }
-export interface NodeStatusView { version: string, chainId: string, height: number, syncing: boolean, peerCount: number, peerId: string | null, listenAddrs: string[], validator: string | null }
+export interface NodeStatusView {
+  version: string, chainId: string, height: number, syncing: boolean, peerCount: number, peerId: string | null, listenAddrs: string[], validator: string | null
+  /** While syncing, the height being caught up to (nodes that do not sync yet leave it out). */
+  syncTarget?: number | null
+}
+/** A connected peer (`net_peers`). */
+export interface PeerView { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound', score: number }
 export interface ValidatorView { address: string, stake: string, power: string, proposerPriority: string }
 export interface BlockView { height: number, hash: string, header: Record<string, unknown>, txs: unknown[], lastCommit: unknown, commit: unknown }
 
@@ -89,4 +95,5 @@ export class RpcClient {
   listLikes (postId: string, cursor: string | null = null, limit = 20): Promise<Page<ProfileSummary>> { return this.call('like_list', [postId, cursor, limit]) }
   listValidators (): Promise<ValidatorView[]> { return this.call('validator_list') }
   getStatus (): Promise<NodeStatusView> { return this.call('node_getStatus') }
+  getPeers (): Promise<{ items: PeerView[] }> { return this.call('net_peers') }
 }

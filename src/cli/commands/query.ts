@@ -1,6 +1,6 @@
 /** `chorus query …`: read the chain over JSON-RPC. */
 import type { Command } from 'commander'
-import { type Page, type PostView, type ProfileSummary, RpcClient } from '../../client/rpc-client.ts'
+import { type Page, type PeerView, type PostView, type ProfileSummary, RpcClient } from '../../client/rpc-client.ts'
 import { action, describe, print } from '../output.ts'
 import { DEFAULT_RPC_URL, intOption } from './options.ts'
 
@@ -53,4 +53,17 @@ export function registerQuery (program: Command): void {
   paged('followers <address>', 'Accounts following an address', async (rpc, a, c, l) => await rpc.getFollowers(a, c, l), who)
   paged('following <address>', 'Accounts an address follows', async (rpc, a, c, l) => await rpc.getFollowing(a, c, l), who)
   paged('likes <postId>', 'Accounts that like a post', async (rpc, id, c, l) => await rpc.listLikes(id, c, l), who)
+  q(query, 'status', 'The node: version, chain id, height, sync state, peers, peer id, listen addresses, validator', async (rpc) => {
+    const s = await rpc.getStatus()
+    const shown = {
+      version: s.version, chainId: s.chainId, height: s.height, syncing: s.syncing, syncTarget: s.syncTarget ?? null,
+      peerCount: s.peerCount, peerId: s.peerId, listenAddrs: s.listenAddrs, validator: s.validator
+    }
+    return { value: s, text: () => describe(shown) }
+  })
+  q(query, 'peers', 'The node\'s connected peers: peer id, remote address, direction, gossip score', async (rpc) => {
+    const peers = await rpc.getPeers()
+    const line = (p: PeerView) => `${p.peerId}  ${p.remoteAddr}  ${p.direction}  score ${p.score}`
+    return { value: peers, text: () => peers.items.length === 0 ? '(no peers)' : peers.items.map(line).join('\n') }
+  })
 }

@@ -1,81 +1,153 @@
 /** `chorus init` and `chorus start`. */
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { createLogger, type Level, type Logger } from '../../logger.ts'
 import { ChorusNode } from '../../node.ts'
-import { DEFAULT_HOME, hasGenesis, homePaths, initHome, initNetwork, loadGenesis } from '../home.ts'
+import { ErrorCode, fail } from '../../protocol/errors.ts'
+import { type NetworkFlags, readConfig, resolveNetwork } from '../config.ts'
+import { DEFAULT_HOME, hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis } from '../home.ts'
 import { listKeys, loadKey } from '../keystore.ts'
 import { action, print } from '../output.ts'
-import { intOption } from './options.ts'
+import { announceOption, bootstrapOption, intOption, p2pHostOption, portOption } from './options.ts'
 
-export const DEFAULT_RPC_PORT = 26657
-export const DEFAULT_P2P_PORT = 26656
+export { DEFAULT_P2P_PORT, DEFAULT_RPC_PORT } from '../config.ts'
 
 export async function readPassword (file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined
   return (await readFile(file, 'utf8')).replace(/\r?\n$/, '')
 }
 
+interface InitFlags {
+  dev?: boolean
+  home: string
+  chainId?: string
+  blockTime?: number
+  passwordFile?: string
+  validators?: number
+  fullNodes?: number
+  out: string
+  genesis?: string
+  rpcPort?: number
+  p2pPort?: number
+  bootstrap?: string[]
+  json?: boolean
+}
+
+/** Refuses flags that mean nothing in the chosen form of `init`. */
+function checkInitFlags (o: InitFlags): void {
+  const given = (names: Array<[keyof InitFlags, string]>) => names.filter(([k]) => o[k] !== undefined).map(([, flag]) => flag)
+  if (o.genesis !== undefined) {
+    const wrong = given([['validators', '--validators'], ['fullNodes', '--full-nodes'], ['dev', '--dev'], ['chainId', '--chain-id'], ['blockTime', '--block-time'], ['passwordFile', '--password-file']])
+    if (wrong.length > 0) fail(ErrorCode.INVALID_FIELD, `--genesis joins an existing chain: ${wrong.join(', ')} cannot go with it`)
+    return
+  }
+  if (o.bootstrap !== undefined) fail(ErrorCode.INVALID_FIELD, '--bootstrap goes with --genesis (homes made with --validators list each other already)')
+  if (o.validators === undefined) {
+    const wrong = given([['fullNodes', '--full-nodes'], ['rpcPort', '--rpc-port'], ['p2pPort', '--p2p-port']])
+    if (wrong.length > 0) fail(ErrorCode.INVALID_FIELD, `${wrong.join(', ')} go with --validators or --genesis (for a one-validator home, give ports to 'chorus start')`)
+  }
+}
+
+interface StartFlags extends NetworkFlags {
+  dev?: boolean
+  home: string
+  blockTime?: number
+  passwordFile?: string
+  logLevel: string
+  logJson?: boolean
+  json?: boolean
+  stopWithStdin?: boolean
+}
+
 export function registerStart (program: Command): void {
   program.command('init')
-    .description('Create a home directory: a validator key and a genesis for a one-validator chain')
+    .description('Create a home directory: a validator key, a node key and a genesis for a one-validator chain; ' +
+      'or, with --validators N, homes for an N-validator network; or, with --genesis FILE, a home that joins an existing chain')
     .option('--dev', 'also make a funded "dev" key and use the chain id chorus-dev (insecure keys, for development)')
     .option('--home <dir>', 'home directory', DEFAULT_HOME)
     .option('--chain-id <id>', 'chain id (default chorus-dev with --dev, else a fresh one)')
     .option('--block-time <ms>', 'target block time in ms written to genesis', intOption)
     .option('--password-file <file>', 'encrypt the new keys with the password in this file')
-    .option('--validators <n>', 'make homes for an N-validator chain under --out instead (node0 … node{N-1}, one genesis)', intOption)
+    .option('--validators <n>', 'make homes for an N-validator network under --out instead (node0 … node{N-1}, one genesis, ' +
+      'each with node-key.json and a config.json listing the others as bootstrap peers)', intOption)
+    .option('--full-nodes <m>', 'with --validators: also make M full-node homes node{N} … node{N+M-1} (no validator key)', intOption)
     .option('--out <dir>', 'with --validators: where the homes go', 'localnet')
+    .option('--rpc-port <port>', 'with --validators: JSON-RPC port of node0, node i gets port + i (default 26657); with --genesis: the home\'s JSON-RPC port', portOption)
+    .option('--p2p-port <port>', 'with --validators: libp2p port of node0, node i gets port + i (default 36656); with --genesis: the home\'s libp2p port', portOption)
+    .option('--genesis <file>', 'join an existing chain: copy this genesis into --home, with a node key, a default config.json and no validator key')
+    .option('--bootstrap <multiaddrs>', 'with --genesis: peers to dial, comma-separated /ip4/…/tcp/…/p2p/<peerId>', bootstrapOption)
     .option('--json', 'print JSON')
-    .action(action(async (opts: { dev?: boolean, home: string, chainId?: string, blockTime?: number, passwordFile?: string, validators?: number, out: string, json?: boolean }) => {
+    .action(action(async (opts: InitFlags) => {
+      checkInitFlags(opts)
+      if (opts.genesis !== undefined) {
+        const r = await joinNetwork(opts.home, opts.genesis, { rpcPort: opts.rpcPort, p2pPort: opts.p2pPort, bootstrap: opts.bootstrap })
+        const out = { home: r.paths.home, chainId: r.chainId, peerId: r.peerId, config: r.config }
+        print(opts, out, () => [
+          `Initialised ${r.paths.home} to join chain ${r.chainId} (a full node: no validator key)`,
+          `  peer id:   ${r.peerId}`,
+          `  rpc:       ${r.config.rpc.host}:${r.config.rpc.port}`,
+          `  p2p:       ${r.config.p2p.host}:${r.config.p2p.port}`,
+          `  bootstrap: ${r.config.p2p.bootstrap.length === 0 ? `(none: add peers to ${r.paths.config} or pass --bootstrap to start)` : r.config.p2p.bootstrap.join(', ')}`
+        ].join('\n'))
+        return
+      }
       if (opts.validators !== undefined) {
-        const n = await initNetwork(opts.out, opts.validators, { chainId: opts.chainId, blockTimeMs: opts.blockTime })
+        const n = await initNetwork(opts.out, opts.validators, { chainId: opts.chainId, blockTimeMs: opts.blockTime, fullNodes: opts.fullNodes, rpcPort: opts.rpcPort, p2pPort: opts.p2pPort })
         print(opts, n, () => [
-          `Initialised ${n.homes.length} validator homes for chain ${n.chainId} under ${n.out}`,
-          ...n.homes.map((h) => `  ${h.home}  ${h.validator}`),
-          `  funded dev key in ${n.homes[0]!.home}: ${n.dev.address}`
+          `Initialised ${n.homes.length} homes for chain ${n.chainId} under ${n.out}`,
+          ...n.homes.map((h) => `  ${h.name}  ${h.validator ?? '(full node)'}  ${h.rpc}  ${h.p2p}`),
+          `  funded dev key in ${n.homes[0]!.home}: ${n.dev.address}`,
+          `Run each with: chorus start --home ${n.out}/node<i>`
         ].join('\n'))
         return
       }
       const r = await initHome(opts.home, { dev: opts.dev === true, chainId: opts.chainId, blockTimeMs: opts.blockTime, password: await readPassword(opts.passwordFile) })
-      const out = { home: r.paths.home, chainId: r.genesis.chainId, validator: r.validator.address, dev: r.dev?.address ?? null }
+      const out = { home: r.paths.home, chainId: r.genesis.chainId, validator: r.validator.address, dev: r.dev?.address ?? null, peerId: r.peerId }
       print(opts, out, () => [
         `Initialised ${r.paths.home} for chain ${r.genesis.chainId}`,
         `  validator key: ${r.validator.address}`,
-        ...(r.dev === null ? [] : [`  dev key:       ${r.dev.address} (funded)`, '  These keys are stored unencrypted: use them for development only.'])
+        ...(r.dev === null ? [] : [`  dev key:       ${r.dev.address} (funded)`, '  These keys are stored unencrypted: use them for development only.']),
+        `  peer id:       ${r.peerId}`
       ].join('\n'))
     }))
 
   program.command('start')
-    .description('Run a node. With --dev, a new home gets a dev chain (validator and funded dev keys) and blocks start at once')
+    .description('Run a node. With --dev, a new home gets a dev chain (validator and funded dev keys) and blocks start at once. ' +
+      'Listen addresses and peers come from the flags, else <home>/config.json, else the defaults')
     .option('--dev', 'create a dev chain in the home directory on first run')
     .option('--home <dir>', 'home directory', DEFAULT_HOME)
-    .option('--rpc-port <port>', 'JSON-RPC port', intOption, DEFAULT_RPC_PORT)
-    .option('--rpc-host <host>', 'JSON-RPC listen address', '127.0.0.1')
-    .option('--p2p-port <port>', 'peer-to-peer port (reserved: the libp2p network is not built yet)', intOption, DEFAULT_P2P_PORT)
+    .option('--rpc-port <port>', 'JSON-RPC port, 0 for any (default: config.json, else 26657)', portOption)
+    .option('--rpc-host <host>', 'JSON-RPC listen address (default: config.json, else 127.0.0.1)')
+    .option('--p2p-port <port>', 'libp2p TCP port, 0 for any (default: config.json, else 36656)', portOption)
+    .option('--p2p-host <ip>', 'libp2p listen IP, v4 or v6; 0.0.0.0 for every interface (default: config.json, else 127.0.0.1)', p2pHostOption)
+    .option('--bootstrap <multiaddrs>', 'peers to dial, comma-separated full multiaddrs /ip4/…/tcp/…/p2p/<peerId> (replaces config.json\'s list; "" for none)', bootstrapOption)
+    .option('--announce <multiaddrs>', 'addresses to tell peers instead of the listen one, comma-separated multiaddrs (replaces config.json\'s list)', announceOption)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--log-json', 'log one JSON object per line')
     .option('--json', 'the same as --log-json (a running node prints only logs)')
-    .action(action(async (opts: { dev?: boolean, home: string, rpcPort: number, rpcHost: string, p2pPort: number, blockTime?: number, passwordFile?: string, logLevel: string, logJson?: boolean, json?: boolean }) => {
+    // For a supervisor (localnet): stop when the pipe on stdin closes, so a killed supervisor leaves no node behind.
+    .addOption(new Option('--stop-with-stdin', 'stop when stdin closes').hideHelp())
+    .action(action(async (opts: StartFlags) => {
       const logger = nodeLogger(opts)
       const paths = homePaths(opts.home)
       if (opts.dev === true && !await hasGenesis(opts.home)) {
         const r = await initHome(opts.home, { dev: true, blockTimeMs: opts.blockTime })
-        logger.warn('Created a dev chain with INSECURE keys', { home: paths.home, chainId: r.genesis.chainId, validator: r.validator.address, dev: r.dev!.address })
+        logger.warn('Created a dev chain with INSECURE keys', { home: paths.home, chainId: r.genesis.chainId, validator: r.validator.address, dev: r.dev!.address, peerId: r.peerId })
       }
       const genesis = await loadGenesis(opts.home)
+      const network = resolveNetwork(paths.home, await readConfig(paths.home), opts)
       const hasValidatorKey = (await listKeys(opts.home)).some((k) => k.name === 'validator')
       const validator = hasValidatorKey ? await loadKey(opts.home, 'validator', await readPassword(opts.passwordFile)) : null
       const node = await ChorusNode.start({
         dataDir: paths.data,
         genesis,
         validator: validator === null ? null : { secretKey: validator.secretKey, signStatePath: paths.signState, walPath: paths.wal },
-        rpc: { host: opts.rpcHost, port: opts.rpcPort },
-        p2p: null
+        rpc: network.rpc,
+        p2p: network.p2p
       }, { logger })
-      stopOnSignals([node], logger)
+      stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })
     }))
 }
 
@@ -84,8 +156,8 @@ export function nodeLogger (opts: { logLevel: string, logJson?: boolean, json?: 
   return createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true || opts.json === true, write: (l) => process.stderr.write(l + '\n') })
 }
 
-/** On SIGINT or SIGTERM: stop every node cleanly, then exit (1 if a stop failed). */
-export function stopOnSignals (nodes: ReadonlyArray<{ stop: () => Promise<void> }>, logger: Logger): void {
+/** On SIGINT or SIGTERM (and with `stdin`, when stdin closes): stop every node cleanly, then exit (1 if a stop failed). */
+export function stopOnSignals (nodes: ReadonlyArray<{ stop: () => Promise<void> }>, logger: Logger, opts: { stdin?: boolean } = {}): void {
   let stopping = false
   const shutdown = (signal: string) => {
     if (stopping) return
@@ -98,6 +170,11 @@ export function stopOnSignals (nodes: ReadonlyArray<{ stop: () => Promise<void> 
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
+  if (opts.stdin === true) {
+    process.stdin.on('end', () => shutdown('stdin closed'))
+    process.stdin.on('error', () => shutdown('stdin closed'))
+    process.stdin.resume()
+  }
 }
 
 function parseLevel (s: string): Level {

@@ -1,0 +1,221 @@
+/**
+ * HOME/config.json: where a node listens and which peers it dials. `chorus init
+ * --validators N` and `chorus init --genesis FILE` write it; `chorus start` reads it,
+ * and its flags win over it (flag > config.json > default).
+ *
+ *   {
+ *     "rpc": {
+ *       "host": "127.0.0.1",      JSON-RPC listen address              (default 127.0.0.1)
+ *       "port": 26657             0-65535, 0: any free port            (default 26657)
+ *     },
+ *     "p2p": {
+ *       "host": "127.0.0.1",      libp2p listen IP, v4 or v6 literal  (default 127.0.0.1; 0.0.0.0 for all)
+ *       "port": 36656,            0-65535, 0: any free port            (default 36656)
+ *       "announce": [],           multiaddrs told to peers instead of the listen ones (default none)
+ *       "bootstrap": [            full multiaddrs, each with /p2p/<peerId>, dialled at start
+ *         "/ip4/127.0.0.1/tcp/36657/p2p/12D3Koo…"                       (default none)
+ *       ],
+ *       "maxPeers": 50            most connected peers                 (default: the node's)
+ *     }
+ *   }
+ *
+ * Every field is optional; an unknown field, a wrong type or a bad value is an
+ * error (INVALID_FIELD, or MALFORMED when the file is not a JSON object) naming
+ * the file and the field.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { readFile, writeFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
+import { join } from 'node:path'
+import type { P2pOptions } from '../node.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
+
+export const CONFIG_FILE = 'config.json'
+export const NODE_KEY_FILE = 'node-key.json'
+
+export const DEFAULT_RPC_HOST = '127.0.0.1'
+export const DEFAULT_RPC_PORT = 26657
+export const DEFAULT_P2P_HOST = '127.0.0.1'
+export const DEFAULT_P2P_PORT = 36656
+
+export interface RpcConfig { host?: string, port?: number }
+export interface P2pConfig { host?: string, port?: number, announce?: string[], bootstrap?: string[], maxPeers?: number }
+export interface NodeConfig { rpc?: RpcConfig, p2p?: P2pConfig }
+/** A config with every field but maxPeers set: what `init` writes. */
+export interface FullConfig { rpc: Required<RpcConfig>, p2p: Required<Omit<P2pConfig, 'maxPeers'>> }
+
+/** What a start command was given on its command line; undefined: not given. */
+export interface NetworkFlags {
+  rpcHost?: string
+  rpcPort?: number
+  p2pHost?: string
+  p2pPort?: number
+  bootstrap?: string[]
+  announce?: string[]
+}
+
+/** Where a node listens and whom it dials, after merging flags, config.json and defaults. */
+export interface NodeNetwork { rpc: { host: string, port: number }, p2p: P2pOptions }
+
+export const configPath = (home: string): string => join(home, CONFIG_FILE)
+
+/** Why `port` is no TCP port (null: it is one). */
+export function portProblem (port: unknown): string | null {
+  return typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 65535 ? null : 'must be an integer from 0 to 65535 (0: any free port)'
+}
+
+/** Why `host` cannot be a libp2p listen address (null: it can). */
+export function p2pHostProblem (host: unknown): string | null {
+  return typeof host === 'string' && isIP(host) !== 0 ? null : 'must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::'
+}
+
+function rpcHostProblem (host: unknown): string | null {
+  return typeof host === 'string' && /^\S+$/.test(host) ? null : 'must be a host name or IP address'
+}
+
+/** Why `addr` is not a multiaddr (with `needPeer`: one ending in /p2p/<peerId>); null when it is. */
+export function multiaddrProblem (addr: unknown, needPeer: boolean): string | null {
+  if (typeof addr !== 'string' || !addr.startsWith('/')) return 'must be a multiaddr such as /ip4/127.0.0.1/tcp/36656' + (needPeer ? '/p2p/12D3Koo…' : '')
+  let names: string[]
+  try {
+    const ma = multiaddr(addr)
+    void ma.bytes // encodes every part: a bad IP, port or peer id throws here
+    names = ma.getComponents().map((c) => c.name)
+  } catch (e) {
+    return `is not a valid multiaddr (${(e as Error).message})`
+  }
+  if (names.length === 0) return 'is an empty multiaddr'
+  if (needPeer && names.at(-1) !== 'p2p') return 'must end in /p2p/<peerId> (the peer id is in the peer\'s node-key.json)'
+  return null
+}
+
+/** The libp2p listen multiaddr for an IP and port: /ip4/… or /ip6/…. */
+export function listenMultiaddr (host: string, port: number): string {
+  return `/${isIP(host) === 6 ? 'ip6' : 'ip4'}/${host}/tcp/${port}`
+}
+
+/** A peer's full multiaddr: its listen address and /p2p/<peerId>. */
+export function peerMultiaddr (host: string, port: number, peerId: string): string {
+  return `${listenMultiaddr(host, port)}/p2p/${peerId}`
+}
+
+type Fields = Record<string, unknown>
+
+function section (value: unknown, file: string, name: string, known: string[]): Fields | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(ErrorCode.INVALID_FIELD, `${file}: ${name} must be an object`)
+  const fields = value as Fields
+  for (const k of Object.keys(fields)) if (!known.includes(k)) fail(ErrorCode.INVALID_FIELD, `${file}: unknown field ${name === '' ? k : `${name}.${k}`} (known: ${known.join(', ')})`)
+  return fields
+}
+
+function field<T> (obj: Fields, file: string, name: string, key: string, problem: (v: unknown) => string | null): T | undefined {
+  const v = obj[key]
+  if (v === undefined) return undefined
+  const p = problem(v)
+  if (p !== null) fail(ErrorCode.INVALID_FIELD, `${file}: ${name}.${key} ${p}`)
+  return v as T
+}
+
+function addrList (obj: Fields, file: string, name: string, key: string, needPeer: boolean): string[] | undefined {
+  const v = obj[key]
+  if (v === undefined) return undefined
+  if (!Array.isArray(v)) fail(ErrorCode.INVALID_FIELD, `${file}: ${name}.${key} must be a list of multiaddrs`)
+  for (const [i, a] of (v as unknown[]).entries()) {
+    const p = multiaddrProblem(a, needPeer)
+    if (p !== null) fail(ErrorCode.INVALID_FIELD, `${file}: ${name}.${key}[${i}] ${typeof a === 'string' ? a + ' ' : ''}${p}`)
+  }
+  return [...(v as string[])]
+}
+
+/**
+ * Checks a parsed config.json; `file` names it in errors. Returns only the
+ * fields present (a copy), so a missing field falls through to the default.
+ */
+export function parseConfig (value: unknown, file: string): NodeConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(ErrorCode.MALFORMED, `${file} must hold a JSON object`)
+  const top = section(value, file, '', ['rpc', 'p2p'])!
+  const out: NodeConfig = {}
+  const rpc = section(top.rpc, file, 'rpc', ['host', 'port'])
+  if (rpc !== undefined) {
+    out.rpc = {}
+    const host = field<string>(rpc, file, 'rpc', 'host', rpcHostProblem)
+    const port = field<number>(rpc, file, 'rpc', 'port', portProblem)
+    if (host !== undefined) out.rpc.host = host
+    if (port !== undefined) out.rpc.port = port
+  }
+  const p2p = section(top.p2p, file, 'p2p', ['host', 'port', 'announce', 'bootstrap', 'maxPeers'])
+  if (p2p !== undefined) {
+    out.p2p = {}
+    const host = field<string>(p2p, file, 'p2p', 'host', p2pHostProblem)
+    const port = field<number>(p2p, file, 'p2p', 'port', portProblem)
+    const announce = addrList(p2p, file, 'p2p', 'announce', false)
+    const bootstrap = addrList(p2p, file, 'p2p', 'bootstrap', true)
+    const maxPeers = field<number>(p2p, file, 'p2p', 'maxPeers', (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 ? null : 'must be a positive integer')
+    if (host !== undefined) out.p2p.host = host
+    if (port !== undefined) out.p2p.port = port
+    if (announce !== undefined) out.p2p.announce = announce
+    if (bootstrap !== undefined) out.p2p.bootstrap = bootstrap
+    if (maxPeers !== undefined) out.p2p.maxPeers = maxPeers
+  }
+  return out
+}
+
+/** HOME/config.json, checked; null when the home has none. */
+export async function readConfig (home: string): Promise<NodeConfig | null> {
+  const file = configPath(home)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw e
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return fail(ErrorCode.MALFORMED, `${file} is not valid JSON`)
+  }
+  return parseConfig(value, file)
+}
+
+/** Writes HOME/config.json (checked first, so a home never holds one `start` would refuse). */
+export async function writeConfig (home: string, config: NodeConfig): Promise<void> {
+  const file = configPath(home)
+  parseConfig(config, file)
+  await writeFile(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 })
+}
+
+/** A complete config with every default filled in: what `init` writes. */
+export function defaultConfig (over: { rpcHost?: string, rpcPort?: number, p2pHost?: string, p2pPort?: number, announce?: string[], bootstrap?: string[] } = {}): FullConfig {
+  return {
+    rpc: { host: over.rpcHost ?? DEFAULT_RPC_HOST, port: over.rpcPort ?? DEFAULT_RPC_PORT },
+    p2p: { host: over.p2pHost ?? DEFAULT_P2P_HOST, port: over.p2pPort ?? DEFAULT_P2P_PORT, announce: over.announce ?? [], bootstrap: over.bootstrap ?? [] }
+  }
+}
+
+/**
+ * The RPC and libp2p options of the node in `home`: each value from its flag if
+ * given, else from config.json (null: none), else the default. The bootstrap and
+ * announce lists are taken whole from one place, never merged.
+ */
+export function resolveNetwork (home: string, config: NodeConfig | null, flags: NetworkFlags): NodeNetwork {
+  const rpc = config?.rpc ?? {}
+  const p2p = config?.p2p ?? {}
+  const host = flags.p2pHost ?? p2p.host ?? DEFAULT_P2P_HOST
+  const port = flags.p2pPort ?? p2p.port ?? DEFAULT_P2P_PORT
+  const hostProblem = p2pHostProblem(host)
+  if (hostProblem !== null) fail(ErrorCode.INVALID_FIELD, `--p2p-host ${host} ${hostProblem}`)
+  const options: P2pOptions = {
+    listen: [listenMultiaddr(host, port)],
+    announce: flags.announce ?? p2p.announce ?? [],
+    bootstrap: flags.bootstrap ?? p2p.bootstrap ?? [],
+    nodeKeyPath: join(home, NODE_KEY_FILE)
+  }
+  if (p2p.maxPeers !== undefined) options.maxPeers = p2p.maxPeers
+  return {
+    rpc: { host: flags.rpcHost ?? rpc.host ?? DEFAULT_RPC_HOST, port: flags.rpcPort ?? rpc.port ?? DEFAULT_RPC_PORT },
+    p2p: options
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Who may connect: banned peers may not (either way), and one IP address may
+ * hold at most `maxPeersPerIp` connections. Pending inbound handshakes are
+ * bounded apart from this, by libp2p's maxIncomingPendingConnections and its
+ * per-host inboundConnectionThreshold (connections per second).
+ */
+import type { Connection, ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
+import { tryGetNetConfig } from '@libp2p/utils'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from '../logger.ts'
+
+export interface GaterDeps {
+  isBanned (peerId: string): boolean
+  /** The open connections (libp2p's getConnections), to count per IP. */
+  connections (): Connection[]
+  maxPeersPerIp: number
+  log: Logger
+}
+
+/** The IP (or DNS name) a multiaddr starts with; null for other transports, which the per-IP limit leaves alone. */
+export function hostOf (ma: Multiaddr): string | null {
+  return tryGetNetConfig(ma)?.host ?? null
+}
+
+/**
+ * A connection gater over `deps`. Invariants: it never throws (a throw would
+ * fail the upgrade with an unclear error), and it denies nothing unless the
+ * peer is banned or its IP is full.
+ */
+export function chorusConnectionGater (deps: GaterDeps): ConnectionGater {
+  const banned = (peer: PeerId): boolean => deps.isBanned(peer.toString())
+  return {
+    denyDialPeer: banned,
+    denyInboundEncryptedConnection: banned,
+    denyOutboundEncryptedConnection: banned,
+    denyInboundConnection: (maConn: MultiaddrConnection): boolean => {
+      const host = hostOf(maConn.remoteAddr)
+      if (host === null) return false
+      let n = 0
+      for (const c of deps.connections()) if (hostOf(c.remoteAddr) === host) n++
+      if (n < deps.maxPeersPerIp) return false
+      deps.log.debug('Inbound connection refused: too many from one IP', { host, connections: n })
+      return true
+    }
+  }
+}
