@@ -40,9 +40,14 @@ export interface SyncOptions {
   /** How long a misbehaving peer is not asked again. */
   benchMs: number
   progressMs: number
+  /**
+   * Shortest time between two windows of requests: keeps an honest syncer well under a
+   * server's per-peer rate limit (PROTOCOL_SPECS.sync) when blocks import fast.
+   */
+  minWindowMs: number
 }
 
-export const DEFAULT_SYNC_OPTIONS: SyncOptions = { pollMs: 2_000, rangeSize: 32, parallel: 4, nearHead: 2, benchMs: 60_000, progressMs: 5_000 }
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = { pollMs: 2_000, rangeSize: 64, parallel: 4, nearHead: 2, benchMs: 60_000, progressMs: 5_000, minWindowMs: 100 }
 
 export interface SyncModules {
   chain: Chain
@@ -130,8 +135,11 @@ export class Syncer {
     if (!quiet) this.m.logger.info('Syncing', { height: startHeight, target: best, peers: heights.size })
     try {
       while (!this.stopped && this.m.chain.head.height < best) {
+        const began = this.m.clock.now()
         const progressed = await this.window(heights, best)
         if (!progressed) break
+        const rest = this.opts.minWindowMs - (this.m.clock.now() - began)
+        if (rest > 0) await new Promise<void>((resolve) => this.m.clock.after(rest, resolve))
         const now = this.m.clock.now()
         if (now - lastLog >= this.opts.progressMs) {
           lastLog = now
