@@ -1,5 +1,5 @@
 # Chorus node. Build: docker build -t chorus .
-# Run a dev chain:   docker run -p 26657:26657 -v chorus-data:/data chorus --dev
+# Run a dev chain:   docker run -p 26657:26657 -p 36656:36656 -v chorus-data:/data chorus --dev
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -17,7 +17,7 @@ COPY genesis ./genesis
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-# 26657: JSON-RPC, 26656: peer-to-peer
-EXPOSE 26657 26656
-ENTRYPOINT ["node", "/app/bin/chorus.js", "start", "--home", "/data", "--rpc-host", "0.0.0.0", "--rpc-port", "26657", "--p2p-port", "26656"]
+# 26657: JSON-RPC, 36656: peer-to-peer
+EXPOSE 26657 36656
+ENTRYPOINT ["node", "/app/bin/chorus.js", "start", "--home", "/data", "--rpc-host", "0.0.0.0", "--rpc-port", "26657", "--p2p-host", "0.0.0.0", "--p2p-port", "36656"]
 CMD []
