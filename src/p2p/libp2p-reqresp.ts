@@ -36,6 +36,27 @@ const isTooLarge = (e: unknown): boolean => {
   return name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError' || name === 'StreamBufferError'
 }
 
+/**
+ * A signal that aborts after `ms`, or when `caller` does; `clear()` releases
+ * both. Not AbortSignal.any: on Node 20 every any() call leaves an entry on its
+ * source signals that is never dropped, so a long-lived caller signal (a node's
+ * shutdown signal, passed to every request) would leak per request.
+ */
+function deadline (ms: number, caller?: AbortSignal): { signal: AbortSignal, clear: () => void } {
+  const ac = new AbortController()
+  const timer = setTimeout(() => ac.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms)
+  const onAbort = (): void => ac.abort(caller?.reason)
+  if (caller?.aborted === true) onAbort()
+  else caller?.addEventListener('abort', onAbort, { once: true })
+  return {
+    signal: ac.signal,
+    clear: () => {
+      clearTimeout(timer)
+      caller?.removeEventListener('abort', onAbort)
+    }
+  }
+}
+
 /** `p`, or a rejection once `signal` aborts (a hung handler must not hold its stream open). */
 async function raceSignal<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
   signal.throwIfAborted()
@@ -68,7 +89,7 @@ export interface ServeContext {
  */
 export async function serveStream (stream: Stream, connection: Connection, ctx: ServeContext): Promise<void> {
   const peer = connection.remotePeer.toString()
-  const signal = AbortSignal.timeout(ctx.spec.timeoutMs)
+  const { signal, clear } = deadline(ctx.spec.timeoutMs)
   try {
     if (!ctx.limiter.take(peer)) {
       ctx.penalize(peer, `${ctx.protocol} rate limit`)
@@ -93,6 +114,8 @@ export async function serveStream (stream: Stream, connection: Connection, ctx: 
   } catch (e) {
     ctx.log.debug('Request not served', { peer, protocol: ctx.protocol, error: asError(e).message })
     stream.abort(asError(e))
+  } finally {
+    clear()
   }
 }
 
@@ -113,12 +136,12 @@ export async function sendRequest (libp2p: Libp2p, peer: string, name: string, s
   } catch {
     throw new ChorusError(ErrorCode.INVALID_ADDRESS, `${peer} is not a peer id`)
   }
-  const timeout = AbortSignal.timeout(spec.timeoutMs)
-  const signal = callerSignal === undefined ? timeout : AbortSignal.any([timeout, callerSignal])
+  const { signal, clear } = deadline(spec.timeoutMs, callerSignal)
   let stream: Stream
   try {
     stream = await libp2p.dialProtocol(target, name, { signal })
   } catch (e) {
+    clear()
     throw requestError(e, signal, peer, name)
   }
   try {
@@ -131,6 +154,8 @@ export async function sendRequest (libp2p: Libp2p, peer: string, name: string, s
   } catch (e) {
     stream.abort(asError(e))
     throw requestError(e, signal, peer, name)
+  } finally {
+    clear()
   }
 }
 

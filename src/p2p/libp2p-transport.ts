@@ -179,8 +179,6 @@ export class Libp2pTransport implements Transport {
   private state: 'new' | 'started' | 'stopped' = 'new'
   private stopping: Promise<void> | undefined
   private timer: ReturnType<typeof setInterval> | undefined
-  /** Aborts in-flight redials on stop. */
-  private readonly running = new AbortController()
 
   /** Use createLibp2pTransport. */
   constructor (
@@ -197,7 +195,8 @@ export class Libp2pTransport implements Transport {
     this.redialer = new Redialer(targets, {
       isConnected: (p) => this.libp2p.getConnections(peerIdFromString(p)).length > 0,
       isBanned: (p) => this.bans.isBanned(p),
-      dial: async (t) => { await this.libp2p.dial(multiaddr(t.addr), { signal: AbortSignal.any([this.running.signal, AbortSignal.timeout(10_000)]) }) },
+      // no signal: libp2p bounds a dial by its dialTimeout (10 s) and aborts it on stop
+      dial: async (t) => { await this.libp2p.dial(multiaddr(t.addr)) },
       now: Date.now
     }, DEFAULT_REDIAL_TIMING)
   }
@@ -242,7 +241,6 @@ export class Libp2pTransport implements Transport {
   private async shutdown (): Promise<void> {
     this.state = 'stopped'
     clearInterval(this.timer)
-    this.running.abort()
     await this.libp2p.stop()
   }
 

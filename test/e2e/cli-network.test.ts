@@ -6,12 +6,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { RpcClient } from '../../src/client/rpc-client.ts'
-import { CLI, cli, freePort } from '../support/node-process.ts'
+import { CLI, cli, freeRange } from '../support/node-process.ts'
 import { waitFor } from '../support/wait.ts'
 
 let dir: string
@@ -27,24 +26,6 @@ afterEach(async () => {
   running = []
   await rm(dir, { recursive: true, force: true })
 })
-
-async function canListen (port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-  })
-}
-
-/** A base port such that base … base+count-1 are free and clear of `avoid`. */
-async function freeRange (count: number, avoid: number[] = []): Promise<number> {
-  return await waitFor(async () => {
-    const base = await freePort()
-    if (base + count > 65535) return undefined
-    for (let p = base; p < base + count; p++) if (avoid.includes(p) || !await canListen(p)) return undefined
-    return base
-  }, `${count} free ports in a row`, 10_000, 0)
-}
 
 /** Whether process `pid` still runs (a zombie nobody reaped yet counts as gone). */
 function alive (pid: number): boolean {

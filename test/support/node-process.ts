@@ -2,6 +2,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RpcClient } from '../../src/client/rpc-client.ts'
@@ -20,6 +21,42 @@ export async function freePort (): Promise<number> {
       s.close(() => resolve(port))
     })
   })
+}
+
+/** Whether 127.0.0.1:`port` can be listened on now. */
+export async function canListen (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const s = createServer()
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+  })
+}
+
+/**
+ * Where fixed port ranges are drawn from: below the kernel's ephemeral range, so
+ * no outgoing connection (a redial, an RPC call) takes a port a node listens on
+ * or gets back after a restart.
+ */
+function fixedPortWindow (): { low: number, high: number } {
+  let ephemeralLow = 32768
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+  } catch { /* no /proc here: Linux's default */ }
+  return ephemeralLow > 12_000 ? { low: 10_000, high: ephemeralLow - 1 } : { low: 61_000, high: 65_535 }
+}
+
+/**
+ * A base port such that base … base+count-1 are free and clear of `avoid`: a random
+ * range below the ephemeral ports, so parallel test files (each drawing its own) do
+ * not collide, and a node restarted on its port finds it free.
+ */
+export async function freeRange (count: number, avoid: number[] = []): Promise<number> {
+  const { low, high } = fixedPortWindow()
+  return await waitFor(async () => {
+    const base = low + Math.floor(Math.random() * (high - low - count))
+    for (let p = base; p < base + count; p++) if (avoid.includes(p) || !await canListen(p)) return undefined
+    return base
+  }, `${count} free ports in a row`, 10_000, 0)
 }
 
 export interface NodeProcess {

@@ -177,12 +177,15 @@ function supervise (members: Member[], opts: LocalnetFlags, logger: Logger): Chi
       c.proc.kill('SIGKILL')
     }
   }
+  let stoppingAt = 0
   const shutdown = (signal: string) => {
     if (stopping) {
-      killAll() // a second Ctrl-C: stop waiting
+      // a second Ctrl-C: stop waiting (not the same signal delivered twice, as `timeout` and process groups do)
+      if (Date.now() - stoppingAt > 500) killAll()
       return
     }
     stopping = true
+    stoppingAt = Date.now()
     logger.info('Stopping every node', { signal, nodes: children.filter((c) => c.running).length })
     for (const c of children) if (c.running) c.proc.kill('SIGTERM')
     const timer = setTimeout(killAll, STOP_GRACE_MS)
