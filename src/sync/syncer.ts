@@ -81,9 +81,14 @@ export class Syncer {
     await this.running
   }
 
-  /** A peer showed a message of `height`: if that is ahead of the next block, look now. */
+  private lastHint = -Infinity
+
+  /** A peer showed a message of `height`: if that is ahead of the next block, look now (at most once a second). */
   hint (height: number): void {
-    if (height > this.m.chain.head.height + 1 && this.running === null) this.schedule(0)
+    const now = this.m.clock.now()
+    if (height <= this.m.chain.head.height + 1 || this.running !== null || now - this.lastHint < 1_000) return
+    this.lastHint = now
+    this.schedule(0)
   }
 
   /** Resolves when the current round (if any) is over (tests and simulations). */
