@@ -170,6 +170,9 @@ export class ChorusNode implements AsyncDisposable {
         if (chain.validators.powerOf(identity.publicKey) === 0n) log.warn('This key is not in the validator set; following only')
         await driver!.start()
       }
+      // a node that cannot make blocks alone says so while it has nobody to talk to
+      const alone = identity !== null && chain.validators.size === 1 && chain.validators.powerOf(identity.publicKey) > 0n
+      if (!alone) node.watchPeers(clock)
       log.info('Node started', {
         chainId: chain.chainId, height: chain.head.height, role: driver === null ? 'full node' : 'validator',
         ...(rpc === null ? {} : { rpc: `http://${opts.rpc!.host}:${rpc.port}` }),
@@ -185,7 +188,20 @@ export class ChorusNode implements AsyncDisposable {
 
   get rpcPort (): number { return this.rpc?.port ?? 0 }
 
+  private cancelWatch: () => void = () => {}
+
+  /** Every 10 s without a peer: a warning with what to check. */
+  private watchPeers (clock: Clock): void {
+    this.cancelWatch = clock.after(10_000, () => {
+      if (this.transport.peers().length === 0) {
+        this.logger.warn('No peers connected; waiting for them (check the bootstrap addresses and that the peers run)', { height: this.chain.head.height })
+      }
+      this.watchPeers(clock)
+    })
+  }
+
   async stop (): Promise<void> {
+    this.cancelWatch()
     await this.rpc?.stop()
     this.waiters.close()
     await this.driver?.stop()
@@ -197,6 +213,7 @@ export class ChorusNode implements AsyncDisposable {
 
   /** Stops dead, as a killed process would: no flush, nothing closed (the simulator's crashes). */
   halt (): void {
+    this.cancelWatch()
     this.driver?.halt()
     void this.syncer.stop()
     void this.network.stop()

@@ -1,6 +1,6 @@
 /**
- * Who may connect: banned peers may not (either way), and one IP address may
- * hold at most `maxPeersPerIp` connections. Pending inbound handshakes are
+ * Who may connect: banned peers may not (either way), and no new inbound
+ * connection comes from an IP address that already holds `maxPeersPerIp` peers. Pending inbound handshakes are
  * bounded apart from this, by libp2p's maxIncomingPendingConnections and its
  * per-host inboundConnectionThreshold (connections per second).
  */
@@ -11,7 +11,7 @@ import type { Logger } from '../logger.ts'
 
 export interface GaterDeps {
   isBanned (peerId: string): boolean
-  /** The open connections (libp2p's getConnections), to count per IP. */
+  /** The open connections (libp2p's getConnections), to count peers per IP. */
   connections (): Connection[]
   maxPeersPerIp: number
   log: Logger
@@ -36,10 +36,11 @@ export function chorusConnectionGater (deps: GaterDeps): ConnectionGater {
     denyInboundConnection: (maConn: MultiaddrConnection): boolean => {
       const host = hostOf(maConn.remoteAddr)
       if (host === null) return false
-      let n = 0
-      for (const c of deps.connections()) if (hostOf(c.remoteAddr) === host) n++
-      if (n < deps.maxPeersPerIp) return false
-      deps.log.debug('Inbound connection refused: too many from one IP', { host, connections: n })
+      // peers, not connections: two nodes that dial each other at once hold two
+      const peers = new Set<string>()
+      for (const c of deps.connections()) if (hostOf(c.remoteAddr) === host) peers.add(c.remotePeer.toString())
+      if (peers.size < deps.maxPeersPerIp) return false
+      deps.log.debug('Inbound connection refused: too many peers on one IP', { host, peers: peers.size })
       return true
     }
   }

@@ -11,7 +11,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub, type TopicValidatorFn } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -120,6 +120,8 @@ export async function createLibp2pTransport (opts: Libp2pTransportOptions, modul
   const log = modules.logger
   const bans = new BanList()
   const penalties = new PenaltyBook(PENALTY_HALF_LIFE_MS)
+  // checked before libp2p sees them; our own address (a shared validator list) is left out
+  const targets = redialTargets(o.bootstrap, peerIdFromPrivateKey(o.privateKey).toString())
   // the gater counts connections per IP, so it needs the node it guards
   let node: Libp2p<Services> | undefined
   node = await createLibp2p({
@@ -131,7 +133,7 @@ export async function createLibp2pTransport (opts: Libp2pTransportOptions, modul
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // bootstrap() throws on an empty list
-    peerDiscovery: o.bootstrap.length > 0 ? [bootstrap({ list: o.bootstrap })] : [],
+    peerDiscovery: targets.length > 0 ? [bootstrap({ list: targets.map((t) => t.addr) })] : [],
     connectionManager: {
       maxConnections: o.maxPeers,
       // one host may open as many connections a second as it may hold
@@ -154,7 +156,6 @@ export async function createLibp2pTransport (opts: Libp2pTransportOptions, modul
       }))
     }
   })
-  const targets = redialTargets(o.bootstrap, node.peerId.toString())
   return new Libp2pTransport(o, node, bans, penalties, targets, log)
 }
 
@@ -306,8 +307,12 @@ export class Libp2pTransport implements Transport {
 
   private tick (): void {
     for (const peer of new Set(this.libp2p.getConnections().map((c) => c.remotePeer.toString()))) {
-      const score = this.score(peer)
-      if (score < this.opts.scoreThreshold) this.disconnect(peer, score, 'score')
+      // a banned peer still here was mid-handshake when banned: the gater had already let it by
+      if (this.bans.isBanned(peer)) this.hangUp(peer)
+      else {
+        const score = this.score(peer)
+        if (score < this.opts.scoreThreshold) this.disconnect(peer, score, 'score')
+      }
     }
     this.redialer.tick()
     this.bans.prune()
@@ -315,17 +320,21 @@ export class Libp2pTransport implements Transport {
     for (const p of PROTOCOLS) this.limiters[p].prune()
   }
 
-  /** Hangs up on `peer` and bans it; the ban is its punishment, so its penalties are cleared. */
+  /** Bans `peer` and hangs up on it; the ban is its punishment, so its penalties are cleared. */
   private disconnect (peer: string, score: number, reason: string): void {
     if (this.bans.isBanned(peer)) return
     this.bans.ban(peer, this.opts.banMs)
     this.penalties.clear(peer)
     this.log.warn('Peer disconnected for a low score', { peer, score, reason, banMs: this.opts.banMs })
+    this.hangUp(peer)
+  }
+
+  private hangUp (peer: string): void {
     let id
     try {
       id = peerIdFromString(peer)
     } catch {
-      return
+      return // not a libp2p peer id, so never connected
     }
     this.libp2p.hangUp(id).catch((e: unknown) => this.log.debug('Hang-up failed', { peer, error: (e as Error).message }))
   }

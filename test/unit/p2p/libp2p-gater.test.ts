@@ -4,13 +4,17 @@ import { describe, expect, it } from 'vitest'
 import { silentLogger } from '../../../src/logger.ts'
 import { chorusConnectionGater } from '../../../src/p2p/libp2p-gater.ts'
 
-const conn = (addr: string): Connection => ({ remoteAddr: multiaddr(addr) }) as unknown as Connection
-const maConn = (addr: string): MultiaddrConnection => ({ remoteAddr: multiaddr(addr) }) as unknown as MultiaddrConnection
 const peer = (id: string): PeerId => ({ toString: () => id }) as unknown as PeerId
+const conn = (addr: string, peerId: string): Connection => ({ remoteAddr: multiaddr(addr), remotePeer: peer(peerId) }) as unknown as Connection
+const maConn = (addr: string): MultiaddrConnection => ({ remoteAddr: multiaddr(addr) }) as unknown as MultiaddrConnection
 
 describe('chorusConnectionGater', () => {
-  it('refuses an IP that already holds maxPeersPerIp connections, either way', () => {
-    const conns = [conn('/ip4/10.0.0.1/tcp/1000'), conn('/ip4/10.0.0.1/tcp/1001'), conn('/ip4/10.0.0.2/tcp/1000')]
+  it('refuses an IP that already holds maxPeersPerIp peers, whichever way they connected', () => {
+    // two connections to p1 (each dialled the other) count once
+    const conns = [conn('/ip4/10.0.0.1/tcp/1000', 'p1'), conn('/ip4/10.0.0.1/tcp/1001', 'p1'), conn('/ip4/10.0.0.2/tcp/1000', 'p3')]
+    const lenient = chorusConnectionGater({ isBanned: () => false, connections: () => conns, maxPeersPerIp: 2, log: silentLogger })
+    expect(lenient.denyInboundConnection?.(maConn('/ip4/10.0.0.1/tcp/2000'))).toBe(false)
+    conns.push(conn('/ip4/10.0.0.1/tcp/1002', 'p2'))
     const gater = chorusConnectionGater({ isBanned: () => false, connections: () => conns, maxPeersPerIp: 2, log: silentLogger })
     expect(gater.denyInboundConnection?.(maConn('/ip4/10.0.0.1/tcp/2000'))).toBe(true)
     expect(gater.denyInboundConnection?.(maConn('/ip4/10.0.0.2/tcp/2000'))).toBe(false)

@@ -103,6 +103,29 @@ describe('libp2p transport: gossip', () => {
     expect(a.listenAddrs()[0]).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${a.peerId}$`))
   })
 
+  it('lets eight local peers connect all to all (the per-IP limit leaves a localnet alone)', async () => {
+    const all: Libp2pTransport[] = []
+    for (let i = 0; i < 8; i++) all.push(await node({ opts: { bootstrap: all.map((t) => t.listenAddrs()[0]!) } }))
+    await waitFor(() => all.every((t) => t.peers().length === 7), 'every node connected to the 7 others', 20_000)
+  })
+
+  it('refuses a peer from an IP that holds maxPeersPerIp peers already', async () => {
+    const { logger, lines } = recordingLogger()
+    const s = await node({ opts: { maxPeersPerIp: 2 }, logger, setup: (t) => t.handle('sync', async (_from, req) => req) })
+    const a = await node({ opts: { bootstrap: [s.listenAddrs()[0]!] } })
+    const b = await node({ opts: { bootstrap: [s.listenAddrs()[0]!] } })
+    await waitFor(() => connected(s, a) && connected(s, b), 'two peers connected')
+    const c = await node({ opts: { bootstrap: [s.listenAddrs()[0]!] } })
+    // libp2p's per-host limit of new connections a second (set to the same number) may refuse c first:
+    // keep dialling until the per-IP limit is what refuses it
+    await waitFor(async () => {
+      await expect(c.request(s.peerId, 'sync', utf8('x'))).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+      return lines.some((l) => l.msg === 'Inbound connection refused: too many peers on one IP')
+    }, 'a refusal by the per-IP limit', 20_000, 300)
+    expect(text(await a.request(s.peerId, 'sync', utf8('a')))).toBe('a')
+    expect(s.peers().map((p) => p.peerId).sort()).toEqual([a.peerId, b.peerId].sort())
+  })
+
   it('publishes with no peers without throwing', async () => {
     const t = await createLibp2pTransport({ chainId: 'test', privateKey: await generateKeyPair('Ed25519'), listen: [LOCAL] }, { logger: silentLogger })
     running.push(t)
@@ -115,6 +138,23 @@ describe('libp2p transport: gossip', () => {
     expect(t.stats().publishedBytes.tx).toBe(5)
     expect(t.stats().sentBytes.tx).toBe(0)
     expect(t.peers()).toEqual([])
+  })
+})
+
+describe('libp2p transport: lifecycle', () => {
+  it('checks its options, leaves its own address out of the bootstrap list, and stops twice', async () => {
+    const privateKey = await generateKeyPair('Ed25519')
+    await expect(createLibp2pTransport({ chainId: 'test', privateKey, listen: [LOCAL], bootstrap: ['/ip4/127.0.0.1/tcp/1'] }, { logger: silentLogger }))
+      .rejects.toMatchObject({ code: 'INVALID_ADDRESS' })
+    await expect(createLibp2pTransport({ chainId: 'test', privateKey, listen: [LOCAL], scoreThreshold: 0 }, { logger: silentLogger }))
+      .rejects.toMatchObject({ code: 'INVALID_FIELD' })
+    const first = await node({ opts: { privateKey } })
+    const addr = first.listenAddrs()[0]!
+    await first.stop()
+    const t = await node({ opts: { privateKey, listen: [addr.split('/p2p/')[0]!], bootstrap: [addr] } })
+    expect(t.peers()).toEqual([])
+    await t.stop()
+    await t.stop()
   })
 })
 
