@@ -13,7 +13,7 @@ import type { Logger } from '../../../src/logger.ts'
 import { silentLogger } from '../../../src/logger.ts'
 import { loadOrCreateNodeKey } from '../../../src/p2p/identity.ts'
 import { createLibp2pTransport, type Libp2pTransport, type Libp2pTransportOptions } from '../../../src/p2p/libp2p-transport.ts'
-import { PROTOCOL_SPECS, type Protocol, type ProtocolSpec, type Topic, type TopicHandler, type Transport } from '../../../src/p2p/transport.ts'
+import { PROTOCOL_SPECS, TOPIC_SPECS, type Protocol, type ProtocolSpec, type Topic, type TopicHandler, type Transport } from '../../../src/p2p/transport.ts'
 import { waitFor } from '../../support/wait.ts'
 
 const LOCAL = '/ip4/127.0.0.1/tcp/0'
@@ -103,6 +103,35 @@ describe('libp2p transport: gossip', () => {
     expect(a.listenAddrs()[0]).toMatch(new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${a.peerId}$`))
   })
 
+  it('takes a throwing handler\'s message as ignored, which costs the sender nothing', async () => {
+    const b = await node({ setup: (t) => t.subscribe('consensus', async () => { throw new Error('bug') }) })
+    const a = await node({ opts: { bootstrap: [b.listenAddrs()[0]!] }, setup: (t) => t.subscribe('consensus', inbox().handler) })
+    await waitFor(() => connected(a, b), 'connected')
+    let i = 0
+    await waitFor(() => {
+      a.publish('consensus', utf8(`m-${i++}`))
+      return b.stats().verdicts.consensus.ignore >= 3
+    }, 'three ignored messages', 20_000, 100)
+    expect(b.stats().verdicts.consensus).toMatchObject({ accept: 0, reject: 0 })
+    expect(b.peers().find((p) => p.peerId === a.peerId)?.score).toBe(0)
+  })
+
+  it('publishes with no peers without throwing', async () => {
+    const t = await createLibp2pTransport({ chainId: 'test', privateKey: await generateKeyPair('Ed25519'), listen: [LOCAL] }, { logger: silentLogger })
+    running.push(t)
+    expect(() => t.publish('tx', utf8('before start'))).not.toThrow()
+    await t.start()
+    expect(() => t.publish('tx', utf8('alone'))).not.toThrow()
+    expect(() => t.publish('tx', utf8('alone'))).not.toThrow() // a duplicate
+    expect(() => t.publish('tx', new Uint8Array(TOPIC_SPECS.tx.maxBytes + 1))).not.toThrow() // over the topic limit
+    await waitFor(() => t.stats().published.tx === 1, 'one message published')
+    expect(t.stats().publishedBytes.tx).toBe(5)
+    expect(t.stats().sentBytes.tx).toBe(0)
+    expect(t.peers()).toEqual([])
+  })
+})
+
+describe('libp2p transport: connections', () => {
   it('lets eight local peers connect all to all (the per-IP limit leaves a localnet alone)', async () => {
     const all: Libp2pTransport[] = []
     for (let i = 0; i < 8; i++) all.push(await node({ opts: { bootstrap: all.map((t) => t.listenAddrs()[0]!) } }))
@@ -124,20 +153,6 @@ describe('libp2p transport: gossip', () => {
     }, 'a refusal by the per-IP limit', 20_000, 300)
     expect(text(await a.request(s.peerId, 'sync', utf8('a')))).toBe('a')
     expect(s.peers().map((p) => p.peerId).sort()).toEqual([a.peerId, b.peerId].sort())
-  })
-
-  it('publishes with no peers without throwing', async () => {
-    const t = await createLibp2pTransport({ chainId: 'test', privateKey: await generateKeyPair('Ed25519'), listen: [LOCAL] }, { logger: silentLogger })
-    running.push(t)
-    expect(() => t.publish('tx', utf8('before start'))).not.toThrow()
-    await t.start()
-    expect(() => t.publish('tx', utf8('alone'))).not.toThrow()
-    expect(() => t.publish('tx', utf8('alone'))).not.toThrow() // a duplicate
-    expect(() => t.publish('tx', new Uint8Array(PROTOCOL_SPECS.sync.maxResponseBytes))).not.toThrow() // over the topic limit
-    await waitFor(() => t.stats().published.tx === 1, 'one message published')
-    expect(t.stats().publishedBytes.tx).toBe(5)
-    expect(t.stats().sentBytes.tx).toBe(0)
-    expect(t.peers()).toEqual([])
   })
 })
 
