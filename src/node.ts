@@ -17,6 +17,7 @@ import { SignState, type SignStore, fileSignStore } from './consensus/sign-state
 import type { ConsensusBugs } from './consensus/state-machine.ts'
 import { type Wal, fileWal } from './consensus/wal.ts'
 import { encodeAddress } from './crypto/address.ts'
+import { equalBytes } from './crypto/bytes.ts'
 import { publicKeyOf } from './crypto/keys.ts'
 import { verifySignature } from './crypto/verify.ts'
 import type { Logger } from './logger.ts'
@@ -138,8 +139,12 @@ export class ChorusNode implements AsyncDisposable {
         })
       if (driver !== null) {
         network.setConsensus(driver)
-        // validators announce each block they commit, for full nodes and for peers that missed the decision
-        chain.events.onCommitted(({ checked, commit }) => network.publishBlock(checked.block, commit))
+        // a block's proposer announces it once committed, for full nodes and for peers that missed the
+        // decision (one copy, not one per validator; sync's poll covers a proposer that dies first)
+        const self = identity!.publicKey
+        chain.events.onCommitted(({ checked, commit }) => {
+          if (equalBytes(checked.block.header.proposer, self)) network.publishBlock(checked.block, commit)
+        })
       }
 
       const prefix = opts.genesis.addressPrefix

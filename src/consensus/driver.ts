@@ -377,14 +377,19 @@ export class ConsensusDriver {
     const block = this.blocks.get(hashHex)
     if (block === undefined || height !== this.state.height) return
     let valid = true
+    let fault: ChorusError | null = null
+    const head = this.m.chain.head
     try {
       await this.m.chain.checkBlock(block)
       if (block.header.timeMs > this.m.clock.now() + MAX_CLOCK_DRIFT_MS) valid = false
     } catch (e) {
       if (!(e instanceof ChorusError)) throw e
-      this.m.logger.warn('Invalid proposal', { height, code: e.code, detail: e.detail })
+      fault = e
       valid = false
     }
+    // sync or the block topic committed this height while the check ran: its verdict read moving state, and the height is over
+    if (this.m.chain.head !== head) return
+    if (fault !== null) this.m.logger.warn('Invalid proposal', { height, code: fault.code, detail: fault.detail })
     await this.handle({ type: 'blockValidity', height, blockHash: hashHex, valid })
   }
 

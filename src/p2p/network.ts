@@ -10,7 +10,7 @@
  *   arriving one is validated, filled from the mempool, and what is missing is
  *   fetched from the peer that sent it; votes are validated and handed on.
  *   Each publish carries a fresh sequence number, so a re-gossip is not a duplicate.
- * - block: a validator publishes each block it commits (compact, with its
+ * - block: a block's proposer publishes it once committed (compact, with its
  *   commit); a node that lacks it fills it in and imports it.
  * - sync serves status and ranges of stored blocks; txs serves txs by id.
  */
@@ -98,7 +98,7 @@ export class ChorusNetwork implements SyncPeers {
   /** Where the driver publishes. */
   readonly outbox: ConsensusOutbox = { publish: (msg) => this.publishConsensus(msg) }
 
-  /** Publishes a committed block on the block topic (validators, after each commit). */
+  /** Publishes a committed block on the block topic (its proposer, after the commit). */
   publishBlock (block: Block, commit: Parameters<typeof encodeBlockGossip>[1]): void {
     this.remember(block.txs)
     this.m.transport.publish('block', encodeBlockGossip(compactOf(block), commit))
