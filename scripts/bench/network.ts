@@ -1,0 +1,748 @@
+/**
+ * The network end to end: real `chorus` processes talking libp2p over loopback, each
+ * figure beside a baseline measured in the same run.
+ *   1. Load: a steady, rate-controlled stream of signed social txs (70% posts, 15% follows,
+ *      15% likes, from 200 senders funded first by transfers from the dev key, each with two
+ *      seed posts for the likes) submitted with tx_submit (no wait) in JSON-RPC batches of
+ *      up to 50 (a batch leaves when full or when its oldest tx has waited 100 ms), one
+ *      request in flight per lane (8 lanes by default; a sender always uses the same lane, so
+ *      its nonces arrive in order; a tx the client could not send before the end is dropped
+ *      and counted). Against 4 validator processes (1,000 ms blocks) lane i submits to
+ *      validator i mod 4; the baseline is the same load against one `chorus start --dev`
+ *      process (no network). Reported: committed tx/s (txs in the blocks a poller of node0
+ *      saw committed during the load, its first 20% left out as warm-up; and all load txs
+ *      over the time from the start to the last of them), submit→commit latency p50/p99 as
+ *      the client sees it (from sending the batch to the poller seeing the tx's block: it asks
+ *      chain_getHead every 50 ms and reads each new block), and P2P bytes sent per committed
+ *      tx: the bytes_sent of every TCP socket on the validators' P2P ports (`ss -tin`:
+ *      gossip, consensus, sync, noise and yamux framing, all of it) from the start of the
+ *      load to the end of the drain, also with the idle rate (empty blocks) taken off.
+ *   2. Catch-up: a fresh full node (`init --genesis` from node0, bootstrapped to node0 only)
+ *      syncing a chain of at least [min-chain-txs] txs (more load, not measured, is submitted
+ *      first if the chain is short): blocks/s and tx/s from the first block it has to the
+ *      validators' height at its start. Baseline: the same blocks checked and committed in
+ *      this process (Chain.checkBlock + commitBlock, every signature verified, as blocks.ts's
+ *      follower), read from node0's store into a fresh one once the processes have stopped.
+ *   npx tsx scripts/bench/network.ts [tx/s] [seconds] [min-chain-txs] [--lanes N] [--keep] [--verbose] [--node-debug]
+ * Defaults: 1,000 tx/s for 30 s, 20,000 txs, 8 lanes; about 2–2.5 minutes. --keep leaves the
+ * homes and node logs in the temp dir it prints; --verbose prints the network load's blocks;
+ * --node-debug runs the nodes at log level debug. Every child is SIGKILLed and the temp dir
+ * removed on exit, failure or signal; the children also stop if this process dies (stdin).
+ */
+import '../../src/polyfill.ts'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type KeyObject, createPrivateKey, sign as opensslSign } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { Chain } from '../../src/chain/chain.ts'
+import { parseGenesis } from '../../src/chain/genesis.ts'
+import { RpcClient } from '../../src/client/rpc-client.ts'
+import * as b from '../../src/client/transactions.ts'
+import { assembleSignedTx, encodeUnsignedTx } from '../../src/codec/tx.ts'
+import { encodeAddress } from '../../src/crypto/address.ts'
+import { parseHex, toHex } from '../../src/crypto/bytes.ts'
+import { signingBytes } from '../../src/crypto/hash.ts'
+import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
+import { verifySignature } from '../../src/crypto/verify.ts'
+import type { TxBody, UnsignedTx } from '../../src/protocol/types.ts'
+import { Store } from '../../src/state/store.ts'
+
+const flag = (name: string): string | undefined => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1] }
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--lanes')
+const RATE = Number(positional[0] ?? 1000)
+const SECONDS = Number(positional[1] ?? 30)
+const MIN_CHAIN_TXS = Number(positional[2] ?? 20_000)
+const KEEP = process.argv.includes('--keep')
+/** Requests in flight: one per lane; lane i submits to node i mod 4. */
+const LANES = Number(flag('--lanes') ?? 8)
+const VERBOSE = process.argv.includes('--verbose')
+/** --node-debug: the nodes log at debug level (for diagnosis; the logs are large). */
+const NODE_DEBUG = process.argv.includes('--node-debug')
+if (!(RATE > 0) || !(SECONDS > 0) || !(MIN_CHAIN_TXS >= 0) || !(LANES >= 1)) throw new Error('usage: network.ts [tx/s] [seconds] [min-chain-txs] [--lanes N] [--keep] [--verbose] [--node-debug]')
+
+const CLI = fileURLToPath(new URL('../../bin/chorus.js', import.meta.url))
+const VALIDATORS = 4
+const SENDERS = 200
+const SEED_POSTS_PER_SENDER = 2
+const BATCH = 50
+/** A lane sends a smaller batch once its oldest queued tx has waited this long. */
+const BATCH_WAIT_MS = 100
+const POLL_MS = 50
+const WARMUP = 0.2
+const DRAIN_MAX_MS = 30_000
+/** The drain also ends when no load tx has committed for this long. */
+const DRAIN_IDLE_MS = 10_000
+const IDLE_MS = 4_000
+const now = (): number => performance.now()
+const sleep = async (ms: number): Promise<void> => await new Promise((r) => setTimeout(r, ms))
+
+// ---------------------------------------------------------------- processes and cleanup
+
+interface Proc {
+  name: string
+  proc: ChildProcess
+  url: string
+  rpc: RpcClient
+  lines: string[]
+  exited: Promise<void>
+  /** Set when this script stops it: any other exit is a crash. */
+  stopping: boolean
+}
+const procs: Proc[] = []
+const tempDirs: string[] = []
+
+function killAllNow (): void {
+  for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) try { p.proc.kill('SIGKILL') } catch { /* gone */ }
+}
+process.on('exit', () => {
+  killAllNow()
+  if (!KEEP) for (const d of tempDirs) try { rmSync(d, { recursive: true, force: true }) } catch { /* best effort */ }
+})
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { console.error(`\n${sig}: killing the nodes`); process.exit(130) })
+
+/** Spawns `chorus ARGS` (with --stop-with-stdin: it stops if this process dies) and keeps its output. */
+function spawnChorus (name: string, args: string[], rpcPort: number): Proc {
+  const proc = spawn(process.execPath, [CLI, ...args, '--stop-with-stdin', ...(NODE_DEBUG ? ['--log-level', 'debug'] : [])], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  let partial = ''
+  const onData = (d: Buffer): void => {
+    const parts = (partial + d.toString()).split('\n')
+    partial = parts.pop()!
+    lines.push(...parts)
+  }
+  proc.stdout!.on('data', onData)
+  proc.stderr!.on('data', onData)
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => { if (partial !== '') lines.push(partial); resolve() }))
+  const url = `http://127.0.0.1:${rpcPort}`
+  const p = { name, proc, url, rpc: new RpcClient(url, { timeoutMs: 30_000 }), lines, exited, stopping: false }
+  procs.push(p)
+  return p
+}
+
+/** Thrown inside a waitUntil condition: stops the wait at once (a child died). */
+class Fatal extends Error {}
+
+async function waitUntil<T> (what: string, f: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const end = now() + timeoutMs
+  for (;;) {
+    try {
+      const v = await f()
+      if (v !== undefined && v !== null && v !== false) return v
+    } catch (e) {
+      if (e instanceof Fatal) throw e
+      // not yet
+    }
+    if (now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(everyMs)
+  }
+}
+
+async function waitForRpc (p: Proc): Promise<void> {
+  await waitUntil(`${p.name}'s RPC`, async () => {
+    if (p.proc.exitCode !== null) throw new Fatal(`${p.name} exited (${p.proc.exitCode})`)
+    return await p.rpc.getHead()
+  }, 60_000).catch((e: Error) => { throw new Error(`${e.message}\n${p.lines.slice(-20).join('\n')}`) })
+}
+
+/** SIGTERM, wait up to 10 s, then SIGKILL. */
+async function stopProc (p: Proc): Promise<void> {
+  p.stopping = true
+  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return
+  p.proc.kill('SIGTERM')
+  const t = setTimeout(() => p.proc.kill('SIGKILL'), 10_000)
+  await p.exited
+  clearTimeout(t)
+}
+
+async function portFree (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const s = createServer()
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+  })
+}
+
+/** A base port with `count` free ports from it, from a random place in 20000–59999. */
+async function freeRange (count: number, avoid: Set<number> = new Set()): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const base = 20000 + Math.floor(Math.random() * 40000)
+    let ok = true
+    for (let i = 0; i < count && ok; i++) ok = !avoid.has(base + i) && await portFree(base + i)
+    if (ok) return base
+  }
+  throw new Error('no free port range')
+}
+
+// ---------------------------------------------------------------- signing (OpenSSL: the SDK's noble signer is too slow to feed the nodes)
+
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+interface SignedOut { id: string, hex: string, nonce: number, size: number }
+
+class Sender {
+  readonly publicKey: Uint8Array
+  private readonly key: KeyObject
+  nonce = 0
+  follows = 0
+  likes = 0
+  /** Set after a BAD_NONCE: ask the node for the next nonce before signing again. */
+  resync = false
+  lane = 0
+
+  constructor (readonly secretKey: Uint8Array, readonly index: number) {
+    this.publicKey = publicKeyOf(secretKey)
+    this.key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secretKey]), format: 'der', type: 'pkcs8' })
+  }
+
+  /** As Signer.sign: fee = minFeePerByte × the signed size. */
+  sign (chainId: string, body: TxBody, minFeePerByte: bigint): SignedOut {
+    const unsigned: UnsignedTx = { chainId, sender: this.publicKey, nonce: this.nonce, fee: 0n, body }
+    for (;;) {
+      const size = assembleSignedTx(encodeUnsignedTx(unsigned), new Uint8Array(64), unsigned).bytes.length
+      const need = minFeePerByte * BigInt(size)
+      if (unsigned.fee >= need) break
+      unsigned.fee = need
+    }
+    const bytes = encodeUnsignedTx(unsigned)
+    const tx = assembleSignedTx(bytes, new Uint8Array(opensslSign(null, signingBytes('tx', bytes), this.key)), unsigned)
+    return { id: toHex(tx.id), hex: toHex(tx.bytes), nonce: this.nonce++, size: tx.bytes.length }
+  }
+}
+
+// ---------------------------------------------------------------- JSON-RPC batches
+
+interface RpcReply { result?: any, error?: { code: number, message: string, data?: { code?: string } } }
+
+async function rpcBatch (url: string, calls: Array<[string, unknown[]]>): Promise<RpcReply[]> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }))),
+      signal: AbortSignal.timeout(60_000)
+    })
+    const out = await res.json() as RpcReply[] | RpcReply
+    if (!Array.isArray(out)) return calls.map(() => out)
+    const byId: RpcReply[] = calls.map(() => ({ error: { code: -1, message: 'no reply' } }))
+    for (const r of out as Array<RpcReply & { id: number }>) byId[r.id] = r
+    return byId
+  } catch (e) {
+    return calls.map(() => ({ error: { code: -32002, message: (e as Error).message, data: { code: 'UNAVAILABLE' } } }))
+  }
+}
+
+// ---------------------------------------------------------------- the block poller
+
+interface BlockSeen { height: number, txs: number, seenAt: number }
+
+/** Reads every new block of one node as it commits: when each tx was first seen committed. */
+class Poller {
+  readonly blocks: BlockSeen[] = []
+  readonly committedAt = new Map<string, number>()
+  errors = 0
+  private running = true
+  private readonly done: Promise<void>
+
+  constructor (private readonly rpc: RpcClient, private next: number) {
+    this.done = this.loop()
+  }
+
+  get height (): number { return this.next - 1 }
+  txsUpTo (h: number): number { return this.blocks.filter((x) => x.height <= h).reduce((s, x) => s + x.txs, 0) }
+  get chainTxs (): number { return this.blocks.reduce((s, x) => s + x.txs, 0) }
+
+  private async loop (): Promise<void> {
+    while (this.running) {
+      try {
+        const head = await this.rpc.getHead()
+        while (this.running && this.next <= head.height) {
+          const blk = await this.rpc.getBlock(this.next)
+          const t = now()
+          for (const id of blk.txs as string[]) this.committedAt.set(id, t)
+          this.blocks.push({ height: this.next, txs: blk.txs.length, seenAt: t })
+          this.next++
+        }
+      } catch {
+        this.errors++
+      }
+      await sleep(POLL_MS)
+    }
+  }
+
+  async waitFor (ids: string[], what: string, timeoutMs = 60_000): Promise<void> {
+    await waitUntil(what, async () => ids.every((id) => this.committedAt.has(id)), timeoutMs, 50)
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.done
+  }
+}
+
+// ---------------------------------------------------------------- CPU and P2P bytes
+
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 } catch { return 100 } })()
+
+async function cpuSeconds (pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK
+  } catch {
+    return 0
+  }
+}
+
+let ssAvailable = (() => { try { execFileSync('ss', ['-V'], { stdio: 'ignore' }); return true } catch { return false } })()
+
+/** bytes_sent of each TCP socket with an end on one of `ports`, by "local peer". */
+function p2pSockets (ports: Set<number>): Map<string, number> | null {
+  if (!ssAvailable) return null
+  let out: string
+  try {
+    out = execFileSync('ss', ['-tinH'], { maxBuffer: 64 * 1024 * 1024 }).toString()
+  } catch {
+    ssAvailable = false
+    return null
+  }
+  const sockets = new Map<string, number>()
+  let current: string | null = null
+  const port = (addr: string): number => Number(addr.slice(addr.lastIndexOf(':') + 1))
+  for (const line of out.split('\n')) {
+    if (line.trim() === '') continue
+    if (!/^\s/.test(line)) {
+      const f = line.trim().split(/\s+/)
+      const local = f[3] ?? ''
+      const peer = f[4] ?? ''
+      current = ports.has(port(local)) || ports.has(port(peer)) ? `${local} ${peer}` : null
+      continue
+    }
+    if (current === null) continue
+    const m = /bytes_sent:(\d+)/.exec(line)
+    sockets.set(current, m === null ? 0 : Number(m[1]))
+    current = null
+  }
+  return sockets
+}
+
+/** Bytes sent between two samples: sockets in both by difference, new sockets in full; closed ones counted (unmeasured). */
+function bytesBetween (a: Map<string, number> | null, b: Map<string, number> | null): { bytes: number, closed: number, sockets: number } | null {
+  if (a === null || b === null) return null
+  let bytes = 0
+  let closed = 0
+  for (const [k, v] of b) bytes += v - (a.get(k) ?? 0)
+  for (const k of a.keys()) if (!b.has(k)) closed++
+  return { bytes, closed, sockets: b.size }
+}
+
+// ---------------------------------------------------------------- the load
+
+interface Chain0 { chainId: string, prefix: string, minFee: bigint }
+
+interface LoadResult {
+  offered: number
+  sent: number
+  accepted: number
+  dropped: number
+  rejected: Map<string, number>
+  rejectExample: Map<string, string>
+  windowMs: number
+  committedInWindow: number
+  latencies: number[]
+  /** Load txs committed ÷ the time from the start of the load to the last of them. */
+  sustained: number
+  /** Client round trip of each tx_submit batch (ms, sorted). */
+  rtts: number[]
+  uncommitted: number
+  blocksInWindow: number
+  maxBlockTxs: number
+  drainMs: number
+  txBytes: number
+  cpu: Array<{ name: string, cores: number }>
+  clientCores: number
+  p2p: { bytes: number, closed: number, sockets: number } | null
+  p2pMs: number
+  committedLoadTxs: number
+}
+
+interface LoadSetup {
+  urls: string[]
+  senders: Sender[]
+  seedPosts: Uint8Array[]
+  chain: Chain0
+  poller: Poller
+  nodes: Proc[]
+  p2pPorts: Set<number> | null
+}
+
+let txCounter = 0
+
+function nextBody (s: Sender, setup: LoadSetup): TxBody {
+  const r = txCounter++ % 20
+  const n = setup.senders.length
+  if (r >= 14 && r < 17 && s.follows < n - 1) return b.follow(setup.senders[(s.index + 1 + s.follows++) % n]!.publicKey)
+  if (r >= 17 && s.likes < setup.seedPosts.length) return b.like(setup.seedPosts[(s.index + s.likes++) % setup.seedPosts.length]!)
+  return b.post(`benchmark post ${txCounter} by sender ${s.index}: a short message, about as long as people write them`)
+}
+
+async function runLoad (setup: LoadSetup, rate: number, seconds: number, measure: boolean): Promise<LoadResult> {
+  const { senders, urls, chain, poller } = setup
+  const lanes = Array.from({ length: LANES }, (_, i) => ({ url: urls[i % urls.length]!, queue: [] as Array<{ sender: Sender, at: number }> }))
+  const sentAt = new Map<string, number>()
+  const rejected = new Map<string, number>()
+  const rejectExample = new Map<string, string>()
+  const rtts: number[] = []
+  let offered = 0
+  let sent = 0
+  let accepted = 0
+  let txBytes = 0
+  let stopped = false
+  let rr = 0
+
+  const cpu0 = await Promise.all(setup.nodes.map(async (p) => await cpuSeconds(p.proc.pid)))
+  const client0 = process.cpuUsage()
+  const ss0 = setup.p2pPorts === null ? null : p2pSockets(setup.p2pPorts)
+  const p2pStart = now()
+  const firstNewBlock = poller.blocks.length
+  const t0 = now()
+  const tEnd = t0 + seconds * 1000
+
+  const scheduler = (async () => {
+    while (now() < tEnd) {
+      const due = Math.floor(rate * Math.min(now() - t0, seconds * 1000) / 1000) - offered
+      for (let i = 0; i < due; i++) {
+        const s = senders[rr++ % senders.length]!
+        lanes[s.lane]!.queue.push({ sender: s, at: now() })
+        offered++
+      }
+      await sleep(5)
+    }
+    stopped = true
+  })()
+
+  const laneLoop = async (lane: typeof lanes[number]): Promise<void> => {
+    while (!stopped) {
+      const q = lane.queue
+      if (q.length < BATCH && (q.length === 0 || now() - q[0]!.at < BATCH_WAIT_MS)) { await sleep(5); continue }
+      const items = q.splice(0, BATCH)
+      const resync = [...new Set(items.map((x) => x.sender).filter((s) => s.resync))]
+      if (resync.length > 0) {
+        const r = await rpcBatch(lane.url, resync.map((s) => ['account_get', [encodeAddress(s.publicKey, chain.prefix)]]))
+        resync.forEach((s, i) => { if (r[i]!.result !== undefined) { s.nonce = Number(r[i]!.result.pendingNonce); s.resync = false } })
+      }
+      const txs = items.map(({ sender }) => ({ sender, ...sender.sign(chain.chainId, nextBody(sender, setup), chain.minFee) }))
+      const at = now()
+      for (const t of txs) { sentAt.set(t.id, at); txBytes += t.size }
+      sent += txs.length
+      const replies = await rpcBatch(lane.url, txs.map((t) => ['tx_submit', [t.hex]]))
+      rtts.push(now() - at)
+      replies.forEach((r, i) => {
+        const t = txs[i]!
+        if (r.error === undefined) { accepted++; return }
+        sentAt.delete(t.id)
+        const code = r.error.data?.code ?? String(r.error.code)
+        rejected.set(code, (rejected.get(code) ?? 0) + 1)
+        if (!rejectExample.has(code)) rejectExample.set(code, r.error.message)
+        if (code === 'ALREADY_KNOWN') return
+        if (code === 'BAD_NONCE') t.sender.resync = true
+        else t.sender.nonce = Math.min(t.sender.nonce, t.nonce)
+      })
+    }
+  }
+  await Promise.all([scheduler, ...lanes.map(laneLoop)])
+  const loadEnd = now()
+  const dropped = lanes.reduce((s, l) => s + l.queue.length, 0)
+
+  // drain: until every accepted tx is seen committed, none has been for DRAIN_IDLE_MS, or DRAIN_MAX_MS
+  const unseen = (): number => { let n = 0; for (const id of sentAt.keys()) if (!poller.committedAt.has(id)) n++; return n }
+  let lastProgress = now()
+  let lastUnseen = unseen()
+  while (measure && now() - loadEnd < DRAIN_MAX_MS) {
+    const u = unseen()
+    if (u === 0) break
+    if (u < lastUnseen) { lastUnseen = u; lastProgress = now() }
+    if (now() - lastProgress > DRAIN_IDLE_MS) break
+    await sleep(100)
+  }
+  const drainEnd = now()
+  const ss1 = setup.p2pPorts === null ? null : p2pSockets(setup.p2pPorts)
+  const cpu1 = await Promise.all(setup.nodes.map(async (p) => await cpuSeconds(p.proc.pid)))
+  const client1 = process.cpuUsage(client0)
+
+  const windowStart = t0 + WARMUP * seconds * 1000
+  const inWindow = poller.blocks.slice(firstNewBlock).filter((x) => x.seenAt >= windowStart && x.seenAt <= loadEnd)
+  const latencies: number[] = []
+  let uncommitted = 0
+  let lastCommit = t0
+  for (const [id, at] of sentAt) {
+    const c = poller.committedAt.get(id)
+    if (c === undefined) uncommitted++
+    else { latencies.push(c - at); lastCommit = Math.max(lastCommit, c) }
+  }
+  latencies.sort((x, y) => x - y)
+  rtts.sort((x, y) => x - y)
+  const span = (drainEnd - t0) / 1000
+  return {
+    offered, sent, accepted, dropped, rejected, rejectExample,
+    windowMs: loadEnd - windowStart,
+    committedInWindow: inWindow.reduce((s, x) => s + x.txs, 0),
+    blocksInWindow: inWindow.length,
+    maxBlockTxs: Math.max(0, ...poller.blocks.slice(firstNewBlock).map((x) => x.txs)),
+    latencies, uncommitted, rtts,
+    sustained: latencies.length / ((lastCommit - t0) / 1000),
+    drainMs: drainEnd - loadEnd,
+    txBytes,
+    cpu: setup.nodes.map((p, i) => ({ name: p.name, cores: (cpu1[i]! - cpu0[i]!) / span })),
+    clientCores: (client1.user + client1.system) / 1e6 / span,
+    p2p: bytesBetween(ss0, ss1),
+    p2pMs: drainEnd - p2pStart,
+    committedLoadTxs: latencies.length
+  }
+}
+
+/** Funds the senders from the dev key and has each make its seed posts (what likes point at). */
+async function prepare (nodes: Proc[], devSecret: Uint8Array, poller: Poller, p2pPorts: Set<number> | null): Promise<LoadSetup> {
+  const urls = nodes.map((p) => p.url)
+  const params = await nodes[0]!.rpc.getParams()
+  const chain: Chain0 = { chainId: params.chainId, prefix: params.addressPrefix, minFee: BigInt(params.params.minFeePerByte!) }
+  const dev = new Sender(devSecret, -1)
+  // the OpenSSL signer makes the SDK's bytes
+  const check = b.Signer.fromSecretKey(devSecret).sign({ chainId: chain.chainId, nonce: 7, body: b.post('same bytes?') }, { minFeePerByte: chain.minFee })
+  dev.nonce = 7
+  if (dev.sign(chain.chainId, b.post('same bytes?'), chain.minFee).hex !== check.hex) throw new Error('the OpenSSL signer disagrees with the SDK')
+  dev.nonce = Number((await nodes[0]!.rpc.getAccount(encodeAddress(dev.publicKey, chain.prefix))).pendingNonce)
+
+  const senders = Array.from({ length: SENDERS }, (_, i) => new Sender(generateSecretKey(), i))
+  senders.forEach((s, i) => { s.lane = i % LANES })
+  const fund: string[] = []
+  for (let i = 0; i < senders.length; i += BATCH) {
+    const txs = senders.slice(i, i + BATCH).map((s) => dev.sign(chain.chainId, b.transfer(s.publicKey, 10_000_000_000n), chain.minFee))
+    const r = await rpcBatch(urls[0]!, txs.map((t) => ['tx_submit', [t.hex]]))
+    const bad = r.find((x) => x.error !== undefined)
+    if (bad !== undefined) throw new Error(`funding refused: ${JSON.stringify(bad.error)}`)
+    fund.push(...txs.map((t) => t.id))
+  }
+  await poller.waitFor(fund, 'the funding transfers to commit')
+
+  const seeds: Array<{ id: string, lane: number, hex: string }> = []
+  for (const s of senders) for (let k = 0; k < SEED_POSTS_PER_SENDER; k++) seeds.push({ lane: s.lane, ...s.sign(chain.chainId, b.post(`seed post ${k} of sender ${s.index}`), chain.minFee) })
+  await Promise.all(Array.from({ length: LANES }, async (_, lane) => {
+    const mine = seeds.filter((x) => x.lane === lane)
+    for (let i = 0; i < mine.length; i += BATCH) {
+      const part = mine.slice(i, i + BATCH)
+      const r = await rpcBatch(urls[lane % urls.length]!, part.map((t) => ['tx_submit', [t.hex]]))
+      const bad = r.find((x) => x.error !== undefined)
+      if (bad !== undefined) throw new Error(`seed post refused: ${JSON.stringify(bad.error)}`)
+    }
+  }))
+  await poller.waitFor(seeds.map((x) => x.id), 'the seed posts to commit')
+  return { urls, senders, seedPosts: seeds.map((x) => parseHex(x.id)!), chain, poller, nodes, p2pPorts }
+}
+
+async function devKey (home: string): Promise<Uint8Array> {
+  return parseHex((JSON.parse(await readFile(join(home, 'keys', 'dev.json'), 'utf8')) as { secretKey: string }).secretKey)!
+}
+
+// ---------------------------------------------------------------- reporting helpers
+
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+const q = (sorted: number[], p: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
+const committedRate = (r: LoadResult): number => r.committedInWindow / (r.windowMs / 1000)
+const rejectText = (r: LoadResult): string => r.rejected.size === 0 ? 'none' : [...r.rejected].map(([c, n]) => `${c} ${fmt(n)}`).join(', ')
+
+function logSummary (): Array<{ name: string, warn: number, error: number, examples: string[] }> {
+  return procs.map((p) => {
+    const warn = p.lines.filter((l) => / WARN /.test(l))
+    const error = p.lines.filter((l) => / ERROR /.test(l) || /^\s*(Error|TypeError|RangeError)\b/.test(l))
+    const seen = new Set<string>()
+    const examples: string[] = []
+    for (const l of [...error, ...warn]) {
+      const key = l.replace(/^\S+ /, '').replace(/ .*?=.*$/, '').slice(0, 60)
+      if (seen.has(key)) continue
+      seen.add(key)
+      if (examples.length < 4) examples.push(l.replace(/^\S+ /, '').slice(0, 220))
+    }
+    return { name: p.name, warn: warn.length, error: error.length, examples }
+  })
+}
+
+// ---------------------------------------------------------------- main
+
+async function main (): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'chorus-bench-network-'))
+  tempDirs.push(root)
+  console.log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}; offered load ${fmt(RATE)} tx/s for ${SECONDS} s; catch-up chain ≥ ${fmt(MIN_CHAIN_TXS)} txs; temp dir ${root}`)
+  if (!ssAvailable) console.log('`ss` not found: P2P bytes not measured')
+
+  // ---- baseline: one --dev process
+  console.log('\n[1/4] baseline: one `chorus start --dev` process')
+  const devHome = join(root, 'dev')
+  const devRpc = await freeRange(1)
+  const devP2p = await freeRange(1, new Set([devRpc]))
+  const dev = spawnChorus('dev', ['start', '--dev', '--home', devHome, '--rpc-port', String(devRpc), '--p2p-port', String(devP2p), '--block-time', '1000'], devRpc)
+  await waitForRpc(dev)
+  const devPoller = new Poller(dev.rpc, 1)
+  const devSetup = await prepare([dev], await devKey(devHome), devPoller, null)
+  console.log(`  funded ${SENDERS} senders, ${SENDERS * SEED_POSTS_PER_SENDER} seed posts committed; load…`)
+  const base = await runLoad(devSetup, RATE, SECONDS, true)
+  console.log(`  committed ${fmt(committedRate(base))} tx/s, p50 ${fmt(q(base.latencies, 0.5))} ms, p99 ${fmt(q(base.latencies, 0.99))} ms`)
+  await devPoller.stop()
+  await stopProc(dev)
+
+  // ---- 4 validators over libp2p
+  console.log(`\n[2/4] ${VALIDATORS} validator processes over libp2p on loopback`)
+  const rpcBase = await freeRange(VALIDATORS)
+  const p2pBase = await freeRange(VALIDATORS, new Set(Array.from({ length: VALIDATORS }, (_, i) => rpcBase + i)))
+  const net = join(root, 'net')
+  execFileSync(process.execPath, [CLI, 'init', '--validators', String(VALIDATORS), '--out', net, '--rpc-port', String(rpcBase), '--p2p-port', String(p2pBase), '--block-time', '1000', '--json'], { stdio: 'ignore' })
+  const vals = Array.from({ length: VALIDATORS }, (_, i) => spawnChorus(`node${i}`, ['start', '--home', join(net, `node${i}`)], rpcBase + i))
+  await Promise.all(vals.map(waitForRpc))
+  await waitUntil('every validator to see the other three and commit a block', async () => {
+    const s = await Promise.all(vals.map(async (v) => await v.rpc.getStatus()))
+    return s.every((x) => x.peerCount >= VALIDATORS - 1 && x.height >= 1)
+  }, 60_000, 200)
+  const p2pPorts = new Set(Array.from({ length: VALIDATORS }, (_, i) => p2pBase + i))
+  const poller = new Poller(vals[0]!.rpc, 1)
+  const setup = await prepare(vals, await devKey(join(net, 'node0')), poller, ssAvailable ? p2pPorts : null)
+  console.log(`  funded ${SENDERS} senders, ${SENDERS * SEED_POSTS_PER_SENDER} seed posts committed; idle P2P traffic for ${IDLE_MS / 1000} s…`)
+  const idle0 = p2pSockets(p2pPorts)
+  const idleH0 = poller.height
+  const idleT0 = now()
+  await sleep(IDLE_MS)
+  const idle = bytesBetween(idle0, p2pSockets(p2pPorts))
+  const idleBytesPerSec = idle === null ? NaN : idle.bytes / ((now() - idleT0) / 1000)
+  const idleHeights = poller.height - idleH0
+  console.log('  load…')
+  const netLoad = await runLoad(setup, RATE, SECONDS, true)
+  if (VERBOSE) console.log('  blocks (height txs +ms since the previous): ' + poller.blocks.slice(-40).map((x, i, a) => `${x.height}:${x.txs}+${i === 0 ? 0 : Math.round(x.seenAt - a[i - 1]!.seenAt)}`).join(' '))
+  console.log(`  committed ${fmt(committedRate(netLoad))} tx/s, p50 ${fmt(q(netLoad.latencies, 0.5))} ms, p99 ${fmt(q(netLoad.latencies, 0.99))} ms`)
+
+  // ---- make sure the chain is long enough, then catch a fresh full node up
+  for (let round = 0; poller.chainTxs < MIN_CHAIN_TXS && round < 5; round++) {
+    const missing = MIN_CHAIN_TXS - poller.chainTxs
+    const secs = Math.ceil(missing / Math.max(100, Math.min(RATE, committedRate(netLoad)))) + 2
+    console.log(`  chain has ${fmt(poller.chainTxs)} txs: ${secs} s more load (not measured)…`)
+    await runLoad(setup, RATE, secs, false)
+    await sleep(3000)
+  }
+  console.log(`\n[3/4] a fresh full node catching up (chain: ${fmt(poller.chainTxs)} txs)`)
+  const st0 = await vals[0]!.rpc.getStatus()
+  const node0Addr = (st0.listenAddrs[0] ?? '').includes('/p2p/') ? st0.listenAddrs[0]! : `${st0.listenAddrs[0]}/p2p/${st0.peerId}`
+  const fullHome = join(root, 'full')
+  const fullRpc = await freeRange(1, new Set([...p2pPorts, ...Array.from({ length: VALIDATORS }, (_, i) => rpcBase + i)]))
+  const fullP2p = await freeRange(1, new Set([fullRpc, ...p2pPorts]))
+  execFileSync(process.execPath, [CLI, 'init', '--home', fullHome, '--genesis', join(net, 'node0', 'genesis.json'), '--bootstrap', node0Addr, '--rpc-port', String(fullRpc), '--p2p-port', String(fullP2p), '--json'], { stdio: 'ignore' })
+  await waitUntil('the poller to reach the head', async () => poller.height >= (await vals[0]!.rpc.getHead()).height, 30_000)
+  const target = (await vals[0]!.rpc.getHead()).height
+  await waitUntil('the poller to reach the target', async () => poller.height >= target, 30_000)
+  const targetTxs = poller.txsUpTo(target)
+  const tSpawn = now()
+  const full = spawnChorus('full', ['start', '--home', fullHome], fullRpc)
+  let tRpc = NaN
+  let firstSeen: { h: number, t: number } | null = null
+  let txsAtFirst = 0
+  const progress: Array<{ t: number, h: number }> = []
+  const tDone = await waitUntil('the full node to catch up', async () => {
+    if (full.proc.exitCode !== null) throw new Fatal(`the full node exited (${full.proc.exitCode}):\n${full.lines.slice(-20).join('\n')}`)
+    const s = await full.rpc.getStatus().catch(() => null)
+    if (s === null) return false
+    const t = now()
+    if (Number.isNaN(tRpc)) tRpc = t
+    progress.push({ t, h: s.height })
+    if (firstSeen === null && s.height > 0) { firstSeen = { h: s.height, t }; txsAtFirst = poller.txsUpTo(s.height) }
+    return s.height >= target ? t : false
+  }, 300_000, 100)
+  const fs0 = firstSeen as { h: number, t: number } | null
+  const catchup = {
+    target, txs: targetTxs,
+    fromSpawnS: (tDone - tSpawn) / 1000,
+    startS: (tRpc - tSpawn) / 1000,
+    blocksPerS: fs0 === null ? NaN : (target - fs0.h) / ((tDone - fs0.t) / 1000),
+    txPerS: fs0 === null ? NaN : (targetTxs - txsAtFirst) / ((tDone - fs0.t) / 1000),
+    overallTxPerS: targetTxs / ((tDone - tSpawn) / 1000)
+  }
+  console.log(`  height ${fmt(target)} (${fmt(targetTxs)} txs) in ${catchup.fromSpawnS.toFixed(1)} s from spawn: ${fmt(catchup.blocksPerS, 1)} blocks/s, ${fmt(catchup.txPerS)} tx/s once importing`)
+  await poller.stop()
+  await Promise.all(procs.map(stopProc))
+
+  // ---- baseline for the catch-up: the same blocks checked and committed in this process
+  console.log('\n[4/4] baseline: the same blocks, check + commit in this process')
+  const genesis = parseGenesis(JSON.parse(await readFile(join(net, 'node0', 'genesis.json'), 'utf8')))
+  const srcStore = await Store.open(join(net, 'node0', 'data'))
+  const src = await Chain.open(srcStore, genesis, verifySignature)
+  const dstStore = await Store.open(join(root, 'import'))
+  const dst = await Chain.open(dstStore, genesis, verifySignature)
+  const blocks: Array<[Awaited<ReturnType<typeof src.getBlock>>, Awaited<ReturnType<typeof src.getCommit>>]> = []
+  for (let h = 1; h <= target; h++) blocks.push([await src.getBlock(h), await src.getCommit(h)])
+  const ti = now()
+  for (const [blk, commit] of blocks) await dst.commitBlock(await dst.checkBlock(blk!), commit!)
+  const importS = (now() - ti) / 1000
+  if (dst.head.height !== target) throw new Error(`in-process import stopped at ${dst.head.height}`)
+  await srcStore.close()
+  await dstStore.close()
+  const imp = { blocksPerS: target / importS, txPerS: targetTxs / importS, s: importS }
+  console.log(`  ${fmt(target)} blocks in ${importS.toFixed(1)} s`)
+
+  // ---- the table
+  const row = (label: string, a: string, c: string): string => `${label.padEnd(44)} ${a.padStart(26)} ${c.padStart(26)}`
+  const lat = (r: LoadResult): string => `${fmt(q(r.latencies, 0.5))} / ${fmt(q(r.latencies, 0.99))} / ${fmt(r.latencies.at(-1) ?? NaN)}`
+  const perTx = (r: LoadResult): string => r.p2p === null ? 'not measured' : fmt(r.p2p.bytes / Math.max(1, r.committedLoadTxs))
+  const perTxNet = (r: LoadResult): string => r.p2p === null ? 'not measured' : fmt((r.p2p.bytes - idleBytesPerSec * r.p2pMs / 1000) / Math.max(1, r.committedLoadTxs))
+  const cores = (r: LoadResult): string => `${r.cpu.map((c) => c.cores.toFixed(2)).join('+')} | ${r.clientCores.toFixed(2)}`
+  console.log('\n=== load: offered ' + `${fmt(RATE)} tx/s for ${SECONDS} s (70% posts, 15% follows, 15% likes; ${SENDERS} senders; batches ≤ ${BATCH}, ${LANES} lanes)`)
+  console.log(row('', `${VALIDATORS} validators (libp2p)`, 'baseline: 1 --dev node'))
+  console.log(row('sent by the client (tx/s)', fmt(netLoad.sent / SECONDS), fmt(base.sent / SECONDS)))
+  console.log(row('accepted by RPC (tx/s)', fmt(netLoad.accepted / SECONDS), fmt(base.accepted / SECONDS)))
+  console.log(row(`committed (tx/s, last ${Math.round((1 - WARMUP) * 100)}% of the load)`, fmt(committedRate(netLoad)), fmt(committedRate(base))))
+  console.log(row('committed (tx/s, start to the last load tx)', fmt(netLoad.sustained), fmt(base.sustained)))
+  console.log(row('  blocks in the window, largest block (txs)', `${netLoad.blocksInWindow}, ${fmt(netLoad.maxBlockTxs)}`, `${base.blocksInWindow}, ${fmt(base.maxBlockTxs)}`))
+  console.log(row('submit→commit p50 / p99 / max (ms)', lat(netLoad), lat(base)))
+  console.log(row('tx_submit batch round trip p50 / p99 (ms)', `${fmt(q(netLoad.rtts, 0.5))} / ${fmt(q(netLoad.rtts, 0.99))}`, `${fmt(q(base.rtts, 0.5))} / ${fmt(q(base.rtts, 0.99))}`))
+  console.log(row('accepted txs not committed after drain', `${fmt(netLoad.uncommitted)} (${(netLoad.drainMs / 1000).toFixed(1)} s)`, `${fmt(base.uncommitted)} (${(base.drainMs / 1000).toFixed(1)} s)`))
+  console.log(row('client backlog dropped at the end', fmt(netLoad.dropped), fmt(base.dropped)))
+  console.log(row('mean signed tx size (bytes)', fmt(netLoad.txBytes / Math.max(1, netLoad.sent)), fmt(base.txBytes / Math.max(1, base.sent))))
+  console.log(row('P2P bytes sent per committed tx', perTx(netLoad), '— (no network)'))
+  console.log(row('  same, idle traffic taken off', perTxNet(netLoad), '—'))
+  console.log(row('P2P idle (empty blocks), bytes/s', Number.isNaN(idleBytesPerSec) ? 'not measured' : `${fmt(idleBytesPerSec)} (${idleHeights} blocks)`, '—'))
+  console.log(row('CPU cores used: nodes | client', cores(netLoad), cores(base)))
+  console.log(`rejected by RPC: network ${rejectText(netLoad)}; baseline ${rejectText(base)}`)
+  for (const [c, m] of new Map([...base.rejectExample, ...netLoad.rejectExample])) console.log(`  ${c}: ${m.slice(0, 160)}`)
+  if (netLoad.p2p !== null && netLoad.p2p.closed > 0) console.log(`note: ${netLoad.p2p.closed} P2P sockets closed during the load (their bytes after the first sample are missing)`)
+  if (poller.errors + devPoller.errors > 0) console.log(`note: ${poller.errors + devPoller.errors} poller RPC errors`)
+
+  console.log(`\n=== catch-up: ${fmt(target)} blocks, ${fmt(targetTxs)} txs`)
+  console.log(row('', 'full node over libp2p', 'baseline: in-process'))
+  console.log(row('blocks/s', fmt(catchup.blocksPerS, 1), fmt(imp.blocksPerS, 1)))
+  console.log(row('tx/s', fmt(catchup.txPerS), fmt(imp.txPerS)))
+  console.log(row('seconds (full node: from spawn; RPC up after)', `${catchup.fromSpawnS.toFixed(1)} (${catchup.startS.toFixed(1)})`, importS.toFixed(1)))
+  console.log(row('tx/s counting process start', fmt(catchup.overallTxPerS), '—'))
+  const ratio = catchup.txPerS / imp.txPerS
+  console.log(`full node / in-process: ${ratio.toFixed(2)}x`)
+
+  console.log('\n=== node logs (WARN / ERROR lines)')
+  for (const s of logSummary()) {
+    console.log(`${s.name.padEnd(6)} warn ${String(s.warn).padStart(4)}  error ${String(s.error).padStart(4)}`)
+    for (const e of s.examples) console.log(`         ${e}`)
+  }
+  if (KEEP) {
+    for (const p of procs) await writeFile(join(root, `${p.name}.log`), p.lines.join('\n') + '\n')
+    console.log(`kept ${root} (homes and <node>.log)`)
+  } else {
+    await rm(root, { recursive: true, force: true })
+    tempDirs.length = 0
+  }
+}
+
+main().then(() => process.exit(0), async (e: unknown) => {
+  console.error(e)
+  for (const p of procs) if (!p.stopping && (p.proc.exitCode !== null || p.proc.signalCode !== null)) console.error(`${p.name} died: exit ${p.proc.exitCode ?? p.proc.signalCode}\n  ${p.lines.slice(-5).join('\n  ')}`)
+  for (const s of logSummary()) if (s.warn + s.error > 0) console.error(`${s.name}: warn ${s.warn}, error ${s.error}\n  ${s.examples.join('\n  ')}`)
+  killAllNow()
+  await Promise.race([Promise.all(procs.map(async (p) => await p.exited)), sleep(5000)])
+  process.exit(1)
+})
