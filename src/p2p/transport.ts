@@ -51,8 +51,8 @@ export const TOPIC_SPECS: Record<Topic, TopicSpec> = {
 
 export const PROTOCOL_SPECS: Record<Protocol, ProtocolSpec> = {
   // status, or a range of blocks (bounded by count and bytes)
-  // (an honest syncer sends at most 4 requests per 100 ms window: 40 a second)
-  sync: { maxRequestBytes: 64, maxResponseBytes: 24 * MiB, timeoutMs: 20_000, rateLimit: { requests: 500, windowMs: 10_000 } },
+  // (an honest syncer sends a peer at most 2 requests per 100 ms window: 20 a second)
+  sync: { maxRequestBytes: 64, maxResponseBytes: 24 * MiB, timeoutMs: 20_000, rateLimit: { requests: 300, windowMs: 10_000 } },
   // txs by id, to fill a compact proposal or block
   txs: { maxRequestBytes: 200_000, maxResponseBytes: 24 * MiB, timeoutMs: 10_000, rateLimit: { requests: 200, windowMs: 10_000 } }
 }

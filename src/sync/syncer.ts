@@ -169,10 +169,14 @@ export class Syncer {
     const peers = this.usable(now).filter((p) => (heights.get(p) ?? 0) >= from)
     if (peers.length === 0) return false
     const ranges: Array<{ from: number, count: number, peer: PeerId }> = []
+    const asked = new Map<PeerId, number>()
     for (let i = 0, start = from; i < this.opts.parallel && start <= best; i++, start += this.opts.rangeSize) {
-      const holders = peers.filter((p) => heights.get(p)! >= start)
+      // at most two ranges per peer per window: with the pause between windows, 20 requests a second at most
+      const holders = peers.filter((p) => heights.get(p)! >= start && (asked.get(p) ?? 0) < 2)
       if (holders.length === 0) break
-      ranges.push({ from: start, count: Math.min(this.opts.rangeSize, best - start + 1), peer: holders[i % holders.length]! })
+      const peer = holders[i % holders.length]!
+      asked.set(peer, (asked.get(peer) ?? 0) + 1)
+      ranges.push({ from: start, count: Math.min(this.opts.rangeSize, best - start + 1), peer })
     }
     const fetched = ranges.map(async (r) => {
       try {

@@ -1,4 +1,4 @@
-/** `chorus localnet --validators 4`: four validators in one process, each with its own RPC, agreeing. */
+/** `chorus localnet --validators 4`: four validator processes over libp2p, each with its own RPC, agreeing. */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -6,26 +6,39 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RpcClient } from '../../src/client/rpc-client.ts'
 import { post } from '../../src/client/transactions.ts'
-import { CLI, freePort, signerFromHome } from '../support/node-process.ts'
+import { CLI, freeRange, signerFromHome } from '../support/node-process.ts'
 import { waitFor } from '../support/wait.ts'
 
 let home: string | undefined
-let stop: (() => void) | undefined
+let stop: (() => Promise<void>) | undefined
 afterAll(async () => {
-  stop?.()
+  await stop?.()
   if (home !== undefined) await rm(home, { recursive: true, force: true })
 })
 
 describe('chorus localnet', () => {
-  it('runs four validators that sign commits together and share every tx', async () => {
+  it('runs four validator processes that sign commits together and share every tx', async () => {
     home = await mkdtemp(join(tmpdir(), 'chorus-localnet-'))
-    const port = await freePort() // node i listens on port + i
-    const proc = spawn(process.execPath, [CLI, 'localnet', '--validators', '4', '--home', home, '--rpc-port', String(port), '--block-time', '200'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    // node i serves RPC on port + i and listens for peers on p2p + i: ranges of their own, clear of other test files'
+    const port = await freeRange(4)
+    const p2p = await freeRange(4, [port, port + 1, port + 2, port + 3])
+    const proc = spawn(process.execPath, [CLI, 'localnet', '--validators', '4', '--home', home, '--rpc-port', String(port), '--p2p-port', String(p2p), '--block-time', '200'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
     let log = ''
+    proc.stdout!.on('data', (d: Buffer) => { out += d.toString() })
     proc.stderr!.on('data', (d: Buffer) => { log += d.toString() })
-    stop = () => proc.kill('SIGKILL')
+    const exited = new Promise((resolve) => proc.once('exit', resolve))
+    // on failure: SIGKILL the supervisor and each node it printed (pid N)
+    stop = async () => {
+      for (const m of out.matchAll(/pid ([0-9]+)/g)) {
+        try { process.kill(Number(m[1]), 'SIGKILL') } catch { /* gone */ }
+      }
+      proc.kill('SIGKILL')
+      await exited
+    }
     const rpcs = [0, 1, 2, 3].map((i) => new RpcClient(`http://127.0.0.1:${port + i}`, { timeoutMs: 20_000 }))
-    await waitFor(async () => (await rpcs[3]!.getHead()).height >= 3, `height 3 on node3\n${log}`, 30_000, 100)
+    await waitFor(async () => (await rpcs[3]!.getHead()).height >= 3, `height 3 on node3\n${log}`, 60_000, 100)
+    expect([...out.matchAll(/pid ([0-9]+)/g)]).toHaveLength(4) // one process per validator
     const block = await rpcs[2]!.getBlock(2)
     expect((block.commit as { signatures: unknown[] }).signatures.length).toBeGreaterThanOrEqual(3)
     expect(await rpcs[0]!.listValidators()).toHaveLength(4)
@@ -40,7 +53,7 @@ describe('chorus localnet', () => {
     const heads = await Promise.all(rpcs.map(async (r) => await r.getBlock(res.height!)))
     expect(new Set(heads.map((b) => b.hash)).size).toBe(1)
     proc.kill('SIGTERM')
-    await new Promise((r) => proc.once('exit', r))
+    expect(await exited).toBe(0) // every node stopped cleanly
     stop = undefined
-  }, 60_000)
+  }, 90_000)
 })
