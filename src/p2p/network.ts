@@ -64,6 +64,8 @@ export interface NetworkModules {
 /** Verdict counts per topic and code: what a metrics exporter or a test reads. */
 export type GossipCounts = Record<Topic, Record<string, number>>
 
+/** Block messages up to this many heights ahead are kept until the chain gets there. */
+const MAX_AHEAD = 16
 /** Txs of recent proposals and blocks, kept to fill and serve compact blocks after the mempool let them go. */
 const RECENT_TXS = 50_000
 const SEEN_MESSAGES = 100_000
@@ -78,6 +80,12 @@ export class ChorusNetwork implements SyncPeers {
   private seq = 0
   private readonly seen = new BoundedSet(SEEN_MESSAGES)
   private readonly recent = new Map<string, SignedTx>()
+  /**
+   * Block messages a few heights ahead (IGNOREd as FUTURE when they came), by height: once
+   * the chain reaches the height before, the next is imported from here, so a node a block
+   * or two behind (just synced, on a fast chain) follows gossip instead of polling.
+   */
+  private readonly ahead = new Map<number, { data: Uint8Array, from: PeerId }>()
   private stopped = false
 
   constructor (private readonly opts: NetworkOptions, private readonly m: NetworkModules) {
@@ -88,6 +96,7 @@ export class ChorusNetwork implements SyncPeers {
     t.handle('sync', async (_from, req) => await this.serveSync(req))
     t.handle('txs', async (_from, req) => this.serveTxs(req))
     m.pool.onLocalTx((tx) => this.queueTx(tx))
+    m.chain.events.onCommitted(() => this.importAhead())
   }
 
   /** A validator's driver: accepted proposals and votes go to it. */
@@ -213,12 +222,27 @@ export class ChorusNetwork implements SyncPeers {
     try {
       validateCommittedBlock(block, commit, this.m.chain)
     } catch (e) {
-      if ((e as { code?: string }).code === ErrorCode.FUTURE) this.futureHeight(block.header.height)
+      const height = block.header.height
+      if ((e as { code?: string }).code === ErrorCode.FUTURE) {
+        if (height <= this.m.chain.head.height + MAX_AHEAD && (this.ahead.size < MAX_AHEAD || this.ahead.has(height))) this.ahead.set(height, { data, from })
+        this.futureHeight(height)
+      }
       throw e
     }
     const full = await this.fill(block, from)
     // a bad block with a valid commit is a bad sender (or a broken chain): importBlock throws BAD_BLOCK → REJECT
     await this.m.chain.importBlock(full, commit)
+  }
+
+  /** After a commit: drops kept block messages the chain has passed, and imports the next one if it is kept. */
+  private importAhead (): void {
+    const head = this.m.chain.head.height
+    for (const h of this.ahead.keys()) if (h <= head) this.ahead.delete(h)
+    const next = this.ahead.get(head + 1)
+    if (next === undefined || this.stopped) return
+    this.ahead.delete(head + 1)
+    // its verdict (IGNORE) was given when it came; a failure now leaves the block to sync
+    this.onBlock(next.from, next.data).catch((e: unknown) => this.m.logger.debug('A kept block did not import', { height: head + 1, error: (e as Error).message }))
   }
 
   /** The block with its txs: from the mempool and recent blocks, the rest from `from`. IGNORE if they cannot be had. */

@@ -157,11 +157,9 @@ describe('a network of processes', () => {
     if (sawSyncing) expect(maxTarget).toBeGreaterThan(0)
     expect(log).toContain('role=full node')
 
-    // then it keeps advancing with the validators: for 30 more blocks, each height node0 had is reached soon after,
-    // and it never trails by more than a sync poll's worth of blocks.
-    // (At this block rate it trails in a sawtooth rather than level by the block topic: a sync round ends at the
-    // height it set out for, the validators are a block further, and the block topic's next block is then FUTURE and
-    // dropped; the next sync hint or poll closes the gap. Stricter, once fixed: median lag ≤ 2.)
+    // then it follows the validators by the block topic: for 30 more blocks, each height node0 had is reached soon
+    // after, and it stays level (block messages that come a few heights early are kept until their turn, so a node
+    // left a block or two behind by sync does not fall back to polling)
     await waitFor(async () => await validators[0]!.height() - await full.height() <= 2, `node4 level with node0\n${full.tail()}`, 30_000, 50)
     const from = await full.height()
     const lags: number[] = []
@@ -174,7 +172,8 @@ describe('a network of processes', () => {
       const v = await validators[0]!.height()
       await waitFor(async () => await full.height() >= v, `node4 to reach ${v}, where node0 is\n${full.tail()}`, 10_000, 50)
     }
-    expect(Math.max(...lags), `lags behind node0: ${lags.join(' ')}`).toBeLessThanOrEqual(60)
+    const median = [...lags].sort((a, b) => a - b)[Math.floor(lags.length / 2)]!
+    expect(median, `lags behind node0: ${lags.join(' ')}`).toBeLessThanOrEqual(2)
     console.info(`catch-up: ${before} blocks, ${sent.length} txs; synced in ${syncMs} ms (status syncing seen: ${String(sawSyncing)}); lags while following: ${lags.join(' ')}`)
 
     // same blocks and state root as every validator, at every height up to a common one
