@@ -48,7 +48,7 @@ describe('chorus localnet', () => {
     const tx = dev.sign({ chainId, nonce: 0, body: post('four validators agree') })
     // submitted to node1; every node's mempool may carry it, but it lands once, on all
     const res = await rpcs[1]!.submitTx(tx.hex, { wait: 'commit' })
-    await waitFor(async () => (await rpcs[3]!.getHead()).height >= res.height!, 'node3 to reach the tx height')
+    for (const [i, rpc] of rpcs.entries()) await waitFor(async () => (await rpc.getHead()).height >= res.height!, `node${i} to reach the tx height`)
     for (const rpc of rpcs) expect((await rpc.getPost(tx.id)).text).toBe('four validators agree')
     const heads = await Promise.all(rpcs.map(async (r) => await r.getBlock(res.height!)))
     expect(new Set(heads.map((b) => b.hash)).size).toBe(1)
