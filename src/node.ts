@@ -210,8 +210,9 @@ export class ChorusNode implements AsyncDisposable {
     await this.rpc?.stop()
     this.waiters.close()
     await this.driver?.stop()
-    await this.syncer.stop()
+    // the network first: requests in flight fail at once, so a sync round ends without waiting out its timeouts
     await this.network.stop()
+    await this.syncer.stop()
     if (this.ownsStore) await this.store.close()
     this.logger.info('Node stopped', { height: this.chain.head.height })
   }

@@ -30,7 +30,9 @@ import type { Wal, WalRecord } from './wal.ts'
 
 /** How far a proposal's time may run ahead of our clock. */
 const MAX_CLOCK_DRIFT_MS = 5_000
+/** Messages kept for the next height: votes (small), and a few proposals (each with its block). */
 const MAX_BUFFERED_FUTURE = 10_000
+const MAX_BUFFERED_PROPOSALS = 32
 
 /** A proposal (with its full block) or a vote: what the driver sends and receives. */
 export type ConsensusMessage =
@@ -95,6 +97,7 @@ export class ConsensusDriver {
   /** Where the last gossip tick found the machine: unchanged at the next tick means stalled. */
   private lastTick = ''
   private replaying = false
+  private started = false
   private stopped = false
   private unsubscribe: () => void = () => {}
 
@@ -147,6 +150,9 @@ export class ConsensusDriver {
         await this.identity?.wal.reset({ kind: 'height', height, round })
         await this.handle({ type: 'startHeight', height, validators: this.m.chain.validators, round })
       }
+      // what arrived while starting: the network may deliver before the machine has a height
+      this.started = true
+      for (const msg of this.future.splice(0)) await this.onMessage(msg)
     })
     this.scheduleGossip()
     // a block this driver did not decide (sync brought it): move on to the height after it
@@ -442,13 +448,18 @@ export class ConsensusDriver {
 
   private async onMessage (msg: ConsensusMessage): Promise<void> {
     const height = msg.type === 'proposal' ? msg.proposal.proposal.height : msg.vote.vote.height
-    if (height > this.state.height) {
-      if (height === this.state.height + 1 && this.future.length < MAX_BUFFERED_FUTURE) this.future.push(msg)
+    if (!this.started || height > this.state.height) {
+      if ((!this.started || height === this.state.height + 1) && this.canBuffer(msg)) this.future.push(msg)
       return
     }
     if (height < this.state.height) return
     if (msg.type === 'vote') await this.onVote(msg.vote)
     else await this.onProposal(msg.proposal, msg.block)
+  }
+
+  private canBuffer (msg: ConsensusMessage): boolean {
+    if (this.future.length >= MAX_BUFFERED_FUTURE) return false
+    return msg.type === 'vote' || this.future.filter((m) => m.type === 'proposal').length < MAX_BUFFERED_PROPOSALS
   }
 
   private async onProposal (signed: SignedProposal, block: Block): Promise<void> {
@@ -461,6 +472,10 @@ export class ConsensusDriver {
     }
     const key = `${proposal.round}/${hashHex}`
     if (this.signedProposals.has(key)) return // a re-sent copy: already logged and counted
+    // two conflicting proposals of a round are evidence enough; an equivocator's further ones are not kept or logged
+    let ofRound = 0
+    for (const k of this.signedProposals.keys()) if (k.startsWith(`${proposal.round}/`)) ofRound++
+    if (ofRound >= 2) return
     await this.log({ kind: 'proposal', proposal: encodeSignedProposal(signed), block: encodeBlock(block) })
     if (!this.blocks.has(hashHex)) this.blocks.set(hashHex, block)
     this.signedProposals.set(key, signed)

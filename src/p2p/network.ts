@@ -30,8 +30,10 @@ import { admitTxBatch } from '../chain/validation/tx-batch.ts'
 import type { Clock } from '../consensus/clock.ts'
 import type { ConsensusMessage, ConsensusOutbox } from '../consensus/driver.ts'
 import type { Logger } from '../logger.ts'
-import { ErrorCode } from '../protocol/errors.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Block, SignedProposal, SignedTx, SignedVote } from '../protocol/types.ts'
+import { validateTxStateless } from '../protocol/validate.ts'
+import type { ValidatorSet } from '../protocol/validator-set.ts'
 import type { SyncPeers } from '../sync/syncer.ts'
 import { BoundedSet } from '../util/bounded-set.ts'
 import { PROTOCOL_SPECS, type PeerId, type Topic, type Transport, type Verdict } from './transport.ts'
@@ -64,11 +66,14 @@ export interface NetworkModules {
 /** Verdict counts per topic and code: what a metrics exporter or a test reads. */
 export type GossipCounts = Record<Topic, Record<string, number>>
 
-/** Block messages up to this many heights ahead are kept until the chain gets there. */
+/** Block messages up to this many heights ahead are kept until the chain gets there, a few per height. */
 const MAX_AHEAD = 16
+const AHEAD_PER_HEIGHT = 3
 /** Txs of recent proposals and blocks, kept to fill and serve compact blocks after the mempool let them go. */
 const RECENT_TXS = 50_000
 const SEEN_MESSAGES = 100_000
+/** Block ranges served at once, to all peers together. */
+const MAX_SERVING = 4
 
 export class ChorusNetwork implements SyncPeers {
   readonly counts: GossipCounts = { tx: {}, consensus: {}, block: {} }
@@ -85,8 +90,9 @@ export class ChorusNetwork implements SyncPeers {
    * the chain reaches the height before, the next is imported from here, so a node a block
    * or two behind (just synced, on a fast chain) follows gossip instead of polling.
    */
-  private readonly ahead = new Map<number, { data: Uint8Array, from: PeerId }>()
+  private readonly ahead = new Map<number, Array<{ data: Uint8Array, from: PeerId }>>()
   private stopped = false
+  private serving = 0
 
   constructor (private readonly opts: NetworkOptions, private readonly m: NetworkModules) {
     const t = m.transport
@@ -186,9 +192,21 @@ export class ChorusNetwork implements SyncPeers {
     await admitTxBatch(fresh, this.m.pool)
   }
 
+  /** The next height's set, as the chain will have it after the current height (computed once a head). */
+  private next: { head: Uint8Array, set: ValidatorSet | null } | null = null
+
   private consensusContext (): ConsensusContext {
     const { chain } = this.m
-    return { chainId: chain.chainId, height: chain.head.height + 1, validators: chain.validators, maxBlockTxs: chain.rules.params.maxBlockTxs, verify: chain.verify, seen: this.seen }
+    const height = chain.head.height + 1
+    if (this.next?.head !== chain.head.hash) {
+      // the set advances one proposer step a height, and may change at an epoch's last block
+      const epochEnds = height % chain.rules.params.epochBlocks === 0
+      this.next = { head: chain.head.hash, set: epochEnds ? null : chain.validators.advance(1) }
+    }
+    return {
+      chainId: chain.chainId, height, validators: chain.validators, nextValidators: this.next.set,
+      maxBlockTxs: chain.rules.params.maxBlockTxs, verify: chain.verify, seen: this.seen
+    }
   }
 
   private async onConsensus (from: PeerId, data: Uint8Array): Promise<void> {
@@ -219,19 +237,30 @@ export class ChorusNetwork implements SyncPeers {
 
   private async onBlock (from: PeerId, data: Uint8Array): Promise<void> {
     const { block, commit } = decodeBlockGossip(data)
+    let verdict: 'import' | 'head'
     try {
-      validateCommittedBlock(block, commit, this.m.chain)
+      verdict = validateCommittedBlock(block, commit, this.m.chain)
     } catch (e) {
       const height = block.header.height
       if ((e as { code?: string }).code === ErrorCode.FUTURE) {
-        if (height <= this.m.chain.head.height + MAX_AHEAD && (this.ahead.size < MAX_AHEAD || this.ahead.has(height))) this.ahead.set(height, { data, from })
+        this.keepAhead(height, data, from)
         this.futureHeight(height)
       }
       throw e
     }
+    if (verdict === 'head') return
     const full = await this.fill(block, from)
     // a bad block with a valid commit is a bad sender (or a broken chain): importBlock throws BAD_BLOCK → REJECT
     await this.m.chain.importBlock(full, commit)
+  }
+
+  /** Keeps a block message a few heights ahead; the first few per height, none replacing another. */
+  private keepAhead (height: number, data: Uint8Array, from: PeerId): void {
+    if (height > this.m.chain.head.height + MAX_AHEAD) return
+    const kept = this.ahead.get(height) ?? []
+    if (kept.length >= AHEAD_PER_HEIGHT || (kept.length === 0 && this.ahead.size >= MAX_AHEAD)) return
+    kept.push({ data, from })
+    this.ahead.set(height, kept)
   }
 
   /** After a commit: drops kept block messages the chain has passed, and imports the next one if it is kept. */
@@ -241,8 +270,17 @@ export class ChorusNetwork implements SyncPeers {
     const next = this.ahead.get(head + 1)
     if (next === undefined || this.stopped) return
     this.ahead.delete(head + 1)
-    // its verdict (IGNORE) was given when it came; a failure now leaves the block to sync
-    this.onBlock(next.from, next.data).catch((e: unknown) => this.m.logger.debug('A kept block did not import', { height: head + 1, error: (e as Error).message }))
+    // their verdicts (IGNORE) were given when they came; try each in turn; a failure leaves the block to sync
+    void (async () => {
+      for (const k of next) {
+        try {
+          await this.onBlock(k.from, k.data)
+          return
+        } catch (e) {
+          this.m.logger.debug('A kept block did not import', { height: head + 1, error: (e as Error).message })
+        }
+      }
+    })()
   }
 
   /** The block with its txs: from the mempool and recent blocks, the rest from `from`. IGNORE if they cannot be had. */
@@ -257,7 +295,13 @@ export class ChorusNetwork implements SyncPeers {
         return ignore(ErrorCode.UNAVAILABLE, `could not fetch ${missing.length} txs: ${(e as Error).message}`)
       }
       const byId = new Map<string, SignedTx>()
-      for (const tx of got) if (tx !== null) byId.set(toHex(tx.id), tx)
+      for (const tx of got) {
+        if (tx === null) continue
+        // the id does not cover the signature: a fetched tx is checked before it is used, kept or served
+        validateTxStateless(tx, this.m.chain.rules, this.m.chain.verify)
+        this.m.chain.markVerified(tx)
+        byId.set(toHex(tx.id), tx)
+      }
       for (const [i, id] of c.txIds.entries()) if (txs[i] === undefined) txs[i] = byId.get(toHex(id))
     }
     if (txs.some((t) => t === undefined)) ignore(ErrorCode.UNAVAILABLE, 'the sender does not have the block\'s txs')
@@ -294,10 +338,22 @@ export class ChorusNetwork implements SyncPeers {
     const r = decodeSyncRequest(req)
     const { chain } = this.m
     if (r.type === 'status') return encodeSyncStatus({ height: chain.head.height, headHash: chain.head.hash })
+    // ranges are the dear requests (up to 16 MiB read and held each): a few at a time for all peers together
+    if (this.serving >= MAX_SERVING) fail(ErrorCode.UNAVAILABLE, 'busy serving other ranges')
+    this.serving++
+    try {
+      return await this.serveRange(r.from, r.count)
+    } finally {
+      this.serving--
+    }
+  }
+
+  private async serveRange (from: number, count: number): Promise<Uint8Array> {
+    const { chain } = this.m
     const out: Array<{ block: Uint8Array, commit: Uint8Array }> = []
     let bytes = 0
-    const last = Math.min(chain.head.height, r.from + Math.min(r.count, MAX_SYNC_BLOCKS) - 1)
-    for (let h = Math.max(1, r.from); h <= last; h++) {
+    const last = Math.min(chain.head.height, from + Math.min(count, MAX_SYNC_BLOCKS) - 1)
+    for (let h = Math.max(1, from); h <= last; h++) {
       const stored = await chain.getStoredBlock(h)
       if (stored === null) break
       bytes += stored.block.length + stored.commit.length

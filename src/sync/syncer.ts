@@ -47,6 +47,9 @@ export interface SyncOptions {
   minWindowMs: number
 }
 
+/** After a round that imported something, the next one comes this soon. */
+const FOLLOW_UP_MS = 250
+
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = { pollMs: 2_000, rangeSize: 64, parallel: 4, nearHead: 2, benchMs: 60_000, progressMs: 5_000, minWindowMs: 100 }
 
 export interface SyncModules {
@@ -63,6 +66,8 @@ export class Syncer {
   private stopped = false
   /** Peers not to ask until the time given. */
   private readonly benched = new Map<PeerId, number>()
+  private turn = 0
+  private readonly failures = new Map<PeerId, number>()
 
   constructor (private readonly opts: SyncOptions, private readonly m: SyncModules) {}
 
@@ -100,11 +105,13 @@ export class Syncer {
     this.cancelTimer = this.m.clock.after(ms, () => {
       this.cancelTimer = null
       if (this.running !== null) return
-      this.running = this.round().catch((e: unknown) => {
+      let imported = false
+      this.running = this.round().then((n) => { imported = n > 0 }, (e: unknown) => {
         this.m.logger.error('Sync round failed', { error: (e as Error).message })
       }).finally(() => {
         this.running = null
-        this.schedule(this.opts.pollMs)
+        // peers moved on while it ran: look again soon (not at once: it would outrun their rate limits)
+        this.schedule(imported ? Math.min(this.opts.pollMs, FOLLOW_UP_MS) : this.opts.pollMs)
       })
     })
   }
@@ -113,14 +120,31 @@ export class Syncer {
     return this.m.peers.peers().filter((p) => (this.benched.get(p) ?? 0) <= now)
   }
 
+  /** A peer that served bad data: penalised, and not asked again for `benchMs`. */
   private bench (peer: PeerId, reason: string): void {
     this.m.peers.penalize(peer, reason)
-    this.benched.set(peer, this.m.clock.now() + this.opts.benchMs)
+    this.rest(peer, this.opts.benchMs)
+  }
+
+  /**
+   * A request that failed (a timeout, a busy or gone peer): not asked for a few seconds;
+   * penalised only when it keeps failing (every third time), since honest peers get busy.
+   */
+  private failed (peer: PeerId, reason: string): void {
+    const n = (this.failures.get(peer) ?? 0) + 1
+    this.failures.set(peer, n % 3)
+    if (this.failures.size > 1_000) this.failures.delete(this.failures.keys().next().value!)
+    if (n >= 3) this.m.peers.penalize(peer, `${reason}, three times`)
+    this.rest(peer, Math.min(this.opts.benchMs, 5_000))
+  }
+
+  private rest (peer: PeerId, ms: number): void {
+    this.benched.set(peer, this.m.clock.now() + ms)
     if (this.benched.size > 1_000) this.benched.delete(this.benched.keys().next().value!)
   }
 
-  /** Asks peers where they are; syncs to the best while more than `nearHead` behind. */
-  private async round (): Promise<void> {
+  /** Asks peers where they are; syncs to the best. Returns how many blocks it imported. */
+  private async round (): Promise<number> {
     const heights = new Map<PeerId, number>()
     await Promise.all(this.usable(this.m.clock.now()).slice(0, 16).map(async (p) => {
       try {
@@ -131,7 +155,7 @@ export class Syncer {
     }))
     const best = Math.max(0, ...heights.values())
     // any gap is fetched (a missed block topic message leaves one); only a long one is logged and reported
-    if (best <= this.m.chain.head.height) return
+    if (best <= this.m.chain.head.height) return 0
     const quiet = best - this.m.chain.head.height <= this.opts.nearHead
     this.target = best
     const startHeight = this.m.chain.head.height
@@ -157,6 +181,7 @@ export class Syncer {
       this.target = null
     }
     if (!quiet) this.m.logger.info('Synced', { height: this.m.chain.head.height, target: best, ms: this.m.clock.now() - startTime })
+    return this.m.chain.head.height - startHeight
   }
 
   /**
@@ -170,6 +195,9 @@ export class Syncer {
     if (peers.length === 0) return false
     const ranges: Array<{ from: number, count: number, peer: PeerId }> = []
     const asked = new Map<PeerId, number>()
+    // a different peer leads each window: one that stalls the first range cannot stall them all
+    const turn = this.turn++
+    peers.push(...peers.splice(0, turn % peers.length))
     for (let i = 0, start = from; i < this.opts.parallel && start <= best; i++, start += this.opts.rangeSize) {
       // at most two ranges per peer per window: with the pause between windows, 20 requests a second at most
       const holders = peers.filter((p) => heights.get(p)! >= start && (asked.get(p) ?? 0) < 2)
@@ -183,15 +211,20 @@ export class Syncer {
         return await this.m.peers.blocks(r.peer, r.from, r.count)
       } catch (e) {
         this.m.logger.debug('Sync request failed', { peer: r.peer, from: r.from, error: (e as Error).message })
-        this.bench(r.peer, 'sync request failed')
+        this.failed(r.peer, 'sync request failed')
         return null
       }
     })
     let imported = 0
     for (const [i, r] of ranges.entries()) {
       const got = await fetched[i]!
-      if (got === null) break
+      if (got === null || this.stopped) break
       if (r.from !== this.m.chain.head.height + 1) break // an earlier range came up short
+      if (got.length === 0) {
+        // it said it had these blocks: an empty answer is a lie (or a peer that lost its store)
+        this.bench(r.peer, 'served no blocks of a range it claimed')
+        break
+      }
       const ok = await this.importRange(r.peer, got)
       imported += ok
       if (ok < r.count) break
@@ -203,6 +236,7 @@ export class Syncer {
   private async importRange (peer: PeerId, blocks: Array<{ block: Uint8Array, commit: Uint8Array }>): Promise<number> {
     let n = 0
     for (const raw of blocks) {
+      if (this.stopped) break
       try {
         const block = decodeBlock(raw.block, this.m.chain.rules.params.maxBlockBytes)
         const commit = decodeCommit(raw.commit)

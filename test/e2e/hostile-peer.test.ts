@@ -105,7 +105,14 @@ async function attackUntilDisconnected (h: Hostile, attack: (i: number) => Promi
     const p = await sample()
     return p === undefined ? 'disconnected' : p.score < 0 && 'negative'
   }, `${what}: the victim to score the hostile peer below 0`, 30_000, 100))
-  if (first === 'disconnected') throw new Error(`${what}: disconnected before a negative score was seen (scores ${scores.join(', ')})\n${victim.tail(30)}`)
+  if (first === 'disconnected') {
+    // scores update once a second, and the hang-up may come in the same tick: the victim's log then holds the score it cut at
+    const line = await failing(waitFor(() => victim.log().split('\n').find((l) => l.includes('Peer disconnected for a low score') && l.includes(h.peerId)), `${what}: the victim's log of the disconnect`, 10_000, 100))
+    const logged = Number(/score=(-?[0-9.e+-]+)/.exec(line)?.[1])
+    if (!(logged < 0)) throw new Error(`${what}: disconnected without a negative score (scores ${scores.join(', ')}; log: ${line})\n${victim.tail(30)}`)
+    scores.push(logged)
+    return scores
+  }
   await failing(waitFor(async () => {
     if (await sample() === undefined) return true
     await attack(i++).catch(() => {}) // a hang-up may race the attack

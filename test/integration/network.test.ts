@@ -114,4 +114,19 @@ describe('the network layer over a memory hub', () => {
     const h = v.chain.head.height
     await waitFor(() => v.chain.head.height >= h + 3, 'the chain going on')
   }, 30_000)
+
+  it('benches a peer that claims blocks and serves none, and syncs from an honest one', async () => {
+    const { genesis, keys } = network(1)
+    const hub = new MemoryHub()
+    const v = await start('v', genesis, hub, keys[0]!)
+    await waitFor(() => v.chain.head.height >= 20, 'a chain of 20 blocks')
+    // a peer like any other: windows take turns leading with each peer, so it is asked
+    const liar = hub.transport('a-liar')
+    liar.handle('sync', async (_from, req) => req[1] === 0 ? encodeSyncStatus({ height: 1_000_000, headHash: new Uint8Array(32) }) : encodeCanonical([[]]))
+    for (const t of ['tx', 'consensus', 'block'] as const) liar.subscribe(t, async () => 'ignore')
+    await liar.start()
+    const full = await start('full', genesis, hub, null)
+    await waitFor(() => full.chain.head.height >= 20, 'the full node synced from v despite the liar', 20_000)
+    expect(full.transport.peers().find((p) => p.peerId === 'a-liar')!.score).toBeLessThan(0)
+  }, 30_000)
 })

@@ -3,11 +3,13 @@
  * it forwards one or hands it to its consensus driver. Pure but for `verify`;
  * the caller owns the `seen` cache.
  *
- * The current height is the one after the head. A message for it is checked in
- * full (chain, validator set, proposer, signature). One for the next height is
- * kept by the driver until it gets there: its signature is checked, its set
- * membership only then. Older ones are IGNOREd as STALE; later ones as FUTURE
- * (a sign that this node is behind: sync catches it up).
+ * The current height is the one after the head. A message for it, or for the
+ * height after (the driver keeps those until it gets there), is checked in full
+ * against the set that decides its height: chain, validator, proposer,
+ * signature. Nothing unauthenticated is accepted (and so forwarded): where the
+ * next height's set is not known yet (an epoch boundary), its messages are
+ * IGNOREd. Older ones are IGNOREd as STALE; later ones as FUTURE (a sign that
+ * this node is behind: sync catches it up).
  */
 import { blockHash, encodeProposal, encodeVote } from '../../codec/block.ts'
 import type { CompactBlock } from '../../codec/gossip.ts'
@@ -29,26 +31,31 @@ export interface ConsensusContext {
   height: number
   /** The set that decides `height`. */
   validators: ValidatorSet
+  /** The set that decides `height + 1`, when it is known already (not across an epoch change). */
+  nextValidators: ValidatorSet | null
   maxBlockTxs: number
   verify: VerifyFn
   /** Messages already accepted, by signature. */
   seen: BoundedSet
 }
 
-function checkHeight (chainId: string, height: number, round: number, ctx: ConsensusContext): void {
+/** The set that decides `height`, or a GossipError when the message is not for now. */
+function setFor (chainId: string, height: number, round: number, ctx: ConsensusContext): ValidatorSet {
   if (chainId !== ctx.chainId) reject(ErrorCode.WRONG_CHAIN, `for chain ${chainId}`)
   if (height < ctx.height) ignore(ErrorCode.STALE, `height ${height} is decided`)
   if (height > ctx.height + 1) ignore(ErrorCode.FUTURE, `height ${height} is ahead of ${ctx.height}`)
   if (round > MAX_ROUND) ignore(ErrorCode.FUTURE, `round ${round}`)
+  if (height === ctx.height) return ctx.validators
+  return ctx.nextValidators ?? ignore(ErrorCode.FUTURE, `the set of height ${height} is not known yet`)
 }
 
 /** Accepts (returns) or throws a GossipError. Marks the vote seen when it passes. */
 export function validateVote (signed: SignedVote, ctx: ConsensusContext): void {
   const { vote, signature } = signed
-  checkHeight(vote.chainId, vote.height, vote.round, ctx)
+  const set = setFor(vote.chainId, vote.height, vote.round, ctx)
   const id = toHex(signature)
   if (ctx.seen.has(id)) ignore(ErrorCode.ALREADY_KNOWN, 'vote already seen')
-  if (vote.height === ctx.height && ctx.validators.powerOf(vote.validator) === 0n) reject(ErrorCode.NOT_VALIDATOR, 'vote from a non-validator')
+  if (set.powerOf(vote.validator) === 0n) reject(ErrorCode.NOT_VALIDATOR, 'vote from a non-validator')
   if (!ctx.verify(vote.validator, signingBytes('vote', encodeVote(vote)), signature)) reject(ErrorCode.BAD_SIGNATURE, 'vote signature does not verify')
   ctx.seen.add(id)
 }
@@ -56,14 +63,14 @@ export function validateVote (signed: SignedVote, ctx: ConsensusContext): void {
 /** Accepts (returns) or throws a GossipError. Marks the proposal seen when it passes. */
 export function validateProposal (signed: SignedProposal, block: CompactBlock, ctx: ConsensusContext): void {
   const { proposal, signature } = signed
-  checkHeight(proposal.chainId, proposal.height, proposal.round, ctx)
+  const set = setFor(proposal.chainId, proposal.height, proposal.round, ctx)
   const id = toHex(signature)
   if (ctx.seen.has(id)) ignore(ErrorCode.ALREADY_KNOWN, 'proposal already seen')
   if (block.header.height !== proposal.height || block.header.chainId !== proposal.chainId) reject(ErrorCode.BAD_BLOCK, 'block is not for the proposal\'s height')
   if (!equalBytes(blockHash(block.header), proposal.blockHash)) reject(ErrorCode.BAD_BLOCK, 'block is not the one proposed')
   if (block.txIds.length > ctx.maxBlockTxs) reject(ErrorCode.BAD_BLOCK, `more than ${ctx.maxBlockTxs} txs`)
   if (proposal.polRound >= proposal.round) reject(ErrorCode.MALFORMED, 'polRound must be below round')
-  if (proposal.height === ctx.height && !equalBytes(ctx.validators.proposerAt(proposal.round), proposal.proposer)) {
+  if (!equalBytes(set.proposerAt(proposal.round), proposal.proposer)) {
     reject(ErrorCode.WRONG_PROPOSER, `not the proposer of round ${proposal.round}`)
   }
   if (!ctx.verify(proposal.proposer, signingBytes('proposal', encodeProposal(proposal)), signature)) reject(ErrorCode.BAD_SIGNATURE, 'proposal signature does not verify')

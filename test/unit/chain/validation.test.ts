@@ -31,7 +31,7 @@ function outcome (run: () => void): string {
 }
 
 const ctx = (): ConsensusContext => ({
-  chainId: CHAIN_ID, height: fx.chain.head.height + 1, validators: fx.chain.validators,
+  chainId: CHAIN_ID, height: fx.chain.head.height + 1, validators: fx.chain.validators, nextValidators: fx.chain.validators.advance(1),
   maxBlockTxs: 5000, verify: fx.chain.verify, seen: new BoundedSet(100)
 })
 
@@ -53,6 +53,9 @@ describe('validateVote', () => {
     expect(outcome(() => validateVote(vote({ height: h - 1 }), ctx()))).toBe('IGNORE STALE')
     expect(outcome(() => validateVote(vote({ height: h + 5 }), ctx()))).toBe('IGNORE FUTURE')
     expect(outcome(() => validateVote(vote({ height: h + 1 }), ctx()))).toBe('ACCEPT') // the driver keeps it for the next height
+    // nothing unauthenticated is accepted (and so forwarded), for the next height either
+    expect(outcome(() => validateVote(vote({ height: h + 1 }, validatorKey()), ctx()))).toBe('REJECT NOT_VALIDATOR')
+    expect(outcome(() => validateVote(vote({ height: h + 1 }), { ...ctx(), nextValidators: null }))).toBe('IGNORE FUTURE')
     expect(outcome(() => validateVote(vote({ chainId: 'other' }), ctx()))).toBe('REJECT WRONG_CHAIN')
     expect(outcome(() => validateVote(vote({}, validatorKey()), ctx()))).toBe('REJECT NOT_VALIDATOR')
     const forged = { ...vote(), signature: new Uint8Array(64).fill(7) }
@@ -87,10 +90,14 @@ describe('validateProposal', () => {
 })
 
 describe('validateCommittedBlock', () => {
-  it('accepts the next block with its commit; ignores what is decided or far ahead; rejects a commit by others', async () => {
+  it('accepts the next block with its commit, and the head (to forward it); ignores what is decided or far ahead; rejects a commit by others', async () => {
+    const head = await fx.block()
+    const headCommit = (await fx.chain.getCommit(head.block.header.height))!
+    expect(validateCommittedBlock(compactOf(head.block), headCommit, fx.chain)).toBe('head')
+    expect(outcome(() => validateCommittedBlock(compactOf(head.block), commitFor(head, validatorKey()), fx.chain))).toBe('REJECT BAD_BLOCK')
     const built = await fx.chain.buildBlock([], fx.validator.publicKey, fx.chain.head.timeMs + 1000, await fx.chain.getCommit(fx.chain.head.height))
     const commit = commitFor(built, fx.validator)
-    expect(outcome(() => validateCommittedBlock(compactOf(built.block), commit, fx.chain))).toBe('ACCEPT')
+    expect(validateCommittedBlock(compactOf(built.block), commit, fx.chain)).toBe('import')
     expect(outcome(() => validateCommittedBlock(compactOf(built.block), commitFor(built, validatorKey()), fx.chain))).toBe('REJECT BAD_BLOCK')
     const stale = (await fx.chain.getBlock(1))!
     expect(outcome(() => validateCommittedBlock(compactOf(stale), commit, fx.chain))).toBe('IGNORE STALE')
