@@ -17,6 +17,13 @@ import { ErrorCode, fail } from '../protocol/errors.ts'
 
 export type Value = null | boolean | number | bigint | string | Uint8Array | readonly Value[]
 
+/**
+ * No protocol structure nests arrays deeper than 6 (a commit's signature pair inside a
+ * compact block inside a consensus message); a peer's or client's deeper input is
+ * MALFORMED here, before anything recurses over it.
+ */
+export const MAX_DEPTH = 16
+
 const MAX_U64 = (1n << 64n) - 1n
 const MIN_I64 = -(1n << 63n)
 const textEncoder = new TextEncoder()
@@ -70,7 +77,7 @@ function writeLength (w: Writer, n: number, fix: number | null, fixMax: number, 
   else { w.u8(b32); w.u32(n) }
 }
 
-function write (w: Writer, v: Value): void {
+function write (w: Writer, v: Value, depth: number): void {
   if (v === null) w.u8(0xc0)
   else if (v === false) w.u8(0xc2)
   else if (v === true) w.u8(0xc3)
@@ -86,8 +93,9 @@ function write (w: Writer, v: Value): void {
     writeLength(w, v.length, null, 0, 0xc4, 0xc5, 0xc6)
     w.bytes(v)
   } else if (Array.isArray(v)) {
+    if (depth >= MAX_DEPTH) fail(ErrorCode.MALFORMED, `arrays nested deeper than ${MAX_DEPTH}`)
     writeLength(w, v.length, 0x90, 15, null, 0xdc, 0xdd)
-    for (const item of v) write(w, item)
+    for (const item of v) write(w, item, depth + 1)
   } else {
     fail(ErrorCode.MALFORMED, `not encodable: ${Object.prototype.toString.call(v)}`)
   }
@@ -96,7 +104,7 @@ function write (w: Writer, v: Value): void {
 /** The canonical bytes of `v`. */
 export function encodeCanonical (v: Value): Uint8Array {
   const w = new Writer()
-  write(w, v)
+  write(w, v, 0)
   return w.result()
 }
 
@@ -109,6 +117,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsTy
  */
 export function decodeCanonical (bytes: Uint8Array, maxBytes: number): Value {
   if (bytes.length > maxBytes) fail(ErrorCode.TOO_LARGE, `${bytes.length} bytes exceeds ${maxBytes}`)
+  checkDepth(bytes)
   let value: unknown
   try {
     // a fresh view: msgpackr caches a DataView on the object it reads, and the caller's bytes stay untouched
@@ -116,7 +125,7 @@ export function decodeCanonical (bytes: Uint8Array, maxBytes: number): Value {
   } catch (e) {
     fail(ErrorCode.MALFORMED, `not msgpack: ${(e as Error).message.slice(0, 80)}`)
   }
-  const tree = normalize(value)
+  const tree = normalize(value, 0)
   let again: Uint8Array
   try {
     again = encodeCanonical(tree)
@@ -128,10 +137,58 @@ export function decodeCanonical (bytes: Uint8Array, maxBytes: number): Value {
 }
 
 /** msgpackr hands back Buffers for bin; present plain Uint8Array views to the schema layer. */
-function normalize (v: unknown): Value {
-  if (Array.isArray(v)) return v.map(normalize)
+function normalize (v: unknown, depth: number): Value {
+  if (Array.isArray(v)) {
+    if (depth >= MAX_DEPTH) fail(ErrorCode.MALFORMED, `arrays nested deeper than ${MAX_DEPTH}`)
+    return v.map((x) => normalize(x, depth + 1))
+  }
   if (v instanceof Uint8Array && v.constructor !== Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.length)
   if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' ||
     typeof v === 'string' || v instanceof Uint8Array) return v
   return fail(ErrorCode.NON_CANONICAL, 'maps, extensions and undefined are not canonical')
+}
+
+/**
+ * Walks the msgpack bytes without recursion and fails MALFORMED once arrays (or maps) nest
+ * deeper than MAX_DEPTH: the parser never sees a structure that could exhaust the stack.
+ * Anything it cannot step over is left for the parser to refuse.
+ */
+function checkDepth (b: Uint8Array): void {
+  // remaining[i]: items still to read in the container at depth i
+  const remaining: number[] = []
+  let pos = 0
+  const view = new DataView(b.buffer, b.byteOffset, b.length)
+  const open = (items: number): void => {
+    if (items === 0) { close(); return }
+    if (remaining.length >= MAX_DEPTH) fail(ErrorCode.MALFORMED, `arrays nested deeper than ${MAX_DEPTH}`)
+    remaining.push(items)
+  }
+  const close = (): void => {
+    while (remaining.length > 0) {
+      const last = remaining.length - 1
+      remaining[last]! -= 1
+      if (remaining[last]! > 0) return
+      remaining.pop()
+    }
+  }
+  while (pos < b.length) {
+    const t = b[pos]!
+    let skip = 0
+    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) skip = 1
+    else if (t >= 0x90 && t <= 0x9f) { pos += 1; open(t & 0x0f); continue }
+    else if (t >= 0x80 && t <= 0x8f) { pos += 1; open((t & 0x0f) * 2); continue }
+    else if (t >= 0xa0 && t <= 0xbf) skip = 1 + (t & 0x1f)
+    else if (t === 0xdc || t === 0xde) { if (pos + 3 > b.length) return; const n = view.getUint16(pos + 1); pos += 3; open(t === 0xde ? n * 2 : n); continue }
+    else if (t === 0xdd || t === 0xdf) { if (pos + 5 > b.length) return; const n = view.getUint32(pos + 1); pos += 5; open(t === 0xdf ? n * 2 : n); continue }
+    else if (t === 0xc4 || t === 0xd9) { if (pos + 2 > b.length) return; skip = 2 + b[pos + 1]! }
+    else if (t === 0xc5 || t === 0xda) { if (pos + 3 > b.length) return; skip = 3 + view.getUint16(pos + 1) }
+    else if (t === 0xc6 || t === 0xdb) { if (pos + 5 > b.length) return; skip = 5 + view.getUint32(pos + 1) }
+    else if (t === 0xcc || t === 0xd0) skip = 2
+    else if (t === 0xcd || t === 0xd1) skip = 3
+    else if (t === 0xce || t === 0xd2 || t === 0xca) skip = 5
+    else if (t === 0xcf || t === 0xd3 || t === 0xcb) skip = 9
+    else return // extensions and the like: the parser or the canonical check refuses them
+    pos += skip
+    close()
+  }
 }

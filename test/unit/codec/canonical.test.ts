@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeCanonical, encodeCanonical, type Value } from '../../../src/codec/canonical.ts'
+import { MAX_DEPTH, decodeCanonical, encodeCanonical, type Value } from '../../../src/codec/canonical.ts'
 import { ChorusError, ErrorCode } from '../../../src/protocol/errors.ts'
 import { value } from '../../support/arbitraries.ts'
 
@@ -82,5 +82,28 @@ describe('canonical msgpack', () => {
         expect(e).toBeInstanceOf(ChorusError)
       }
     }), { numRuns: 5000 })
+  })
+})
+
+describe('nesting', () => {
+  const nested = (depth: number, inner: Value = 1): Value => {
+    let v: Value = inner
+    for (let i = 0; i < depth; i++) v = [v]
+    return v
+  }
+  // depth n as bytes: n fixarray-of-one headers, then the innermost value (built directly: the encoder refuses it too)
+  const nestedBytes = (depth: number, header = 0x91): Uint8Array => Uint8Array.from([...Array<number>(depth).fill(header), 0x01])
+
+  it('decodes arrays nested as deep as the limit allows', () => {
+    expect(same(decodeCanonical(encodeCanonical(nested(MAX_DEPTH)), LIMIT), nested(MAX_DEPTH))).toBe(true)
+  })
+
+  it('refuses deeper nesting with MALFORMED, before any parser recurses: arrays, maps, and a few KB holding thousands of levels', () => {
+    expect(codeOf(() => decodeCanonical(nestedBytes(MAX_DEPTH + 1), LIMIT))).toBe(ErrorCode.MALFORMED)
+    expect(codeOf(() => decodeCanonical(nestedBytes(8_000), LIMIT))).toBe(ErrorCode.MALFORMED)
+    expect(codeOf(() => decodeCanonical(nestedBytes(100_000, 0xdc), LIMIT))).not.toBeUndefined()
+    const maps = Uint8Array.from([...Array<number>(5_000).fill(0x81).flatMap((m) => [m, 0x01]), 0x01])
+    expect(codeOf(() => decodeCanonical(maps, LIMIT))).toBe(ErrorCode.MALFORMED)
+    expect(codeOf(() => encodeCanonical(nested(MAX_DEPTH + 1)))).toBe(ErrorCode.MALFORMED)
   })
 })
