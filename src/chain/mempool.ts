@@ -61,7 +61,8 @@ export class Mempool {
     while (this.byId.size + 1 > this.limits.maxTxs || this.totalBytes + tx.bytes.length > this.limits.maxBytes) {
       const victim = this.cheapestTail(sender)
       if (victim === undefined || feeRate(victim) >= feeRate(tx)) {
-        for (const e of evicted) this.insert(e) // put back: the new tx does not get in after all
+        // put back, last evicted first: a chain lost its tail newest-first, so it regrows in nonce order
+        for (const e of evicted.reverse()) this.insert(e)
         fail(ErrorCode.MEMPOOL_FULL, 'mempool is full and this tx pays too little to replace another')
       }
       this.remove(victim)

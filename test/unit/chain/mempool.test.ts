@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Mempool } from '../../../src/chain/mempool.ts'
 import { Signer, post } from '../../../src/client/transactions.ts'
@@ -57,5 +58,51 @@ describe('mempool', () => {
     expect(m.size).toBe(2)
     m.dropWithSuccessors(a2)
     expect(m.size).toBe(1)
+  })
+})
+
+describe('mempool under any sequence of inserts, evictions and failures', () => {
+  it('keeps every sender\'s txs in consecutive nonce order, within its bounds', () => {
+    const signers = [Signer.generate(), Signer.generate(), Signer.generate(), Signer.generate()]
+    // a few signed txs per sender and fee, made once (signing is the slow part)
+    const made = new Map<string, ReturnType<typeof tx>>()
+    const txFor = (s: number, nonce: number, fee: bigint) => {
+      const k = `${s}/${nonce}/${fee}`
+      if (!made.has(k)) made.set(k, tx(signers[s]!, nonce, fee))
+      return made.get(k)!
+    }
+    fc.assert(fc.property(
+      fc.array(fc.record({ sender: fc.integer({ min: 0, max: 3 }), fee: fc.constantFrom(100n, 1_000n, 10_000n), skip: fc.boolean() }), { minLength: 1, maxLength: 40 }),
+      (ops) => {
+        const m = new Mempool({ maxTxs: 5, maxBytes: 1 << 20, maxPerSender: 4 })
+        const next = [0, 0, 0, 0]
+        for (const op of ops) {
+          // mostly the next nonce; sometimes one past it (refused)
+          const nonce = next[op.sender]! + (op.skip && next[op.sender]! % 3 === 2 ? 1 : 0)
+          try {
+            m.add(txFor(op.sender, nonce, op.fee))
+          } catch { /* refused: nothing about the pool may change */ }
+          for (const [i, s] of signers.entries()) {
+            const chain = m.pendingFor(s.publicKey).map((t) => t.unsigned.nonce)
+            chain.forEach((n, j) => { if (j > 0 && n !== chain[j - 1]! + 1) throw new Error(`sender ${i}: ${chain.join(',')}`) })
+            next[i] = chain.length === 0 ? next[i]! : chain.at(-1)! + 1
+          }
+          expect(m.size).toBeLessThanOrEqual(5)
+        }
+      }
+    ), { numRuns: 300 })
+  })
+
+  it('puts evicted txs back in nonce order when the newcomer does not get in', () => {
+    const [a, b] = [Signer.generate(), Signer.generate()]
+    const own = [tx(a, 0, 1_000n), tx(a, 1, 100n), tx(a, 2, 100n)]
+    const size = own[0]!.bytes.length
+    const m = new Mempool({ maxTxs: 100, maxBytes: 3 * size + 10, maxPerSender: 10 })
+    for (const t of own) m.add(t)
+    // b's big tx needs a's whole chain out: its tail (2, then 1) goes, then a's head pays more, so all go back
+    let big = tx(b, 0, 500n, 'y')
+    big = tx(b, 0, 500n, 'y'.repeat(2 * size + 20 - big.bytes.length + 1))
+    expect(codeOf(() => m.add(big))).toBe(ErrorCode.MEMPOOL_FULL)
+    expect(m.pendingFor(a.publicKey).map((t) => t.unsigned.nonce)).toEqual([0, 1, 2])
   })
 })
