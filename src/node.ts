@@ -28,6 +28,7 @@ import { ChorusNetwork, DEFAULT_NETWORK_OPTIONS, type NetworkOptions } from './p
 import type { PeerInfo, Transport } from './p2p/transport.ts'
 import type { VerifyFn } from './protocol/validate.ts'
 import type { RpcContext } from './rpc/context.ts'
+import { DEFAULT_HTTP_POLICY } from './rpc/http-policy.ts'
 import { DEFAULT_RPC_OPTIONS, RpcServer } from './rpc/server.ts'
 import { Views } from './rpc/views.ts'
 import { Queries } from './state/queries.ts'
@@ -54,8 +55,8 @@ export interface NodeOptions {
   genesis: Genesis
   /** The validator's secret key, and where its sign state and consensus WAL live; null for a full node. */
   validator: { secretKey: Uint8Array, signStatePath: string, walPath: string } | null
-  /** JSON-RPC; null for none (the simulator). */
-  rpc: { host: string, port: number } | null
+  /** JSON-RPC; null for none (the simulator). CORS origins and allowed hosts default as in rpc/http-policy.ts. */
+  rpc: { host: string, port: number, corsOrigins?: string[], allowedHosts?: string[] } | null
   /** The libp2p network; null for a node with no peers (unless `NodeModules.transport` gives one). */
   p2p: P2pOptions | null
   timeouts?: Timeouts
@@ -164,7 +165,12 @@ export class ChorusNode implements AsyncDisposable {
         }),
         peers: (): PeerInfo[] => transport.peers()
       }
-      const rpc = opts.rpc === null ? null : new RpcServer({ ...DEFAULT_RPC_OPTIONS, host: opts.rpc.host, port: opts.rpc.port, version: VERSION }, ctx, log.child('rpc'))
+      const rpc = opts.rpc === null
+        ? null
+        : new RpcServer({
+          ...DEFAULT_RPC_OPTIONS, host: opts.rpc.host, port: opts.rpc.port, version: VERSION,
+          http: { corsOrigins: opts.rpc.corsOrigins ?? DEFAULT_HTTP_POLICY.corsOrigins, allowedHosts: opts.rpc.allowedHosts ?? DEFAULT_HTTP_POLICY.allowedHosts }
+        }, ctx, log.child('rpc'))
 
       await network.start()
       stops.push(async () => await network.stop())

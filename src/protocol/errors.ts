@@ -41,7 +41,9 @@ export const ErrorCode = {
   INVALID_ADDRESS: 'INVALID_ADDRESS',
   INVALID_CURSOR: 'INVALID_CURSOR',
   TIMEOUT: 'TIMEOUT',
-  UNAVAILABLE: 'UNAVAILABLE'
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** A request the node's policy refuses (a Host not on the allowlist). */
+  FORBIDDEN: 'FORBIDDEN'
 } as const
 
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]

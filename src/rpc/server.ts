@@ -11,6 +11,7 @@ import type { RpcContext } from './context.ts'
 import { RpcCode, type RpcError, toRpcError } from './errors.ts'
 import { call, methods } from './methods.ts'
 import { openRpcDocument } from './openrpc.ts'
+import { DEFAULT_HTTP_POLICY, type HttpPolicy, PREFLIGHT_HEADERS, allowedHostsFor, corsHeaders, hostAllowed } from './http-policy.ts'
 import { DEFAULT_WS_OPTIONS, WsRpc } from './websocket.ts'
 import type { Json } from './views.ts'
 
@@ -22,13 +23,16 @@ export interface RpcServerOptions {
   /** Per call, except tx_submit with wait: "commit", which has the context's commitWaitMs. */
   callTimeoutMs: number
   version: string
+  /** CORS origins and the Host allowlist (http-policy.ts). */
+  http: HttpPolicy
 }
 
 export const DEFAULT_RPC_OPTIONS: Omit<RpcServerOptions, 'port' | 'version'> = {
   host: '127.0.0.1',
   maxBodyBytes: 1024 * 1024,
   maxBatch: 100,
-  callTimeoutMs: 10_000
+  callTimeoutMs: 10_000,
+  http: DEFAULT_HTTP_POLICY
 }
 
 type Id = string | number | null
@@ -39,11 +43,21 @@ const errorResponse = (id: Id, error: RpcError): Response => ({ jsonrpc: '2.0', 
 export class RpcServer {
   private server: Server | null = null
   private readonly doc: Record<string, unknown>
+  private readonly hosts: Set<string> | null
   readonly ws: WsRpc
 
   constructor (private readonly opts: RpcServerOptions, private readonly ctx: RpcContext, private readonly log: Logger) {
     this.doc = openRpcDocument(methods, opts.version)
-    this.ws = new WsRpc(DEFAULT_WS_OPTIONS, ctx, async (req) => await this.one(req) as Record<string, unknown> | null, log)
+    this.hosts = allowedHostsFor(opts.host, opts.http)
+    const admit = (req: IncomingMessage): boolean => this.admits(req)
+    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req) => await this.one(req) as Record<string, unknown> | null, log)
+  }
+
+  /** A request's Host is allowed, and its Origin (when a browser sends one) too. */
+  private admits (req: IncomingMessage): boolean {
+    if (!hostAllowed(req.headers.host, this.hosts)) return false
+    const origin = req.headers.origin
+    return origin === undefined || Object.keys(corsHeaders(origin, this.opts.http)).length > 0
   }
 
   async start (): Promise<void> {
@@ -74,6 +88,15 @@ export class RpcServer {
   }
 
   private async onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostAllowed(req.headers.host, this.hosts)) {
+      return send(res, 403, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `host ${String(req.headers.host)} is not allowed (see --rpc-allowed-hosts)`, data: { code: ErrorCode.FORBIDDEN } }))
+    }
+    for (const [k, v] of Object.entries(corsHeaders(req.headers.origin, this.opts.http))) res.setHeader(k, v)
+    if (req.method === 'OPTIONS') {
+      for (const [k, v] of Object.entries(PREFLIGHT_HEADERS)) res.setHeader(k, v)
+      res.writeHead(204).end()
+      return
+    }
     if (req.method === 'GET' && (req.url === '/openrpc.json' || req.url === '/')) return send(res, 200, this.doc)
     if (req.method === 'GET' && req.url === '/health') return send(res, 200, { ok: true, height: this.ctx.chain.head.height })
     if (req.method !== 'POST') return send(res, 405, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'use POST' }))

@@ -18,9 +18,11 @@ export interface WsOptions {
   maxSubscriptionsPerConnection: number
   /** Past this many bytes queued to a client, it is too slow: close it. */
   maxBufferedBytes: number
+  /** Whether an upgrade request may connect (its Host and Origin); the HTTP server's policy. */
+  admit: (req: IncomingMessage) => boolean
 }
 
-export const DEFAULT_WS_OPTIONS: WsOptions = { maxMessageBytes: 1024 * 1024, maxConnections: 1000, maxSubscriptionsPerConnection: 100, maxBufferedBytes: 8 * 1024 * 1024 }
+export const DEFAULT_WS_OPTIONS: WsOptions = { maxMessageBytes: 1024 * 1024, maxConnections: 1000, maxSubscriptionsPerConnection: 100, maxBufferedBytes: 8 * 1024 * 1024, admit: () => true }
 
 /** Answers one JSON-RPC request object (the HTTP server's handler). */
 export type CallOne = (req: unknown) => Promise<Record<string, unknown> | null>
@@ -37,8 +39,9 @@ export class WsRpc {
 
   attach (server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (req.url !== '/ws' || this.wss.clients.size >= this.opts.maxConnections) {
-        socket.end('HTTP/1.1 ' + (req.url !== '/ws' ? '404 Not Found' : '503 Service Unavailable') + '\r\n\r\n')
+      if (req.url !== '/ws' || this.wss.clients.size >= this.opts.maxConnections || !this.opts.admit(req)) {
+        const status = req.url !== '/ws' ? '404 Not Found' : !this.opts.admit(req) ? '403 Forbidden' : '503 Service Unavailable'
+        socket.end(`HTTP/1.1 ${status}\r\n\r\n`)
         return
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req))

@@ -31,6 +31,11 @@ export const bootstrapOption = multiaddrsOption(true)
 /** --announce: multiaddrs to tell peers. */
 export const announceOption = multiaddrsOption(false)
 
+/** A comma-separated list of names (origins, hosts); the option may also be repeated. */
+export function listOption (value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')]
+}
+
 export function amountOption (value: string): bigint {
   if (!/^[0-9]{1,20}$/.test(value)) throw new InvalidArgumentError('expected a whole number of coins')
   return BigInt(value)

@@ -8,7 +8,7 @@ import { type NetworkFlags, readConfig, resolveNetwork } from '../config.ts'
 import { DEFAULT_HOME, hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis } from '../home.ts'
 import { listKeys, loadKey } from '../keystore.ts'
 import { action, print } from '../output.ts'
-import { announceOption, bootstrapOption, intOption, p2pHostOption, portOption } from './options.ts'
+import { announceOption, bootstrapOption, intOption, listOption, p2pHostOption, portOption } from './options.ts'
 
 export { DEFAULT_P2P_PORT, DEFAULT_RPC_PORT } from '../config.ts'
 
@@ -57,6 +57,8 @@ interface StartFlags extends NetworkFlags {
   logJson?: boolean
   json?: boolean
   stopWithStdin?: boolean
+  rpcCorsOrigins?: string[]
+  rpcAllowedHosts?: string[]
 }
 
 export function registerStart (program: Command): void {
@@ -122,6 +124,8 @@ export function registerStart (program: Command): void {
     .option('--p2p-host <ip>', 'libp2p listen IP, v4 or v6; 0.0.0.0 for every interface (default: config.json, else 127.0.0.1)', p2pHostOption)
     .option('--bootstrap <multiaddrs>', 'peers to dial, comma-separated full multiaddrs /ip4/…/tcp/…/p2p/<peerId> (replaces config.json\'s list; "" for none)', bootstrapOption)
     .option('--announce <multiaddrs>', 'addresses to tell peers instead of the listen one, comma-separated multiaddrs (replaces config.json\'s list)', announceOption)
+    .option('--rpc-cors-origins <origins>', 'browser origins allowed to call the RPC, comma-separated, or * (default: *: every method reads public data or takes a signed tx)', listOption)
+    .option('--rpc-allowed-hosts <hosts>', 'Host header names the RPC answers to, comma-separated, or * (default: loopback names when --rpc-host is loopback, else any)', listOption)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
@@ -144,7 +148,7 @@ export function registerStart (program: Command): void {
         dataDir: paths.data,
         genesis,
         validator: validator === null ? null : { secretKey: validator.secretKey, signStatePath: paths.signState, walPath: paths.wal },
-        rpc: network.rpc,
+        rpc: { ...network.rpc, corsOrigins: opts.rpcCorsOrigins, allowedHosts: opts.rpcAllowedHosts },
         p2p: network.p2p
       }, { logger })
       stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })

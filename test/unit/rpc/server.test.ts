@@ -119,3 +119,42 @@ describe('JSON-RPC server', () => {
     expect((err as RpcClientError).typedCode).toBe('UNAVAILABLE')
   })
 })
+
+/** One HTTP request with exactly these headers (fetch will not set Host). */
+async function http1 (method: string, headers: Record<string, string>, body = ''): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, text: string }> {
+  const { request } = await import('node:http')
+  return await new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = ''
+      res.on('data', (d: Buffer) => { text += d.toString() })
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('browsers', () => {
+  const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'chain_getHead' })
+
+  it('answers a cross-origin preflight, then the POST, as a browser makes them', async () => {
+    const pre = await http1('OPTIONS', { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' })
+    expect(pre.status).toBe(204)
+    expect(pre.headers['access-control-allow-origin']).toBe('*')
+    expect(pre.headers['access-control-allow-methods']).toContain('POST')
+    expect(pre.headers['access-control-allow-headers']).toContain('content-type')
+    const res = await http1('POST', { origin: 'https://app.example', 'content-type': 'application/json' }, call)
+    expect(res.status).toBe(200)
+    expect(res.headers['access-control-allow-origin']).toBe('*')
+    expect(JSON.parse(res.text).result.height).toBeGreaterThanOrEqual(0)
+  })
+
+  it('refuses a Host that is not a loopback name while bound to loopback (DNS rebinding)', async () => {
+    const res = await http1('POST', { host: 'rebound.example:26657', 'content-type': 'text/plain' }, call)
+    expect(res.status).toBe(403)
+    expect(JSON.parse(res.text).error.data.code).toBe('FORBIDDEN')
+    for (const host of [`localhost:${node.rpcPort}`, `127.0.0.1:${node.rpcPort}`, `[::1]:${node.rpcPort}`]) {
+      expect((await http1('POST', { host, 'content-type': 'application/json' }, call)).status, host).toBe(200)
+    }
+  })
+})
