@@ -161,8 +161,17 @@ export class ChorusNode implements AsyncDisposable {
           syncing: syncer.syncing, syncTarget: syncer.syncTarget,
           peerCount: transport.peers().length, peerId: modules.transport === undefined && opts.p2p === null ? null : transport.peerId,
           listenAddrs: transport.listenAddrs(),
-          validator: identity === null ? null : encodeAddress(identity.publicKey, prefix)
+          validator: identity === null ? null : encodeAddress(identity.publicKey, prefix),
+          lastBlockAgeMs: Math.max(0, clock.now() - chain.head.timeMs)
         }),
+        health: () => {
+          if (syncer.syncing) return { ok: false, reason: `syncing: at ${chain.head.height} of ${syncer.syncTarget ?? '?'}` }
+          const age = clock.now() - chain.head.timeMs
+          // a validator whose head stands still for several block times is stuck (peers gone, or worse)
+          const limit = Math.max(5 * chain.rules.params.blockTimeMs, 10_000)
+          if (driver !== null && age > limit) return { ok: false, reason: `the head has not advanced for ${Math.round(age / 1000)} s (height ${chain.head.height})` }
+          return { ok: true }
+        },
         peers: (): PeerInfo[] => transport.peers()
       }
       const rpc = opts.rpc === null

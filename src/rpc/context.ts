@@ -17,7 +17,12 @@ export interface NodeStatus {
   peerId: string | null
   listenAddrs: string[]
   validator: string | null
+  /** How long ago the head block was made (its header time), in ms. */
+  lastBlockAgeMs: number
 }
+
+/** What GET /health answers: OK, or why not. */
+export type Health = { ok: true } | { ok: false, reason: string }
 
 export interface RpcContext {
   chain: Chain
@@ -26,6 +31,7 @@ export interface RpcContext {
   evidence: EvidencePool
   views: Views
   status: () => NodeStatus
+  health: () => Health
   /** Connected peers (net_peers). */
   peers: () => PeerInfo[]
   /** Resolves with where `id` was included; rejects TIMEOUT after `timeoutMs`, or with the code it was dropped for. */

@@ -167,7 +167,7 @@ export const methods: Record<string, Method> = {
   },
   node_getStatus: {
     params: [],
-    summary: 'version, chainId, height, syncing (and syncTarget while syncing), peerCount, peerId, listenAddrs (full multiaddrs ending in /p2p/<peerId>), and this node\'s validator address, if any.',
+    summary: 'version, chainId, height, syncing (and syncTarget while syncing), peerCount, peerId, listenAddrs (full multiaddrs ending in /p2p/<peerId>), this node\'s validator address, if any, and lastBlockAgeMs (how long ago the head block was made).',
     run: async (ctx) => ({ ...ctx.status() })
   },
   net_peers: {

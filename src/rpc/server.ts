@@ -98,7 +98,10 @@ export class RpcServer {
       return
     }
     if (req.method === 'GET' && (req.url === '/openrpc.json' || req.url === '/')) return send(res, 200, this.doc)
-    if (req.method === 'GET' && req.url === '/health') return send(res, 200, { ok: true, height: this.ctx.chain.head.height })
+    if (req.method === 'GET' && req.url === '/health') {
+      const h = this.ctx.health()
+      return send(res, h.ok ? 200 : 503, { ...h, height: this.ctx.chain.head.height })
+    }
     if (req.method !== 'POST') return send(res, 405, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'use POST' }))
     const body = await readBody(req, this.opts.maxBodyBytes)
     if (body === null) {

@@ -158,3 +158,31 @@ describe('browsers', () => {
     }
   })
 })
+
+describe('GET /health', () => {
+  it('is 200 on a node that is not stuck, and 503 with the reason on a validator whose head stands still', async () => {
+    const ok = await fetch(`${url}health`)
+    expect(ok.status).toBe(200)
+    expect(await ok.json()).toMatchObject({ ok: true })
+    expect((await rpc('node_getStatus')).json.result.lastBlockAgeMs).toBeGreaterThanOrEqual(0)
+
+    // a validator holding half the power, with nobody to agree with: its head (genesis, a minute old) never moves
+    const [mine, theirs] = [generateSecretKey(), generateSecretKey()]
+    const genesis = parseGenesis({
+      chainId: 'rpc-stuck', genesisTimeMs: Date.now() - 60_000, accounts: [],
+      validators: [mine, theirs].map((k) => ({ address: encodeAddress(publicKeyOf(k)), power: '10' }))
+    })
+    const home = join(dir, 'stuck')
+    const stuck = await ChorusNode.start({
+      dataDir: join(home, 'data'), genesis, rpc: { host: '127.0.0.1', port: 0 }, p2p: null,
+      validator: { secretKey: mine, signStatePath: join(home, 'sign-state.json'), walPath: join(home, 'consensus.wal') }
+    }, { logger: silentLogger })
+    try {
+      const res = await fetch(`http://127.0.0.1:${stuck.rpcPort}/health`)
+      expect(res.status).toBe(503)
+      expect(((await res.json()) as { reason: string }).reason).toContain('has not advanced')
+    } finally {
+      await stuck.stop()
+    }
+  })
+})
