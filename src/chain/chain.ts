@@ -12,7 +12,7 @@
  * Commits and mempool admissions take turns on `lock`; every commit, by
  * consensus or by sync, is announced on `events`.
  */
-import { blockHash, commitHash, decodeBlock, decodeCommit, encodeBlock, encodeCommit } from '../codec/block.ts'
+import { blockHash, blockTxAt, commitHash, decodeBlock, decodeCommit, encodeBlock, encodeCommit } from '../codec/block.ts'
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
 import { asArray, asBytes, asUint } from '../codec/schema.ts'
 import { equalBytes, toHex, u64be, utf8, readU64be } from '../crypto/bytes.ts'
@@ -245,6 +245,12 @@ export class Chain {
   async getStoredBlock (height: number): Promise<{ block: Uint8Array, commit: Uint8Array } | null> {
     const [block, commit] = await Promise.all([this.store.get(Bucket.block, heightKey(height)), this.store.get(Bucket.commit, heightKey(height))])
     return block === undefined || commit === undefined ? null : { block, commit }
+  }
+
+  /** The `index`-th tx of the block at `height`, without decoding the rest of the block. */
+  async getTx (height: number, index: number): Promise<SignedTx | null> {
+    const b = await this.store.get(Bucket.block, heightKey(height))
+    return b === undefined ? null : blockTxAt(b, index)
   }
 
   async getBlock (height: number): Promise<Block | null> {

@@ -92,8 +92,9 @@ export const methods: Record<string, Method> = {
       if (pending !== undefined) return { status: 'pending', tx: ctx.views.tx(pending) }
       const at = await ctx.chain.txLocation(id)
       if (at === null) return { status: 'unknown', id: toHex(id) }
-      const block = await ctx.chain.getBlock(at.height)
-      return { status: 'included', height: at.height, index: at.index, tx: ctx.views.tx(block!.txs[at.index]!) }
+      // one tx read out of the stored block, not the whole block decoded (a block may be 2 MiB)
+      const tx = await ctx.chain.getTx(at.height, at.index)
+      return { status: 'included', height: at.height, index: at.index, tx: ctx.views.tx(tx!) }
     }
   },
   account_get: {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeBlock, decodeSignedProposal, decodeSignedVote, encodeBlock, encodeSignedProposal, encodeSignedVote } from '../../../src/codec/block.ts'
+import { blockTxAt, decodeBlock, decodeSignedProposal, decodeSignedVote, encodeBlock, encodeSignedProposal, encodeSignedVote } from '../../../src/codec/block.ts'
 import { encodeCanonical } from '../../../src/codec/canonical.ts'
 import { assembleSignedTx, decodeSignedTx, decodeUnsignedTx, encodeUnsignedTx } from '../../../src/codec/tx.ts'
 import { ChorusError, ErrorCode } from '../../../src/protocol/errors.ts'
@@ -73,6 +73,17 @@ describe('block and consensus message codec', () => {
       expect(back.lastCommit).toEqual(block.lastCommit)
       expect(back.txs.map((t) => t.id)).toEqual(block.txs.map((t) => t.id))
     }), { numRuns: 300 })
+  })
+
+  it('reads one tx out of an encoded block, the same as decoding the whole block, without decoding it', () => {
+    fc.assert(fc.property(blockShape, fc.array(unsignedTx, { maxLength: 6 }), (shape, txs) => {
+      const block = { ...shape, txs: txs.map((t) => assembleSignedTx(encodeUnsignedTx(t), sig)) }
+      const bytes = encodeBlock(block)
+      block.txs.forEach((t, i) => expect(blockTxAt(bytes, i)!.bytes).toEqual(t.bytes))
+      expect(blockTxAt(bytes, block.txs.length)).toBeNull()
+    }), { numRuns: 200 })
+    expect(expectTyped(() => blockTxAt(Uint8Array.from([0xc1]), 0))).toBe(ErrorCode.MALFORMED)
+    expect(expectTyped(() => blockTxAt(Uint8Array.from([0x93, 0x90, 0x91, 0xc4, 0x05, 0x01]), 0))).toBe(ErrorCode.MALFORMED)
   })
 
   it('rejects truncated blocks with a typed error', () => {
