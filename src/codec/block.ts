@@ -14,7 +14,7 @@ import {
   BLOCK_VERSION, type Block, type BlockHeader, type Commit, type Hash, type Proposal, type SignedProposal,
   type SignedTx, type SignedVote, type Vote, type VoteType, VoteTypeCode, ZERO_HASH
 } from '../protocol/types.ts'
-import { type Value, decodeCanonical, encodeCanonical } from './canonical.ts'
+import { type Value, decodeCanonical, encodeCanonical, msgpackItem } from './canonical.ts'
 import { asArray, asBytes, asBytesOrNull, asInt, asList, asString, asUint } from './schema.ts'
 import { MAX_TX_BYTES_HARD, decodeSignedTx } from './tx.ts'
 
@@ -177,54 +177,45 @@ export function blockTxAt (bytes: Uint8Array, index: number): SignedTx | null {
   return decodeSignedTx(r.bin(), MAX_TX_BYTES_HARD)
 }
 
-/** Steps through msgpack without building values (only what blocks hold: arrays, bin, str, ints, nil, bools). */
+/** Steps through msgpack without building values. */
 class Skipper {
   private pos = 0
   private readonly view: DataView
   constructor (private readonly b: Uint8Array) { this.view = new DataView(b.buffer, b.byteOffset, b.length) }
 
-  private need (n: number): void { if (this.pos + n > this.b.length) fail(ErrorCode.MALFORMED, 'truncated block') }
+  private item (): { items: number, head: number } | { size: number } {
+    const it = this.pos < this.b.length ? msgpackItem(this.b, this.view, this.pos) : null
+    return it ?? fail(ErrorCode.MALFORMED, 'not a block')
+  }
 
   arrayLength (): number {
-    this.need(1)
     const t = this.b[this.pos]!
-    if (t >= 0x90 && t <= 0x9f) { this.pos += 1; return t & 0x0f }
-    if (t === 0xdc) { this.need(3); const n = this.view.getUint16(this.pos + 1); this.pos += 3; return n }
-    if (t === 0xdd) { this.need(5); const n = this.view.getUint32(this.pos + 1); this.pos += 5; return n }
-    return fail(ErrorCode.MALFORMED, 'expected an array')
+    const it = this.item()
+    const isMap = (t >= 0x80 && t <= 0x8f) || t === 0xde || t === 0xdf
+    if (!('items' in it) || isMap) return fail(ErrorCode.MALFORMED, 'expected an array')
+    this.pos += it.head
+    return it.items
   }
 
   bin (): Uint8Array {
-    this.need(1)
-    const t = this.b[this.pos]!
-    const [head, len] = t === 0xc4 ? [2, this.b[this.pos + 1]!] : t === 0xc5 ? [3, this.view.getUint16(this.pos + 1)] : t === 0xc6 ? [5, this.view.getUint32(this.pos + 1)] : [0, -1]
-    if (len < 0) fail(ErrorCode.MALFORMED, 'expected bytes')
-    this.need(head + len)
-    const out = this.b.subarray(this.pos + head, this.pos + head + len)
-    this.pos += head + len
+    const t = this.b[this.pos]
+    const it = this.item()
+    if (!('size' in it) || (t !== 0xc4 && t !== 0xc5 && t !== 0xc6)) return fail(ErrorCode.MALFORMED, 'expected bytes')
+    if (this.pos + it.size > this.b.length) fail(ErrorCode.MALFORMED, 'truncated block')
+    const head = t === 0xc4 ? 2 : t === 0xc5 ? 3 : 5
+    const out = this.b.subarray(this.pos + head, this.pos + it.size)
+    this.pos += it.size
     return out
   }
 
   skipValue (): void {
-    this.need(1)
-    const t = this.b[this.pos]!
-    if ((t >= 0x90 && t <= 0x9f) || t === 0xdc || t === 0xdd) {
-      const n = this.arrayLength()
-      for (let i = 0; i < n; i++) this.skipValue()
+    const it = this.item()
+    if ('items' in it) {
+      this.pos += it.head
+      for (let i = 0; i < it.items; i++) this.skipValue()
       return
     }
-    let size: number
-    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) size = 1
-    else if (t >= 0xa0 && t <= 0xbf) size = 1 + (t & 0x1f)
-    else if (t === 0xc4 || t === 0xd9) { this.need(2); size = 2 + this.b[this.pos + 1]! }
-    else if (t === 0xc5 || t === 0xda) { this.need(3); size = 3 + this.view.getUint16(this.pos + 1) }
-    else if (t === 0xc6 || t === 0xdb) { this.need(5); size = 5 + this.view.getUint32(this.pos + 1) }
-    else if (t === 0xcc || t === 0xd0) size = 2
-    else if (t === 0xcd || t === 0xd1) size = 3
-    else if (t === 0xce || t === 0xd2) size = 5
-    else if (t === 0xcf || t === 0xd3) size = 9
-    else return fail(ErrorCode.MALFORMED, 'unexpected msgpack type in a block')
-    this.need(size)
-    this.pos += size
+    if (this.pos + it.size > this.b.length) fail(ErrorCode.MALFORMED, 'truncated block')
+    this.pos += it.size
   }
 }

@@ -149,6 +149,33 @@ function normalize (v: unknown, depth: number): Value {
 }
 
 /**
+ * What the msgpack item at `pos` is, from its first bytes alone: a container (arrays and
+ * maps, with how many items follow its `head` bytes) or a scalar of `size` bytes in all.
+ * Null for what canonical bytes never hold (extensions, reserved) or a cut-off head.
+ */
+export function msgpackItem (b: Uint8Array, view: DataView, pos: number): { items: number, head: number } | { size: number } | null {
+  const t = b[pos]!
+  if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return { size: 1 }
+  if (t >= 0x90 && t <= 0x9f) return { items: t & 0x0f, head: 1 }
+  if (t >= 0x80 && t <= 0x8f) return { items: (t & 0x0f) * 2, head: 1 }
+  if (t >= 0xa0 && t <= 0xbf) return { size: 1 + (t & 0x1f) }
+  // the rest carry a length or count after the type byte: 1, 2 or 4 bytes of it
+  const lenBytes = t === 0xc4 || t === 0xd9 ? 1 : t === 0xc5 || t === 0xda || t === 0xdc || t === 0xde ? 2 : t === 0xc6 || t === 0xdb || t === 0xdd || t === 0xdf ? 4 : 0
+  if (lenBytes > 0) {
+    if (pos + 1 + lenBytes > b.length) return null
+    const n = lenBytes === 1 ? b[pos + 1]! : lenBytes === 2 ? view.getUint16(pos + 1) : view.getUint32(pos + 1)
+    if (t === 0xdc || t === 0xdd) return { items: n, head: 1 + lenBytes }
+    if (t === 0xde || t === 0xdf) return { items: n * 2, head: 1 + lenBytes }
+    return { size: 1 + lenBytes + n }
+  }
+  if (t === 0xcc || t === 0xd0) return { size: 2 }
+  if (t === 0xcd || t === 0xd1) return { size: 3 }
+  if (t === 0xce || t === 0xd2 || t === 0xca) return { size: 5 }
+  if (t === 0xcf || t === 0xd3 || t === 0xcb) return { size: 9 }
+  return null
+}
+
+/**
  * Walks the msgpack bytes without recursion and fails MALFORMED once arrays (or maps) nest
  * deeper than MAX_DEPTH: the parser never sees a structure that could exhaust the stack.
  * Anything it cannot step over is left for the parser to refuse.
@@ -156,13 +183,7 @@ function normalize (v: unknown, depth: number): Value {
 function checkDepth (b: Uint8Array): void {
   // remaining[i]: items still to read in the container at depth i
   const remaining: number[] = []
-  let pos = 0
   const view = new DataView(b.buffer, b.byteOffset, b.length)
-  const open = (items: number): void => {
-    if (items === 0) { close(); return }
-    if (remaining.length >= MAX_DEPTH) fail(ErrorCode.MALFORMED, `arrays nested deeper than ${MAX_DEPTH}`)
-    remaining.push(items)
-  }
   const close = (): void => {
     while (remaining.length > 0) {
       const last = remaining.length - 1
@@ -171,24 +192,18 @@ function checkDepth (b: Uint8Array): void {
       remaining.pop()
     }
   }
+  let pos = 0
   while (pos < b.length) {
-    const t = b[pos]!
-    let skip = 0
-    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) skip = 1
-    else if (t >= 0x90 && t <= 0x9f) { pos += 1; open(t & 0x0f); continue }
-    else if (t >= 0x80 && t <= 0x8f) { pos += 1; open((t & 0x0f) * 2); continue }
-    else if (t >= 0xa0 && t <= 0xbf) skip = 1 + (t & 0x1f)
-    else if (t === 0xdc || t === 0xde) { if (pos + 3 > b.length) return; const n = view.getUint16(pos + 1); pos += 3; open(t === 0xde ? n * 2 : n); continue }
-    else if (t === 0xdd || t === 0xdf) { if (pos + 5 > b.length) return; const n = view.getUint32(pos + 1); pos += 5; open(t === 0xdf ? n * 2 : n); continue }
-    else if (t === 0xc4 || t === 0xd9) { if (pos + 2 > b.length) return; skip = 2 + b[pos + 1]! }
-    else if (t === 0xc5 || t === 0xda) { if (pos + 3 > b.length) return; skip = 3 + view.getUint16(pos + 1) }
-    else if (t === 0xc6 || t === 0xdb) { if (pos + 5 > b.length) return; skip = 5 + view.getUint32(pos + 1) }
-    else if (t === 0xcc || t === 0xd0) skip = 2
-    else if (t === 0xcd || t === 0xd1) skip = 3
-    else if (t === 0xce || t === 0xd2 || t === 0xca) skip = 5
-    else if (t === 0xcf || t === 0xd3 || t === 0xcb) skip = 9
-    else return // extensions and the like: the parser or the canonical check refuses them
-    pos += skip
-    close()
+    const item = msgpackItem(b, view, pos)
+    if (item === null) return // the parser or the canonical check refuses it
+    if ('size' in item) {
+      pos += item.size
+      close()
+      continue
+    }
+    pos += item.head
+    if (item.items === 0) { close(); continue }
+    if (remaining.length >= MAX_DEPTH) fail(ErrorCode.MALFORMED, `arrays nested deeper than ${MAX_DEPTH}`)
+    remaining.push(item.items)
   }
 }
