@@ -115,8 +115,10 @@ describe('a network of processes', () => {
         await validators[nonce % validators.length]!.rpc.submitTx(tx.hex)
         sent.push(tx.id)
         nonce++
-        // (a condition, not a sleep: about one tx every block or two)
-        await waitFor(async () => (await validators[0]!.rpc.getTx(tx.id)).status === 'included', `tx ${nonce - 1} included`, 30_000, 25)
+        // (a condition, not a sleep: about one tx every block or two) — included where the next tx goes, so that
+        // node's nonce has moved on (a node a block behind would refuse the next nonce)
+        const next = validators[nonce % validators.length]!
+        await waitFor(async () => (await next.rpc.getTx(tx.id)).status === 'included', `tx ${nonce - 1} included`, 30_000, 25)
       }
     })()
     try {
