@@ -104,9 +104,10 @@ export class Chain {
   /** The set that signed the head's commit. */
   get lastValidators (): ValidatorSet { return this._lastValidators }
 
-  /** Records that `tx`'s signature verified (mempool admission did it). */
+  /** Records that `tx`'s signature verified (on admission, or when fetched to fill a block). */
   markVerified (tx: SignedTx): void { this.verifiedTxs.add(verifiedKey(tx)) }
-  private isVerified = (tx: SignedTx): boolean => this.verifiedTxs.has(verifiedKey(tx))
+  /** Whether this exact tx (id and signature) was verified here before. */
+  readonly isVerified = (tx: SignedTx): boolean => this.verifiedTxs.has(verifiedKey(tx))
 
   /**
    * Builds the next block from `candidates` (in priority order), executing each and leaving out what fails.

@@ -4,7 +4,7 @@
  */
 import { u64be } from '../crypto/bytes.ts'
 import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
-import { type ChainRules, type VerifyFn, validateTxStateless } from '../protocol/validate.ts'
+import { type ChainRules, type VerifyFn, alreadyVerified, validateTxStateless } from '../protocol/validate.ts'
 import type { Hash, PublicKey, SignedTx } from '../protocol/types.ts'
 import { Bucket } from '../state/buckets.ts'
 import { decodeAmount } from '../state/records.ts'
@@ -44,7 +44,6 @@ export interface ExecuteOptions {
   verified?: (tx: SignedTx) => boolean
 }
 
-const alreadyVerified: VerifyFn = () => true
 
 export async function executeBlock (source: StateSource, env: BlockEnv, candidates: Iterable<SignedTx>, opts: ExecuteOptions): Promise<Execution> {
   const view = new StateView(source)

@@ -10,7 +10,7 @@ import { decodeSignedTx } from '../codec/tx.ts'
 import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type { PublicKey, SignedTx } from '../protocol/types.ts'
-import { validateTxStateless } from '../protocol/validate.ts'
+import { alreadyVerified, validateTxStateless } from '../protocol/validate.ts'
 import { applyTx, readAccount } from '../state/transition.ts'
 import { StateView } from '../state/view.ts'
 import type { Chain } from './chain.ts'
@@ -62,7 +62,8 @@ export class TxPool {
 
   private async admitChecked (tx: SignedTx): Promise<SignedTx> {
     if (this.mempool.has(tx.id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
-    validateTxStateless(tx, this.chain.rules, this.chain.verify)
+    // a tx that came first in a proposal or block was verified when it was fetched
+    validateTxStateless(tx, this.chain.rules, this.chain.isVerified(tx) ? alreadyVerified : this.chain.verify)
     this.chain.markVerified(tx)
     return await this.chain.lock.run(async () => {
       try {

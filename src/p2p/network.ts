@@ -186,10 +186,8 @@ export class ChorusNetwork implements SyncPeers {
 
   private async onTxBatch (data: Uint8Array): Promise<void> {
     const txs = decodeTxBatch(data, this.m.chain.rules.params.maxTxBytes)
-    // a tx this node already has from a proposal or block (it outran its batch) is not admitted (nor verified) again
-    const fresh = txs.filter((t) => !this.recent.has(toHex(t.id)))
-    if (fresh.length === 0) ignore(ErrorCode.ALREADY_KNOWN, 'every tx is in a recent block or proposal')
-    await admitTxBatch(fresh, this.m.pool)
+    // a tx that outran its batch in a proposal was verified when fetched: admission does not verify it again
+    await admitTxBatch(txs, this.m.pool)
   }
 
   /** The next height's set, as the chain will have it after the current height (computed once a head). */
