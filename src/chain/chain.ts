@@ -133,8 +133,10 @@ export class Chain {
   /**
    * Checks `block` as the next block: header fields, the parent's commit, every
    * tx, and the roots, by executing it. Throws BAD_BLOCK with the fault.
+   * `bytes`: the block's encoding when the caller decoded it from them (decodeBlock
+   * accepts only the canonical one), so they are not made again.
    */
-  async checkBlock (block: Block): Promise<CheckedBlock> {
+  async checkBlock (block: Block, bytes?: Uint8Array): Promise<CheckedBlock> {
     const hash = blockHash(block.header)
     const cached = this.checked.get(toHex(hash))
     if (cached !== undefined) return cached
@@ -157,7 +159,7 @@ export class Chain {
     }
     const p = this.rules.params
     if (block.txs.length > p.maxBlockTxs) bad('tooManyTxs', `more than ${p.maxBlockTxs} txs`)
-    const bytes = encodeBlock(block)
+    bytes ??= encodeBlock(block)
     if (bytes.length > p.maxBlockBytes) bad('tooLarge', `over ${p.maxBlockBytes} bytes`)
     const ids = new Set(block.txs.map((t) => toHex(t.id)))
     if (ids.size !== block.txs.length) bad('duplicateTx', 'a tx appears twice')
@@ -181,7 +183,6 @@ export class Chain {
     return await this.lock.run(async () => {
       if (checked.block.header.height <= this._head.height) return false
       await this.commitLocked(checked, commit)
-      this.events.emitCommitted({ checked, commit })
       return true
     })
   }
@@ -191,20 +192,20 @@ export class Chain {
    * finalises it under the set that decides its height, checks and executes the block,
    * and commits it — all under the lock, so nothing commits in between. False when the
    * chain already has that height; throws BAD_BLOCK when the block or commit is bad.
+   * `bytes` as for checkBlock.
    */
-  async importBlock (block: Block, commit: Commit): Promise<boolean> {
+  async importBlock (block: Block, commit: Commit, bytes?: Uint8Array): Promise<boolean> {
     return await this.lock.run(async () => {
       const h = block.header
       if (h.height <= this._head.height) return false
       if (commit.height !== h.height || !equalBytes(commit.blockHash, blockHash(h))) fail(ErrorCode.BAD_BLOCK, 'the commit is for another block', { fault: 'commit' })
       verifyCommit(commit, this._validators, this.chainId, this.verify)
-      const checked = await this.checkBlock(block)
-      await this.commitLocked(checked, commit)
-      this.events.emitCommitted({ checked, commit })
+      await this.commitLocked(await this.checkBlock(block, bytes), commit)
       return true
     })
   }
 
+  /** Writes the block and the new head in one synced batch, then announces it; the caller holds the lock. */
   private async commitLocked (checked: CheckedBlock, commit: Commit): Promise<void> {
     const { block, hash, execution } = checked
     const h = block.header
@@ -224,6 +225,7 @@ export class Chain {
     this._lastValidators = this._validators
     this._validators = next
     this.checked.clear()
+    this.events.emitCommitted({ checked, commit })
   }
 
   /**

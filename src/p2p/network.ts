@@ -115,7 +115,7 @@ export class ChorusNetwork implements SyncPeers {
 
   /** Publishes a committed block on the block topic (its proposer, after the commit). */
   publishBlock (block: Block, commit: Parameters<typeof encodeBlockGossip>[1]): void {
-    this.remember(block.txs)
+    // its txs were remembered when it was proposed, so peers can fetch them from here
     this.m.transport.publish('block', encodeBlockGossip(compactOf(block), commit))
   }
 

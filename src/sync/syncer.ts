@@ -244,7 +244,7 @@ export class Syncer {
           if (block.header.height <= this.m.chain.head.height) continue // gossip got there first
           throw new ChorusError(ErrorCode.BAD_BLOCK, `expected height ${this.m.chain.head.height + 1}, got ${block.header.height}`)
         }
-        await this.m.chain.importBlock(block, commit)
+        await this.m.chain.importBlock(block, commit, raw.block)
         n++
       } catch (e) {
         if (!(e instanceof ChorusError)) throw e
