@@ -42,6 +42,10 @@ export const ErrorCode = {
   INVALID_CURSOR: 'INVALID_CURSOR',
   TIMEOUT: 'TIMEOUT',
   UNAVAILABLE: 'UNAVAILABLE',
+  /** A caller (connection or IP) is over its share of the node's RPC work: slow down. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The node as a whole is at its limit of RPC work: retry shortly. */
+  BUSY: 'BUSY',
   /** A request the node's policy refuses (a Host not on the allowlist). */
   FORBIDDEN: 'FORBIDDEN'
 } as const

@@ -54,7 +54,9 @@ const BY_CODE: Record<ErrorCode, number> = {
   INVALID_CURSOR: RpcCode.INVALID_PARAMS,
   TIMEOUT: RpcCode.TIMEOUT,
   FORBIDDEN: RpcCode.INVALID_REQUEST,
-  UNAVAILABLE: RpcCode.UNAVAILABLE
+  UNAVAILABLE: RpcCode.UNAVAILABLE,
+  RATE_LIMITED: RpcCode.UNAVAILABLE,
+  BUSY: RpcCode.UNAVAILABLE
 }
 
 export interface RpcError { code: number, message: string, data?: { code?: string, [k: string]: unknown } }

@@ -7,6 +7,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net'
 import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 import type { Logger } from '../logger.ts'
+import { type Caller, newCaller } from './admission.ts'
 import type { RpcContext } from './context.ts'
 import { RpcCode, type RpcError, toRpcError } from './errors.ts'
 import { call, methods } from './methods.ts'
@@ -50,7 +51,7 @@ export class RpcServer {
     this.doc = openRpcDocument(methods, opts.version)
     this.hosts = allowedHostsFor(opts.host, opts.http)
     const admit = (req: IncomingMessage): boolean => this.admits(req)
-    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req) => await this.one(req) as Record<string, unknown> | null, log)
+    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req, caller) => await this.one(req, caller) as Record<string, unknown> | null, log)
   }
 
   /** A request's Host is allowed, and its Origin (when a browser sends one) too. */
@@ -110,6 +111,7 @@ export class RpcServer {
       res.once('finish', () => req.destroy())
       return
     }
+    const caller = newCaller(req.socket.remoteAddress, new AbortController().signal)
     let parsed: unknown
     try {
       parsed = JSON.parse(body)
@@ -121,15 +123,15 @@ export class RpcServer {
       if (parsed.length > this.opts.maxBatch) {
         return send(res, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `batch over ${this.opts.maxBatch} calls`, data: { code: ErrorCode.TOO_LARGE } }))
       }
-      const out = (await Promise.all(parsed.map(async (r) => await this.one(r)))).filter((r): r is Response => r !== null)
+      const out = (await Promise.all(parsed.map(async (r) => await this.one(r, caller)))).filter((r): r is Response => r !== null)
       return out.length === 0 ? void res.writeHead(204).end() : send(res, 200, out)
     }
-    const out = await this.one(parsed)
+    const out = await this.one(parsed, caller)
     return out === null ? void res.writeHead(204).end() : send(res, 200, out)
   }
 
   /** One call; null for a notification (no id), which gets no response. */
-  private async one (req: unknown): Promise<Response | null> {
+  private async one (req: unknown, caller: Caller): Promise<Response | null> {
     if (typeof req !== 'object' || req === null || Array.isArray(req)) return errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'a request is an object' })
     const r = req as { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
     const idOk = r.id === undefined || r.id === null || typeof r.id === 'string' || (typeof r.id === 'number' && Number.isFinite(r.id))

@@ -7,6 +7,7 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type WebSocket, WebSocketServer } from 'ws'
 import type { Logger } from '../logger.ts'
+import { type Caller, newCaller } from './admission.ts'
 import type { RpcContext } from './context.ts'
 import { RpcCode, toRpcError } from './errors.ts'
 import { SubscriptionHub, parseSubscription } from './subscriptions.ts'
@@ -24,8 +25,8 @@ export interface WsOptions {
 
 export const DEFAULT_WS_OPTIONS: WsOptions = { maxMessageBytes: 1024 * 1024, maxConnections: 1000, maxSubscriptionsPerConnection: 100, maxBufferedBytes: 8 * 1024 * 1024, admit: () => true }
 
-/** Answers one JSON-RPC request object (the HTTP server's handler). */
-export type CallOne = (req: unknown) => Promise<Record<string, unknown> | null>
+/** Answers one JSON-RPC request object from `caller` (the HTTP server's handler, with its admission). */
+export type CallOne = (req: unknown, caller: Caller) => Promise<Record<string, unknown> | null>
 
 export class WsRpc {
   private readonly hub: SubscriptionHub
@@ -34,7 +35,7 @@ export class WsRpc {
   constructor (private readonly opts: WsOptions, private readonly ctx: RpcContext, private readonly callOne: CallOne, private readonly log: Logger) {
     this.hub = new SubscriptionHub(ctx)
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes })
-    this.wss.on('connection', (ws) => this.onConnection(ws))
+    this.wss.on('connection', (ws: WebSocket, req: IncomingMessage) => this.onConnection(ws, req))
   }
 
   attach (server: Server): void {
@@ -54,21 +55,23 @@ export class WsRpc {
     this.wss.close()
   }
 
-  private onConnection (ws: WebSocket): void {
+  private onConnection (ws: WebSocket, req: IncomingMessage): void {
+    const closed = new AbortController()
+    const caller = newCaller(req.socket.remoteAddress, closed.signal)
     const mine = new Set<string>()
     const send = (msg: unknown) => {
       if (ws.readyState !== ws.OPEN) return
       if (ws.bufferedAmount > this.opts.maxBufferedBytes) { ws.terminate(); return }
       ws.send(JSON.stringify(msg))
     }
-    ws.on('close', () => { for (const id of mine) this.hub.remove(id) })
+    ws.on('close', () => { closed.abort(); for (const id of mine) this.hub.remove(id) })
     ws.on('error', () => ws.terminate())
     ws.on('message', (data) => {
-      this.onMessage(data.toString(), send, mine).catch((e) => this.log.error('WebSocket message failed', { error: (e as Error).message }))
+      this.onMessage(data.toString(), send, mine, caller).catch((e) => this.log.error('WebSocket message failed', { error: (e as Error).message }))
     })
   }
 
-  private async onMessage (text: string, send: (msg: unknown) => void, mine: Set<string>): Promise<void> {
+  private async onMessage (text: string, send: (msg: unknown) => void, mine: Set<string>, caller: Caller): Promise<void> {
     let req: { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
     try {
       req = JSON.parse(text)
@@ -78,7 +81,7 @@ export class WsRpc {
     }
     const isObject = typeof req === 'object' && req !== null && !Array.isArray(req)
     if (!isObject || (req.method !== 'subscribe' && req.method !== 'unsubscribe')) {
-      const out = await this.callOne(req)
+      const out = await this.callOne(req, caller)
       if (out !== null) send(out)
       return
     }

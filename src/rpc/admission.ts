@@ -1,0 +1,141 @@
+/**
+ * Admission of RPC work. Every call has a cost (by method: a full block costs more
+ * than a head) that counts while the call runs, against its connection, its IP and
+ * the node. A connection's calls wait their turn in a short queue of their own
+ * (a batch, or messages on one WebSocket); past that queue, or past its IP's share,
+ * a call is refused RATE_LIMITED, and past the node's total, BUSY. Nothing else
+ * waits: the work in flight, and so what it can cost consensus, is bounded.
+ *
+ * Pure bookkeeping: no sockets, no timers.
+ */
+import { ChorusError, ErrorCode } from '../protocol/errors.ts'
+
+/** Who a call comes from: one HTTP or WebSocket connection. */
+export interface Caller {
+  /** Unique per connection for the life of the server. */
+  readonly id: number
+  readonly ip: string
+  /** Aborted when the connection closes: its calls' work should stop. */
+  readonly signal: AbortSignal
+}
+
+let lastCallerId = 0
+/** A caller for a new connection from `ip`; `signal` aborts when it closes. */
+export const newCaller = (ip: string | undefined, signal: AbortSignal): Caller => ({ id: ++lastCallerId, ip: ip ?? 'unknown', signal })
+
+export interface AdmissionLimits {
+  /** Cost in flight at once on one connection; its further calls queue. */
+  perConnection: number
+  /** Calls one connection may have waiting to start; past it, RATE_LIMITED. */
+  queuedPerConnection: number
+  /** Cost in flight at once from one IP. */
+  perIp: number
+  /** Cost in flight at once in the node. */
+  total: number
+}
+
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = { perConnection: 16, queuedPerConnection: 128, perIp: 48, total: 256 }
+
+/** A method's cost, in units of "one small read". */
+const COSTS: Record<string, number> = {
+  chain_getBlock: 2,
+  tx_submit: 2,
+  post_listByAuthor: 4,
+  post_listReplies: 4,
+  feed_get: 8,
+  graph_getFollowers: 4,
+  graph_getFollowing: 4,
+  like_list: 4,
+  mempool_list: 4,
+  validator_list: 2,
+  'rpc.discover': 4
+}
+/** A full block is up to maxBlockBytes of txs to decode and render. */
+const FULL_BLOCK_COST = 16
+
+export function callCost (method: string, params: unknown): number {
+  if (method === 'chain_getBlock' && wantsFull(params)) return FULL_BLOCK_COST
+  return COSTS[method] ?? 1
+}
+
+function wantsFull (params: unknown): boolean {
+  const options = Array.isArray(params) ? params[1] : (typeof params === 'object' && params !== null ? (params as { options?: unknown }).options : undefined)
+  return typeof options === 'object' && options !== null && (options as { full?: unknown }).full === true
+}
+
+interface Waiter { cost: number, start: () => void }
+interface ConnectionLoad { inFlight: number, queue: Waiter[] }
+
+export class Admission {
+  private readonly connections = new Map<number, ConnectionLoad>()
+  private readonly ips = new Map<string, number>()
+  private total = 0
+  private readonly refused = { RATE_LIMITED: 0, BUSY: 0 }
+
+  constructor (readonly limits: AdmissionLimits = DEFAULT_ADMISSION_LIMITS) {}
+
+  /** Cost in flight in the node now. */
+  get inFlight (): number { return this.total }
+  /** Calls refused since start, by code. */
+  get refusals (): Readonly<{ RATE_LIMITED: number, BUSY: number }> { return this.refused }
+
+  /**
+   * Waits for the connection's turn, then admits a call of `cost` and returns its
+   * release (call it once, when the work has ended, not when the caller gave up).
+   * Throws RATE_LIMITED or BUSY when the call is refused, UNAVAILABLE if the caller
+   * went away while it waited.
+   */
+  async enter (caller: Caller, cost: number): Promise<() => void> {
+    const c = Math.min(cost, this.limits.perConnection)
+    let conn = this.connections.get(caller.id)
+    if (conn === undefined) {
+      conn = { inFlight: 0, queue: [] }
+      this.connections.set(caller.id, conn)
+    }
+    if (conn.queue.length === 0 && conn.inFlight + c <= this.limits.perConnection) {
+      conn.inFlight += c
+    } else {
+      if (conn.queue.length >= this.limits.queuedPerConnection) throw this.refuse(ErrorCode.RATE_LIMITED, `over ${this.limits.queuedPerConnection} calls waiting on this connection`)
+      // its turn reserves its cost on the connection (see next)
+      await new Promise<void>((resolve) => conn!.queue.push({ cost: c, start: resolve }))
+    }
+    const ip = this.ips.get(caller.ip) ?? 0
+    const refusal = caller.signal.aborted
+      ? new ChorusError(ErrorCode.UNAVAILABLE, 'the caller went away')
+      : ip + c > this.limits.perIp
+        ? this.refuse(ErrorCode.RATE_LIMITED, `over ${this.limits.perIp} units of work in flight from ${caller.ip}`)
+        : this.total + c > this.limits.total ? this.refuse(ErrorCode.BUSY, 'the node is at its limit of RPC work in flight: retry shortly') : null
+    if (refusal !== null) {
+      this.settle(caller.id, conn, c)
+      throw refusal
+    }
+    this.ips.set(caller.ip, ip + c)
+    this.total += c
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.total -= c
+      const left = (this.ips.get(caller.ip) ?? c) - c
+      if (left <= 0) this.ips.delete(caller.ip)
+      else this.ips.set(caller.ip, left)
+      this.settle(caller.id, conn, c)
+    }
+  }
+
+  /** Gives back `cost` on the connection and starts its waiting calls, in order, while they fit. */
+  private settle (id: number, conn: ConnectionLoad, cost: number): void {
+    conn.inFlight -= cost
+    while (conn.queue.length > 0 && conn.inFlight + conn.queue[0]!.cost <= this.limits.perConnection) {
+      const next = conn.queue.shift()!
+      conn.inFlight += next.cost
+      next.start()
+    }
+    if (conn.inFlight === 0 && conn.queue.length === 0) this.connections.delete(id)
+  }
+
+  private refuse (code: 'RATE_LIMITED' | 'BUSY', detail: string): ChorusError {
+    this.refused[code]++
+    return new ChorusError(ErrorCode[code], detail)
+  }
+}
