@@ -22,7 +22,7 @@ import { publicKeyOf } from './crypto/keys.ts'
 import { verifySignature } from './crypto/verify.ts'
 import type { Logger } from './logger.ts'
 import { loadOrCreateNodeKey } from './p2p/identity.ts'
-import { createLibp2pTransport } from './p2p/libp2p-transport.ts'
+import { DEFAULT_LIBP2P_TRANSPORT_OPTIONS, createLibp2pTransport } from './p2p/libp2p-transport.ts'
 import { MemoryHub } from './p2p/memory-transport.ts'
 import { ChorusNetwork, DEFAULT_NETWORK_OPTIONS, type NetworkOptions } from './p2p/network.ts'
 import type { PeerInfo, Transport } from './p2p/transport.ts'
@@ -31,6 +31,8 @@ import type { RpcContext } from './rpc/context.ts'
 import { DEFAULT_HTTP_POLICY } from './rpc/http-policy.ts'
 import { DEFAULT_RPC_OPTIONS, RpcServer } from './rpc/server.ts'
 import { Views } from './rpc/views.ts'
+import type { AdmissionLimits } from './rpc/admission.ts'
+import { planDescriptors, softFdLimit } from './util/descriptors.ts'
 import { Queries } from './state/queries.ts'
 import { Store } from './state/store.ts'
 import { DEFAULT_SYNC_OPTIONS, type SyncOptions, Syncer } from './sync/syncer.ts'
@@ -49,14 +51,26 @@ export interface P2pOptions {
   maxPeersPerIp?: number
 }
 
+export interface RpcOptions {
+  host: string
+  port: number
+  corsOrigins?: string[]
+  allowedHosts?: string[]
+  /** Wanted caps; the total is lowered to fit under the open-file limit (util/descriptors.ts). */
+  maxConnections?: number
+  maxConnectionsPerIp?: number
+  maxResponseBytes?: number
+  admission?: Partial<AdmissionLimits>
+}
+
 export interface NodeOptions {
   /** The LevelDB directory (unused when `NodeModules.store` is given). */
   dataDir: string
   genesis: Genesis
   /** The validator's secret key, and where its sign state and consensus WAL live; null for a full node. */
   validator: { secretKey: Uint8Array, signStatePath: string, walPath: string } | null
-  /** JSON-RPC; null for none (the simulator). CORS origins and allowed hosts default as in rpc/http-policy.ts. */
-  rpc: { host: string, port: number, corsOrigins?: string[], allowedHosts?: string[] } | null
+  /** JSON-RPC; null for none (the simulator). Unset fields default as in rpc/server.ts and rpc/http-policy.ts. */
+  rpc: RpcOptions | null
   /** The libp2p network; null for a node with no peers (unless `NodeModules.transport` gives one). */
   p2p: P2pOptions | null
   timeouts?: Timeouts
@@ -108,7 +122,11 @@ export class ChorusNode implements AsyncDisposable {
   static async start (opts: NodeOptions, modules: NodeModules): Promise<ChorusNode> {
     const log = modules.logger
     const clock = modules.clock ?? systemClock
-    const store = modules.store ?? await Store.open(opts.dataDir)
+    const fds = planDescriptors(softFdLimit(), {
+      rpcConnections: opts.rpc?.maxConnections ?? DEFAULT_RPC_OPTIONS.maxConnections,
+      peers: opts.p2p === null ? 0 : opts.p2p.maxPeers ?? DEFAULT_LIBP2P_TRANSPORT_OPTIONS.maxPeers
+    })
+    const store = modules.store ?? await Store.open(opts.dataDir, { maxOpenFiles: fds.storeFiles })
     const stops: Array<() => Promise<void>> = []
     try {
       const chain = await Chain.open(store, opts.genesis, modules.verify ?? verifySignature)
@@ -178,8 +196,16 @@ export class ChorusNode implements AsyncDisposable {
         ? null
         : new RpcServer({
           ...DEFAULT_RPC_OPTIONS, host: opts.rpc.host, port: opts.rpc.port, version: VERSION,
-          http: { corsOrigins: opts.rpc.corsOrigins ?? DEFAULT_HTTP_POLICY.corsOrigins, allowedHosts: opts.rpc.allowedHosts ?? DEFAULT_HTTP_POLICY.allowedHosts }
+          http: { corsOrigins: opts.rpc.corsOrigins ?? DEFAULT_HTTP_POLICY.corsOrigins, allowedHosts: opts.rpc.allowedHosts ?? DEFAULT_HTTP_POLICY.allowedHosts },
+          maxConnections: fds.rpcConnections,
+          maxConnectionsPerIp: opts.rpc.maxConnectionsPerIp ?? DEFAULT_RPC_OPTIONS.maxConnectionsPerIp,
+          maxResponseBytes: opts.rpc.maxResponseBytes ?? DEFAULT_RPC_OPTIONS.maxResponseBytes,
+          admission: { ...DEFAULT_RPC_OPTIONS.admission, ...opts.rpc.admission }
         }, ctx, log.child('rpc'))
+      if (rpc !== null) {
+        log.info('Descriptor limits', { openFiles: fds.softLimit ?? 'unknown', storeFiles: fds.storeFiles, peers: fds.peerFiles / 2, rpcConnections: fds.rpcConnections, rpcConnectionsPerIp: rpc.connections.maxPerIp })
+        if (fds.warning !== null) log.warn(fds.warning)
+      }
 
       await network.start()
       stops.push(async () => await network.stop())
@@ -207,6 +233,8 @@ export class ChorusNode implements AsyncDisposable {
   }
 
   get rpcPort (): number { return this.rpc?.port ?? 0 }
+  /** The RPC server (its admission and connection counts), if the node serves one. */
+  get rpcServer (): RpcServer | null { return this.rpc }
 
   private cancelWatch: () => void = () => {}
 

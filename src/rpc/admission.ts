@@ -32,9 +32,20 @@ export interface AdmissionLimits {
   perIp: number
   /** Cost in flight at once in the node. */
   total: number
+  /** Answer bytes written but not yet taken by one IP's clients; past it, their calls are RATE_LIMITED. */
+  queuedBytesPerIp: number
+  /** The same for every client together; past it, calls are BUSY. */
+  queuedBytes: number
 }
 
-export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = { perConnection: 16, queuedPerConnection: 128, perIp: 48, total: 256 }
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
+  perConnection: 16,
+  queuedPerConnection: 128,
+  perIp: 48,
+  total: 256,
+  queuedBytesPerIp: 32 * 1024 * 1024,
+  queuedBytes: 128 * 1024 * 1024
+}
 
 /** A method's cost, in units of "one small read". */
 const COSTS: Record<string, number> = {
@@ -70,12 +81,16 @@ export class Admission {
   private readonly connections = new Map<number, ConnectionLoad>()
   private readonly ips = new Map<string, number>()
   private total = 0
+  private readonly queuedByIp = new Map<string, number>()
+  private queuedTotal = 0
   private readonly refused = { RATE_LIMITED: 0, BUSY: 0 }
 
   constructor (readonly limits: AdmissionLimits = DEFAULT_ADMISSION_LIMITS) {}
 
   /** Cost in flight in the node now. */
   get inFlight (): number { return this.total }
+  /** Answer bytes written to clients and not yet taken by them. */
+  get queuedBytes (): number { return this.queuedTotal }
   /** Calls refused since start, by code. */
   get refusals (): Readonly<{ RATE_LIMITED: number, BUSY: number }> { return this.refused }
 
@@ -104,7 +119,11 @@ export class Admission {
       ? new ChorusError(ErrorCode.UNAVAILABLE, 'the caller went away')
       : ip + c > this.limits.perIp
         ? this.refuse(ErrorCode.RATE_LIMITED, `over ${this.limits.perIp} units of work in flight from ${caller.ip}`)
-        : this.total + c > this.limits.total ? this.refuse(ErrorCode.BUSY, 'the node is at its limit of RPC work in flight: retry shortly') : null
+        : (this.queuedByIp.get(caller.ip) ?? 0) > this.limits.queuedBytesPerIp
+            ? this.refuse(ErrorCode.RATE_LIMITED, `over ${this.limits.queuedBytesPerIp} bytes of answers not yet read by ${caller.ip}`)
+            : this.total + c > this.limits.total || this.queuedTotal > this.limits.queuedBytes
+              ? this.refuse(ErrorCode.BUSY, 'the node is at its limit of RPC work in flight: retry shortly')
+              : null
     if (refusal !== null) {
       this.settle(caller.id, conn, c)
       throw refusal
@@ -120,6 +139,24 @@ export class Admission {
       if (left <= 0) this.ips.delete(caller.ip)
       else this.ips.set(caller.ip, left)
       this.settle(caller.id, conn, c)
+    }
+  }
+
+  /**
+   * Counts `bytes` of answer written to `caller` and not yet taken by it (sitting in
+   * the socket's buffer); call the returned function once they are, or the socket is gone.
+   */
+  queued (caller: Caller, bytes: number): () => void {
+    this.queuedTotal += bytes
+    this.queuedByIp.set(caller.ip, (this.queuedByIp.get(caller.ip) ?? 0) + bytes)
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      this.queuedTotal -= bytes
+      const left = (this.queuedByIp.get(caller.ip) ?? bytes) - bytes
+      if (left <= 0) this.queuedByIp.delete(caller.ip)
+      else this.queuedByIp.set(caller.ip, left)
     }
   }
 

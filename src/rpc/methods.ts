@@ -16,7 +16,13 @@ import type { Json } from './views.ts'
 export interface Method {
   params: readonly string[]
   summary: string
-  run: (ctx: RpcContext, p: Params) => Promise<Json>
+  /** `signal` aborts when the caller has gone or the call's time is up: long work checks it and stops. */
+  run: (ctx: RpcContext, p: Params, signal: AbortSignal) => Promise<Json>
+}
+
+/** Throws once the call is abandoned (its caller gone, or its time up), so its work stops there. */
+export function stopIfAbandoned (signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new ChorusError(ErrorCode.TIMEOUT, 'the call was abandoned: its caller left or its time ran out')
 }
 
 const notFound = (what: string): ChorusError => new ChorusError(ErrorCode.NOT_FOUND, `${what} not found`)
@@ -52,10 +58,11 @@ export const methods: Record<string, Method> = {
   chain_getBlock: {
     params: ['heightOrHash', 'options'],
     summary: 'A block by height or hash: header, tx ids (full txs with {full: true}), its parent\'s commit and its own.',
-    run: async (ctx, p) => {
+    run: async (ctx, p, signal) => {
       const height = await blockRef(ctx, p)
       const block = height === 0 ? null : await ctx.chain.getBlock(height)
       if (block === null) throw notFound(`block ${height}`)
+      stopIfAbandoned(signal) // rendering a full block is the costly part
       const full = typeof p.options === 'object' && p.options !== null && (p.options as { full?: unknown }).full === true
       return ctx.views.block(blockHash(block.header), block, await ctx.chain.getCommit(height), full)
     }
@@ -136,7 +143,7 @@ export const methods: Record<string, Method> = {
   feed_get: {
     params: ['address', 'cursor', 'limit'],
     summary: 'Posts by the accounts an address follows, newest first.',
-    run: async (ctx, p) => await postsPage(ctx, await ctx.queries.feed(await account(ctx, p, 'address'), optStr(p, 'cursor'), limit(p)))
+    run: async (ctx, p, signal) => await postsPage(ctx, await ctx.queries.feed(await account(ctx, p, 'address'), optStr(p, 'cursor'), limit(p), signal))
   },
   graph_getFollowers: {
     params: ['address', 'cursor', 'limit'],
@@ -179,9 +186,9 @@ export const methods: Record<string, Method> = {
 }
 
 /** Runs one call; params are checked here so handlers see names. */
-export async function call (ctx: RpcContext, name: string, rawParams: unknown): Promise<Json> {
+export async function call (ctx: RpcContext, name: string, rawParams: unknown, signal: AbortSignal = new AbortController().signal): Promise<Json> {
   const m = methods[name]!
   const p = namedParams(rawParams, m.params)
   for (const k of Object.keys(p)) if (!m.params.includes(k)) throw invalidParams(`unknown param ${k}`)
-  return await m.run(ctx, p)
+  return await m.run(ctx, p, signal)
 }

@@ -1,15 +1,19 @@
 /**
- * JSON-RPC 2.0 over HTTP POST / (single calls and batches). Every request is
- * bounded: body bytes, batch length, and time per call. A request that is bad
- * in any way gets its JSON-RPC error; the server keeps serving.
+ * JSON-RPC 2.0 over HTTP POST / (single calls and batches), and the WebSocket at /ws.
+ * Every request is bounded: connections (in total and per IP), body bytes, batch
+ * length, work in flight (admission.ts: per connection, per IP, in total), time per
+ * call, and response bytes. A request that is bad in any way gets its JSON-RPC
+ * error, one refused for load gets RATE_LIMITED or BUSY (HTTP 429); the server
+ * keeps serving, and consensus keeps its share of the process.
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 import type { Logger } from '../logger.ts'
-import { type Caller, newCaller } from './admission.ts'
+import { Admission, type AdmissionLimits, type Caller, DEFAULT_ADMISSION_LIMITS, callCost, newCaller } from './admission.ts'
 import type { RpcContext } from './context.ts'
 import { RpcCode, type RpcError, toRpcError } from './errors.ts'
+import { ConnectionLimits, type ConnectionRefusal } from './connection-limits.ts'
 import { call, methods } from './methods.ts'
 import { openRpcDocument } from './openrpc.ts'
 import { DEFAULT_HTTP_POLICY, type HttpPolicy, PREFLIGHT_HEADERS, allowedHostsFor, corsHeaders, hostAllowed } from './http-policy.ts'
@@ -26,6 +30,14 @@ export interface RpcServerOptions {
   version: string
   /** CORS origins and the Host allowlist (http-policy.ts). */
   http: HttpPolicy
+  /** Bytes of one response (a batch's together); the calls that would pass it get TOO_LARGE. */
+  maxResponseBytes: number
+  /** Open connections, HTTP and WebSocket together; past it a new one gets 503 and is closed. */
+  maxConnections: number
+  /** Open connections from one IP; past it a new one gets 429 and is closed. */
+  maxConnectionsPerIp: number
+  /** Work in flight (see admission.ts). */
+  admission: AdmissionLimits
 }
 
 export const DEFAULT_RPC_OPTIONS: Omit<RpcServerOptions, 'port' | 'version'> = {
@@ -33,7 +45,11 @@ export const DEFAULT_RPC_OPTIONS: Omit<RpcServerOptions, 'port' | 'version'> = {
   maxBodyBytes: 1024 * 1024,
   maxBatch: 100,
   callTimeoutMs: 10_000,
-  http: DEFAULT_HTTP_POLICY
+  http: DEFAULT_HTTP_POLICY,
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxConnections: 1024,
+  maxConnectionsPerIp: 64,
+  admission: DEFAULT_ADMISSION_LIMITS
 }
 
 type Id = string | number | null
@@ -41,17 +57,38 @@ interface Response { jsonrpc: '2.0', id: Id, result?: Json, error?: RpcError }
 
 const errorResponse = (id: Id, error: RpcError): Response => ({ jsonrpc: '2.0', id, error })
 
+/** One call's answer: its JSON text, and whether it was refused for load (RATE_LIMITED or BUSY). */
+interface Answer { text: string, refusedForLoad: boolean }
+
+const LOAD_CODES: ReadonlySet<string | undefined> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.BUSY])
+/** What a connection over a cap is told before it is closed. */
+const REFUSED_CONNECTION: Record<ConnectionRefusal, string> = {
+  total: rawHttp(503, 'Service Unavailable', ErrorCode.BUSY, 'the node is at its limit of RPC connections'),
+  ip: rawHttp(429, 'Too Many Requests', ErrorCode.RATE_LIMITED, 'too many RPC connections from your address')
+}
+
 export class RpcServer {
   private server: Server | null = null
   private readonly doc: Record<string, unknown>
   private readonly hosts: Set<string> | null
+  readonly admission: Admission
+  readonly connections: ConnectionLimits
+  /** The caller of each open connection (its signal aborts when the connection closes). */
+  private readonly callers = new WeakMap<Socket, Caller>()
+  /** Internal errors are bugs, logged with their stack, but at most once a second. */
+  private lastInternalLogMs = 0
   readonly ws: WsRpc
 
   constructor (private readonly opts: RpcServerOptions, private readonly ctx: RpcContext, private readonly log: Logger) {
     this.doc = openRpcDocument(methods, opts.version)
     this.hosts = allowedHostsFor(opts.host, opts.http)
-    const admit = (req: IncomingMessage): boolean => this.admits(req)
-    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req, caller) => await this.one(req, caller) as Record<string, unknown> | null, log)
+    this.admission = new Admission(opts.admission)
+    this.connections = new ConnectionLimits(opts.maxConnections, opts.maxConnectionsPerIp)
+    const admit = (req: IncomingMessage): boolean => this.callers.has(req.socket) && this.admits(req)
+    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req, caller) => {
+      const answer = await this.one(req, caller)
+      return answer === null ? null : JSON.parse(answer.text) as Record<string, unknown>
+    }, log)
   }
 
   /** A request's Host is allowed, and its Origin (when a browser sends one) too. */
@@ -63,8 +100,11 @@ export class RpcServer {
 
   async start (): Promise<void> {
     const server = createServer((req, res) => { this.onRequest(req, res).catch((e) => this.log.error('RPC handler failed', { error: (e as Error).message })) })
+    server.on('connection', (socket: Socket) => this.onConnection(socket))
     server.requestTimeout = this.ctx.commitWaitMs + 10_000
     server.headersTimeout = 10_000
+    // a connection that sends nothing, or does not read its answer, for this long is closed
+    server.timeout = Math.max(60_000, this.ctx.commitWaitMs + 15_000)
     this.ws.attach(server)
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' || e.code === 'EACCES'
@@ -88,9 +128,29 @@ export class RpcServer {
     await new Promise<void>((resolve) => s.close(() => resolve()))
   }
 
+  /** Takes a place for the connection under the caps, or answers 429/503 and closes it. */
+  private onConnection (socket: Socket): void {
+    const ip = socket.remoteAddress ?? 'unknown'
+    const refusal = this.connections.enter(ip)
+    if (refusal !== null) {
+      // no caller: its requests and upgrades are not served (see onRequest, admit)
+      socket.end(REFUSED_CONNECTION[refusal])
+      socket.setTimeout(1_000, () => socket.destroy())
+      return
+    }
+    const closed = new AbortController()
+    this.callers.set(socket, newCaller(ip, closed.signal))
+    socket.once('close', () => {
+      this.connections.leave(ip)
+      closed.abort()
+    })
+  }
+
   private async onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const caller = this.callers.get(req.socket)
+    if (caller === undefined) return void req.socket.destroy() // refused at connection
     if (!hostAllowed(req.headers.host, this.hosts)) {
-      return send(res, 403, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `host ${String(req.headers.host)} is not allowed (see --rpc-allowed-hosts)`, data: { code: ErrorCode.FORBIDDEN } }))
+      return this.send(res, caller, 403, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `host ${String(req.headers.host)} is not allowed (see --rpc-allowed-hosts)`, data: { code: ErrorCode.FORBIDDEN } }))
     }
     for (const [k, v] of Object.entries(corsHeaders(req.headers.origin, this.opts.http))) res.setHeader(k, v)
     if (req.method === 'OPTIONS') {
@@ -98,74 +158,130 @@ export class RpcServer {
       res.writeHead(204).end()
       return
     }
-    if (req.method === 'GET' && (req.url === '/openrpc.json' || req.url === '/')) return send(res, 200, this.doc)
+    if (req.method === 'GET' && (req.url === '/openrpc.json' || req.url === '/')) return this.send(res, caller, 200, this.doc)
     if (req.method === 'GET' && req.url === '/health') {
       const h = this.ctx.health()
-      return send(res, h.ok ? 200 : 503, { ...h, height: this.ctx.chain.head.height })
+      return this.send(res, caller, h.ok ? 200 : 503, { ...h, height: this.ctx.chain.head.height })
     }
-    if (req.method !== 'POST') return send(res, 405, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'use POST' }))
+    if (req.method !== 'POST') return this.send(res, caller, 405, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'use POST' }))
     const body = await readBody(req, this.opts.maxBodyBytes)
     if (body === null) {
       res.setHeader('connection', 'close')
-      send(res, 413, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `request body over ${this.opts.maxBodyBytes} bytes`, data: { code: ErrorCode.TOO_LARGE } }))
+      this.send(res, caller, 413, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `request body over ${this.opts.maxBodyBytes} bytes`, data: { code: ErrorCode.TOO_LARGE } }))
       res.once('finish', () => req.destroy())
       return
     }
-    const caller = newCaller(req.socket.remoteAddress, new AbortController().signal)
     let parsed: unknown
     try {
       parsed = JSON.parse(body)
     } catch {
-      return send(res, 200, errorResponse(null, { code: RpcCode.PARSE_ERROR, message: 'parse error: body is not JSON' }))
+      return this.send(res, caller, 200, errorResponse(null, { code: RpcCode.PARSE_ERROR, message: 'parse error: body is not JSON' }))
     }
-    if (Array.isArray(parsed)) {
-      if (parsed.length === 0) return send(res, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'empty batch' }))
-      if (parsed.length > this.opts.maxBatch) {
-        return send(res, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `batch over ${this.opts.maxBatch} calls`, data: { code: ErrorCode.TOO_LARGE } }))
-      }
-      const out = (await Promise.all(parsed.map(async (r) => await this.one(r, caller)))).filter((r): r is Response => r !== null)
-      return out.length === 0 ? void res.writeHead(204).end() : send(res, 200, out)
+    if (!Array.isArray(parsed)) {
+      const answer = await this.one(parsed, caller)
+      if (answer === null) return void res.writeHead(204).end()
+      return this.sendText(res, caller, answer.refusedForLoad ? 429 : 200, answer.text)
     }
-    const out = await this.one(parsed, caller)
-    return out === null ? void res.writeHead(204).end() : send(res, 200, out)
+    if (parsed.length === 0) return this.send(res, caller, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'empty batch' }))
+    if (parsed.length > this.opts.maxBatch) {
+      return this.send(res, caller, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `batch over ${this.opts.maxBatch} calls`, data: { code: ErrorCode.TOO_LARGE } }))
+    }
+    // the calls share one response budget, taken as their answers arrive
+    const budget = { left: this.opts.maxResponseBytes }
+    const answers = (await Promise.all(parsed.map(async (r) => await this.one(r, caller, budget)))).filter((a): a is Answer => a !== null)
+    if (answers.length === 0) return void res.writeHead(204).end()
+    this.sendText(res, caller, answers.every((a) => a.refusedForLoad) ? 429 : 200, `[${answers.map((a) => a.text).join(',')}]`)
   }
 
-  /** One call; null for a notification (no id), which gets no response. */
-  private async one (req: unknown, caller: Caller): Promise<Response | null> {
-    if (typeof req !== 'object' || req === null || Array.isArray(req)) return errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'a request is an object' })
+  /**
+   * One call, admitted under the caller's and the node's limits; null for a
+   * notification (no id), which gets no answer. `budget` is the response bytes
+   * left for it (a batch's shared budget): an answer that would pass it becomes TOO_LARGE.
+   */
+  private async one (req: unknown, caller: Caller, budget = { left: this.opts.maxResponseBytes }): Promise<Answer | null> {
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) return this.answer(errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'a request is an object' }), budget)
     const r = req as { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
     const idOk = r.id === undefined || r.id === null || typeof r.id === 'string' || (typeof r.id === 'number' && Number.isFinite(r.id))
     const id: Id = idOk && r.id !== undefined ? r.id as Id : null
-    if (r.jsonrpc !== '2.0' || typeof r.method !== 'string' || !idOk) return errorResponse(id, { code: RpcCode.INVALID_REQUEST, message: 'invalid request: needs jsonrpc "2.0", a method and a string or number id' })
-    const isNotification = r.id === undefined
+    if (r.jsonrpc !== '2.0' || typeof r.method !== 'string' || !idOk) return this.answer(errorResponse(id, { code: RpcCode.INVALID_REQUEST, message: 'invalid request: needs jsonrpc "2.0", a method and a string or number id' }), budget)
     let response: Response
-    if (r.method === 'rpc.discover') response = { jsonrpc: '2.0', id, result: this.doc as Json }
-    else if (!Object.hasOwn(methods, r.method)) response = errorResponse(id, { code: RpcCode.METHOD_NOT_FOUND, message: `method not found: ${r.method.slice(0, 64)}` })
+    if (r.method !== 'rpc.discover' && !Object.hasOwn(methods, r.method)) response = errorResponse(id, { code: RpcCode.METHOD_NOT_FOUND, message: `method not found: ${r.method.slice(0, 64)}` })
     else {
-      const limit = r.method === 'tx_submit' ? this.ctx.commitWaitMs + 1000 : this.opts.callTimeoutMs
       try {
-        response = { jsonrpc: '2.0', id, result: await withTimeout(call(this.ctx, r.method, r.params), limit) }
+        response = { jsonrpc: '2.0', id, result: await this.run(caller, r.method, r.params) }
       } catch (e) {
         const error = toRpcError(e)
-        if (error.code === RpcCode.INTERNAL) this.log.error('RPC call failed', { method: r.method, error: (e as Error).stack ?? String(e) })
+        if (error.code === RpcCode.INTERNAL) this.logInternal(r.method, e)
         response = errorResponse(id, error)
       }
     }
-    return isNotification ? null : response
+    if (r.id === undefined || caller.signal.aborted) return null // a notification, or nobody left to answer
+    return this.answer(response, budget)
+  }
+
+  /** Runs an admitted call; its cost counts until its work ends, even past its time limit. */
+  private async run (caller: Caller, method: string, params: unknown): Promise<Json> {
+    const release = await this.admission.enter(caller, callCost(method, params))
+    const limit = method === 'tx_submit' ? this.ctx.commitWaitMs + 1000 : this.opts.callTimeoutMs
+    const timeout = new AbortController()
+    const signal = AbortSignal.any([caller.signal, timeout.signal])
+    const work = method === 'rpc.discover' ? Promise.resolve(this.doc as Json) : call(this.ctx, method, params, signal)
+    work.then(release, release)
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timeout.abort()
+        reject(new ChorusError(ErrorCode.TIMEOUT, `call took over ${limit} ms`))
+      }, limit)
+    })
+    try {
+      return await Promise.race([work, late])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** The response as text, within the budget; one past it becomes a TOO_LARGE error. */
+  private answer (response: Response, budget: { left: number }): Answer {
+    let text = JSON.stringify(response)
+    const bytes = Buffer.byteLength(text)
+    if (bytes > budget.left) {
+      text = JSON.stringify(errorResponse(response.id, {
+        code: RpcCode.INVALID_REQUEST,
+        message: `the answer (${bytes} bytes) would pass the response limit of ${this.opts.maxResponseBytes} bytes: ask for less in one request`,
+        data: { code: ErrorCode.TOO_LARGE }
+      }))
+    }
+    budget.left -= Buffer.byteLength(text)
+    return { text, refusedForLoad: response.error !== undefined && LOAD_CODES.has(response.error.data?.code) }
+  }
+
+  private logInternal (method: string, e: unknown): void {
+    const now = Date.now()
+    if (now - this.lastInternalLogMs < 1000) return
+    this.lastInternalLogMs = now
+    this.log.error('RPC call failed', { method, error: (e as Error).stack ?? String(e) })
+  }
+
+  private send (res: ServerResponse, caller: Caller, status: number, body: unknown): void {
+    this.sendText(res, caller, status, JSON.stringify(body))
+  }
+
+  /** Writes an answer, counted as queued for the caller until the socket has taken it. */
+  private sendText (res: ServerResponse, caller: Caller, status: number, text: string): void {
+    const bytes = Buffer.byteLength(text)
+    const taken = this.admission.queued(caller, bytes)
+    res.once('close', taken)
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes, ...(status === 429 ? { 'retry-after': '1' } : {}) })
+    res.end(text)
   }
 }
 
-async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new ChorusError(ErrorCode.TIMEOUT, `call took over ${ms} ms`)), ms) })
-  try {
-    return await Promise.race([p, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
+function rawHttp (status: number, reason: string, code: ErrorCode, message: string): string {
+  const body = JSON.stringify(errorResponse(null, { code: RpcCode.UNAVAILABLE, message, data: { code } }))
+  return `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
 }
 
-/** The body as text, or null once it passes `max` bytes. */
 /**
  * The body as text, or null when it is over `max` bytes. A refused body is read on
  * (and dropped) up to 16 × `max` or 5 s: a client still writing when the socket closes
@@ -189,10 +305,4 @@ async function readBody (req: IncomingMessage, max: number): Promise<string | nu
     req.once('end', () => finish(size > max || declared > max ? null : Buffer.concat(chunks).toString('utf8')))
     req.once('error', () => finish(null))
   })
-}
-
-function send (res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
 }

@@ -84,12 +84,13 @@ export class Queries {
   }
 
   /** Posts by the accounts `reader` follows, newest first. Cursor: height‖index of the last item. */
-  async feed (reader: PublicKey, cursor: string | null, limit: number): Promise<Page<PostRef>> {
+  async feed (reader: PublicKey, cursor: string | null, limit: number, signal?: AbortSignal): Promise<Page<PostRef>> {
     const before = decodeCursor(cursor, 12)
     const follows = await this.store.range(Bucket.following, { ...prefixRange(reader), limit: MAX_FEED_SOURCES })
     // newest `limit + 1` of each author below the cursor, merged; (height, index) orders posts chain-wide
     const candidates: Array<{ order: Uint8Array, id: Hash }> = []
     for (const [key] of follows) {
+      if (signal?.aborted === true) fail(ErrorCode.TIMEOUT, 'the feed read was abandoned')
       const author = key.subarray(32)
       const { gte, lt } = prefixRange(author)
       const rows = await this.store.range(Bucket.postByAuthor, { gte, lt: before === null ? lt : concatBytes(author, before), reverse: true, limit: limit + 1 })

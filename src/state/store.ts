@@ -28,9 +28,9 @@ export class Store implements StateReader {
     this.subs = Object.fromEntries(ALL_BUCKETS.map((b) => [b, db.sublevel<Uint8Array, Uint8Array>(b, { keyEncoding: 'view', valueEncoding: 'view' })])) as Record<Bucket, Sub>
   }
 
-  /** Opens (creating if needed) the database in `dir`. */
-  static async open (dir: string): Promise<Store> {
-    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+  /** Opens (creating if needed) the database in `dir`; `maxOpenFiles` bounds LevelDB's table cache (default 1000). */
+  static async open (dir: string, opts: { maxOpenFiles?: number } = {}): Promise<Store> {
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', ...(opts.maxOpenFiles === undefined ? {} : { maxOpenFiles: opts.maxOpenFiles }) })
     try {
       await db.open()
     } catch (e) {

@@ -59,6 +59,9 @@ interface StartFlags extends NetworkFlags {
   stopWithStdin?: boolean
   rpcCorsOrigins?: string[]
   rpcAllowedHosts?: string[]
+  rpcMaxConnections?: number
+  rpcMaxConnectionsPerIp?: number
+  rpcMaxResponseBytes?: number
 }
 
 export function registerStart (program: Command): void {
@@ -126,6 +129,9 @@ export function registerStart (program: Command): void {
     .option('--announce <multiaddrs>', 'addresses to tell peers instead of the listen one, comma-separated multiaddrs (replaces config.json\'s list)', announceOption)
     .option('--rpc-cors-origins <origins>', 'browser origins allowed to call the RPC, comma-separated, or * (default: *: every method reads public data or takes a signed tx)', listOption)
     .option('--rpc-allowed-hosts <hosts>', 'Host header names the RPC answers to, comma-separated, or * (default: loopback names when --rpc-host is loopback, else any)', listOption)
+    .option('--rpc-max-connections <n>', 'open RPC connections (HTTP and WebSocket) at most; lowered, with a warning, to fit under the open-file limit (default 1024)', intOption)
+    .option('--rpc-max-connections-per-ip <n>', 'open RPC connections from one IP at most (default 64; behind a reverse proxy every client is its IP)', intOption)
+    .option('--rpc-max-response-bytes <n>', 'bytes of one RPC answer (a batch\'s together) at most; calls past it get TOO_LARGE (default 16777216)', intOption)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
@@ -148,7 +154,14 @@ export function registerStart (program: Command): void {
         dataDir: paths.data,
         genesis,
         validator: validator === null ? null : { secretKey: validator.secretKey, signStatePath: paths.signState, walPath: paths.wal },
-        rpc: { ...network.rpc, corsOrigins: opts.rpcCorsOrigins, allowedHosts: opts.rpcAllowedHosts },
+        rpc: {
+          ...network.rpc,
+          corsOrigins: opts.rpcCorsOrigins,
+          allowedHosts: opts.rpcAllowedHosts,
+          maxConnections: opts.rpcMaxConnections,
+          maxConnectionsPerIp: opts.rpcMaxConnectionsPerIp,
+          maxResponseBytes: opts.rpcMaxResponseBytes
+        },
         p2p: network.p2p
       }, { logger })
       stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })
