@@ -1,0 +1,176 @@
+/**
+ * The RPC's bounds over real HTTP and WebSocket on loopback: work admitted per
+ * connection, per IP and in total; answers under a size cap; connections capped;
+ * abandoned work stopped. Several source addresses in 127.0.0.0/8 stand for
+ * several clients.
+ */
+import { request } from 'node:http'
+import { connect, type Socket } from 'node:net'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { WebSocket } from 'ws'
+import { parseGenesis } from '../../../src/chain/genesis.ts'
+import { RpcClient } from '../../../src/client/rpc-client.ts'
+import { Signer, post } from '../../../src/client/transactions.ts'
+import { encodeAddress } from '../../../src/crypto/address.ts'
+import { generateSecretKey, publicKeyOf } from '../../../src/crypto/keys.ts'
+import { silentLogger } from '../../../src/logger.ts'
+import { ChorusNode } from '../../../src/node.ts'
+import { waitFor } from '../../support/wait.ts'
+
+const MAX_RESPONSE = 64 * 1024
+let node: ChorusNode
+let dir: string
+let bigHeight: number
+const alice = Signer.generate()
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chorus-limits-'))
+  const secretKey = generateSecretKey()
+  const genesis = parseGenesis({
+    chainId: 'limits-test', genesisTimeMs: Date.now(), params: { blockTimeMs: 100 },
+    accounts: [{ address: alice.address(), balance: '100000000' }],
+    validators: [{ address: encodeAddress(publicKeyOf(secretKey)), power: '1' }]
+  })
+  node = await ChorusNode.start({
+    dataDir: join(dir, 'data'), genesis, p2p: null,
+    rpc: {
+      host: '127.0.0.1', port: 0, maxConnections: 16, maxConnectionsPerIp: 8, maxResponseBytes: MAX_RESPONSE,
+      admission: { perConnection: 16, queuedPerConnection: 8, perIp: 32, total: 64 }
+    },
+    validator: { secretKey, signStatePath: join(dir, 'sign-state.json'), walPath: join(dir, 'consensus.wal') }
+  }, { logger: silentLogger })
+  // a block whose full rendering (~40 posts of 2 KB) is about half the response cap
+  const rpc = new RpcClient(`http://127.0.0.1:${node.rpcPort}`)
+  const head = await rpc.getHead()
+  const ids: string[] = []
+  for (let nonce = 0; nonce < 40; nonce++) ids.push((await rpc.submitTx(alice.sign({ chainId: 'limits-test', nonce, body: post('x'.repeat(2000)) }).hex)).id)
+  bigHeight = await waitFor(async () => (await rpc.getTx(ids[39]!)).height, 'the posts to be included')
+  expect(bigHeight).toBeGreaterThan(head.height)
+})
+afterAll(async () => {
+  await node.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+afterEach(() => { vi.restoreAllMocks() })
+
+const admission = () => node.rpcServer!.admission
+const fullBlock = (id: number, height = bigHeight) => ({ jsonrpc: '2.0', id, method: 'chain_getBlock', params: [height, { full: true }] })
+
+/** A POST from `localAddress` (a loopback address), on its own connection. */
+async function post$ (body: unknown, localAddress = '127.0.0.1', signal?: AbortSignal): Promise<{ status: number, headers: Record<string, unknown>, text: string }> {
+  return await new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: node.rpcPort, method: 'POST', path: '/', localAddress, agent: false, headers: { 'content-type': 'application/json' }, signal }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => { text += d })
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }))
+    })
+    req.on('error', reject)
+    req.end(JSON.stringify(body))
+  })
+}
+
+/** Holds every chain.getBlock call at a gate until `open()`: calls in flight stay in flight. */
+function gateBlocks () {
+  const original = node.chain.getBlock.bind(node.chain)
+  let open!: () => void
+  const gate = new Promise<void>((resolve) => { open = resolve })
+  const spy = vi.spyOn(node.chain, 'getBlock').mockImplementation(async (h) => { await gate; return await original(h) })
+  return { spy, open }
+}
+
+describe('RPC limits', () => {
+  it('answers a batch past the response cap with TOO_LARGE for the calls that do not fit', async () => {
+    const { status, text } = await post$(Array.from({ length: 6 }, (_, i) => fullBlock(i)))
+    expect(status).toBe(200)
+    const answers = JSON.parse(text) as any[]
+    expect(answers).toHaveLength(6)
+    const fitted = answers.filter((a) => a.result !== undefined)
+    const refused = answers.filter((a) => a.error?.data?.code === 'TOO_LARGE')
+    expect(fitted.length).toBeGreaterThanOrEqual(1)
+    expect(refused.length).toBeGreaterThanOrEqual(1)
+    expect(fitted.length + refused.length).toBe(6)
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_RESPONSE + 2)
+    expect(fitted[0].result.txs[0].body.text).toHaveLength(2000)
+  })
+
+  it("runs one connection's calls in turn, and refuses past its queue with RATE_LIMITED — over WebSocket too", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${node.rpcPort}/ws`)
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+    const answers: any[] = []
+    ws.on('message', (d) => answers.push(JSON.parse(d.toString())))
+    // a full block costs the connection's whole share: one runs, 8 wait, the rest are refused at once
+    for (let i = 0; i < 60; i++) ws.send(JSON.stringify(fullBlock(i, bigHeight)))
+    await waitFor(() => answers.length === 60, 'an answer to each call', 30_000)
+    const limited = answers.filter((a) => a.error?.data?.code === 'RATE_LIMITED')
+    expect(limited.length).toBeGreaterThanOrEqual(60 - 1 - 8)
+    expect(limited[0].error.code).toBe(-32002)
+    expect(answers.filter((a) => a.result !== undefined).length).toBeGreaterThanOrEqual(1)
+    ws.close()
+    await waitFor(() => admission().inFlight === 0, 'nothing left in flight')
+  })
+
+  it('refuses a client over its IP\'s share with HTTP 429 and RATE_LIMITED, and every client past the total with BUSY', async () => {
+    const { spy, open } = gateBlocks()
+    // two connections from .1 hold 32 (the IP's share); .2 holds 32 more (the node's total)
+    const held = [post$(fullBlock(1)), post$(fullBlock(2)), post$(fullBlock(3), '127.0.0.2'), post$(fullBlock(4), '127.0.0.2')]
+    await waitFor(() => spy.mock.calls.length === 4, 'four calls in flight')
+    const overIp = await post$(fullBlock(5))
+    expect(overIp.status).toBe(429)
+    expect(overIp.headers['retry-after']).toBe('1')
+    expect(JSON.parse(overIp.text).error.data.code).toBe('RATE_LIMITED')
+    const overTotal = await post$({ jsonrpc: '2.0', id: 6, method: 'chain_getHead' }, '127.0.0.3')
+    expect(overTotal.status).toBe(429)
+    expect(JSON.parse(overTotal.text).error.data.code).toBe('BUSY')
+    open()
+    for (const r of await Promise.all(held)) expect(JSON.parse(r.text).result.header.height).toBe(bigHeight)
+    expect((await post$({ jsonrpc: '2.0', id: 7, method: 'chain_getHead' }, '127.0.0.3')).status).toBe(200)
+  })
+
+  it('stops the work of a batch whose client went away', async () => {
+    const { spy, open } = gateBlocks()
+    const gone = new AbortController()
+    const batch = post$(Array.from({ length: 8 }, (_, i) => fullBlock(i)), '127.0.0.1', gone.signal).catch((e: Error) => e)
+    await waitFor(() => spy.mock.calls.length === 1, 'the first call in flight')
+    gone.abort()
+    expect(await batch).toBeInstanceOf(Error)
+    open()
+    await waitFor(() => admission().inFlight === 0, 'the held call to end')
+    expect(spy.mock.calls.length).toBe(1) // the seven waiting behind it never ran
+  })
+
+  it('caps connections per IP (429) and in total (503), and a closed one frees its place', async () => {
+    const sockets: Socket[] = []
+    const open = async (localAddress: string) => {
+      const s = connect({ host: '127.0.0.1', port: node.rpcPort, localAddress })
+      await new Promise((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
+      sockets.push(s)
+      return s
+    }
+    const refusal = async (s: Socket) => await new Promise<string>((resolve) => {
+      let text = ''
+      s.on('data', (d) => { text += d.toString() })
+      s.on('close', () => resolve(text))
+      s.on('error', () => {})
+    })
+    // the earlier tests' keep-alive connections close within the server's keep-alive timeout
+    await waitFor(() => node.rpcServer!.connections.count === 0, 'no connection left open')
+    try {
+      for (let i = 0; i < 8; i++) await open('127.0.0.1')
+      await waitFor(() => node.rpcServer!.connections.count === 8, 'eight connections counted')
+      expect(await refusal(await open('127.0.0.1'))).toMatch(/^HTTP\/1.1 429 [\s\S]*RATE_LIMITED/)
+      for (let i = 0; i < 8; i++) await open(`127.0.0.${2 + (i % 2)}`)
+      await waitFor(() => node.rpcServer!.connections.count === 16, 'sixteen connections counted')
+      expect(await refusal(await open('127.0.0.4'))).toMatch(/^HTTP\/1.1 503 [\s\S]*BUSY/)
+      sockets[0]!.destroy()
+      await waitFor(() => node.rpcServer!.connections.count === 15, 'a place given back')
+      expect((await post$({ jsonrpc: '2.0', id: 1, method: 'chain_getHead' }, '127.0.0.4')).status).toBe(200)
+    } finally {
+      for (const s of sockets) s.destroy()
+    }
+    await waitFor(() => node.rpcServer!.connections.count === 0, 'every connection closed')
+  })
+})
