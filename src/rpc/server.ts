@@ -133,8 +133,9 @@ export class RpcServer {
     const ip = socket.remoteAddress ?? 'unknown'
     const refusal = this.connections.enter(ip)
     if (refusal !== null) {
-      // no caller: its requests and upgrades are not served (see onRequest, admit)
-      socket.end(REFUSED_CONNECTION[refusal])
+      // no caller: its requests and upgrades are not served (see onRequest, admit); the
+      // descriptor is given back as soon as the refusal is written, whatever the client does
+      socket.end(REFUSED_CONNECTION[refusal], () => socket.destroy())
       socket.setTimeout(1_000, () => socket.destroy())
       return
     }

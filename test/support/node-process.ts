@@ -70,11 +70,14 @@ export interface NodeProcess {
   kill: () => Promise<void>
 }
 
-/** Starts `chorus start --dev` on free ports and waits until its RPC answers. */
-export async function startNode (home: string, extra: string[] = []): Promise<NodeProcess> {
+/** Starts `chorus start --dev` on free ports and waits until its RPC answers; `openFiles` runs it under that `ulimit -n`. */
+export async function startNode (home: string, extra: string[] = [], opts: { openFiles?: number } = {}): Promise<NodeProcess> {
   const rpcPort = await freePort()
   const p2pPort = await freePort()
-  const proc = spawn(process.execPath, [CLI, 'start', '--dev', '--home', home, '--rpc-port', String(rpcPort), '--p2p-port', String(p2pPort), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = [CLI, 'start', '--dev', '--home', home, '--rpc-port', String(rpcPort), '--p2p-port', String(p2pPort), ...extra]
+  const proc = opts.openFiles === undefined
+    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('bash', ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   proc.stdout!.on('data', (d: Buffer) => { output += d.toString() })
   proc.stderr!.on('data', (d: Buffer) => { output += d.toString() })
