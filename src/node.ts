@@ -96,6 +96,12 @@ export interface NodeModules {
   beforeSend?: (msg: ConsensusMessage) => void
   /** Told of each equivocation found (besides storing it). */
   onEvidence?: (e: Evidence) => void
+  /**
+   * Told, once the node has stopped itself, why: consensus could not go on (a write of its
+   * state kept failing past `Timeouts.persist`, or failed in a way that does not pass, or a
+   * consensus task failed unexpectedly). The node has logged it at ERROR; `chorus start` exits 1.
+   */
+  onFatal?: (error: Error) => void
 }
 
 export interface NodeStatusExtra {
@@ -147,10 +153,13 @@ export class ChorusNode implements AsyncDisposable {
             signState: await SignState.load(modules.signStore ?? fileSignStore(opts.validator.signStatePath), opts.validator.secretKey),
             wal: modules.wal ?? fileWal(opts.validator.walPath)
           }
+      // the driver's tasks run from driver.start() on, below, once `node` is set
+      let node: ChorusNode | undefined
       const driver = identity === null
         ? null
         : new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
           chain, pool, outbox: network.outbox, clock, logger: log.child('consensus'), bugs: modules.bugs, beforeSend: modules.beforeSend,
+          onFatal: (e) => node!.fail(e, modules.onFatal),
           onEvidence: (e) => {
             modules.onEvidence?.(e)
             evidence.add(e).catch((err: unknown) => log.error('Storing evidence failed', { error: (err as Error).message }))
@@ -183,6 +192,8 @@ export class ChorusNode implements AsyncDisposable {
           lastBlockAgeMs: Math.max(0, clock.now() - chain.head.timeMs)
         }),
         health: () => {
+          const io = driver?.failingIo
+          if (io != null) return { ok: false, reason: `consensus cannot ${io.what}: ${io.error} (retrying for ${Math.round(io.forMs / 1000)} s)` }
           if (syncer.syncing) return { ok: false, reason: `syncing: at ${chain.head.height} of ${syncer.syncTarget ?? '?'}` }
           const age = clock.now() - chain.head.timeMs
           // a validator whose head stands still for several block times is stuck (peers gone, or worse)
@@ -211,7 +222,7 @@ export class ChorusNode implements AsyncDisposable {
       stops.push(async () => await network.stop())
       syncer.start()
       if (rpc !== null) await rpc.start()
-      const node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log)
+      node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log)
       if (identity !== null) {
         if (chain.validators.powerOf(identity.publicKey) === 0n) log.warn('This key is not in the validator set; following only')
         await driver!.start()
@@ -248,7 +259,29 @@ export class ChorusNode implements AsyncDisposable {
     })
   }
 
+  private stopping: Promise<void> | null = null
+  private fatal: Error | null = null
+
+  /** Why the node stopped itself (see NodeModules.onFatal), or null. */
+  get failure (): Error | null { return this.fatal }
+
+  /** Consensus cannot go on: one ERROR line saying why, a clean stop, then `onFatal`. */
+  private fail (error: Error, onFatal?: (error: Error) => void): void {
+    if (this.fatal !== null) return
+    this.fatal = error
+    this.logger.error('Consensus halted; stopping the node', { error: error.message, height: this.chain.head.height })
+    this.stop()
+      .catch((e: unknown) => this.logger.error('Stop failed', { error: (e as Error).message }))
+      .finally(() => onFatal?.(error))
+  }
+
+  /** Stops every part in reverse order; a second call waits for the first. */
   async stop (): Promise<void> {
+    this.stopping ??= this.stopParts()
+    await this.stopping
+  }
+
+  private async stopParts (): Promise<void> {
     this.cancelWatch()
     await this.rpc?.stop()
     this.waiters.close()

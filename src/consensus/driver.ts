@@ -13,6 +13,14 @@
  * validation (signatures already checked). When a height stalls, it hands its
  * messages to the outbox again (the network re-gossips them under fresh message
  * ids). Blocks it did not decide (brought by sync) reach it as chain events.
+ *
+ * A write it depends on (the WAL, the sign state, a commit) that fails with a
+ * transient I/O error is retried where it stands, with back-off, until
+ * `Timeouts.persist` runs out: an event's actions run after the machine has
+ * already moved, so re-running a whole event would not be the same. Nothing is
+ * sent before the writes that precede it succeeded. A write that cannot succeed,
+ * or a task that fails in a way that leaves the state unknown, halts the driver
+ * and calls `onFatal`: the node stops rather than stand still looking healthy.
  */
 import { blockHash, decodeBlock, decodeSignedProposal, decodeSignedVote, encodeBlock, encodeProposal, encodeSignedProposal, encodeSignedVote, encodeVote } from '../codec/block.ts'
 import { parseHex, toHex } from '../crypto/bytes.ts'
@@ -33,6 +41,36 @@ const MAX_CLOCK_DRIFT_MS = 5_000
 /** Messages kept for the next height: votes (small), and a few proposals (each with its block). */
 const MAX_BUFFERED_FUTURE = 10_000
 const MAX_BUFFERED_PROPOSALS = 32
+/** Network messages waiting in the queue at most: past it (the driver held up by a write) new ones are dropped; peers re-send when a height stalls. */
+const MAX_QUEUED_MESSAGES = 10_000
+/** A failed write is retried after 50 ms, doubling to 2 s between attempts; a retry is logged at most every 5 s. */
+const RETRY_FIRST_MS = 50
+const RETRY_MAX_MS = 2_000
+const RETRY_LOG_EVERY_MS = 5_000
+const DEFAULT_PERSIST_MS = 30_000
+
+/**
+ * Error codes worth waiting out, each of a resource another process, a log rotation or an
+ * operator may free: file descriptors (EMFILE, ENFILE), disk space or quota (ENOSPC, EDQUOT),
+ * a device or kernel that is busy or briefly failing (EIO, EAGAIN, EWOULDBLOCK, EBUSY, EINTR,
+ * ENOMEM, ETIMEDOUT), and LevelDB's I/O error, which carries the OS reason only in its message
+ * (one LevelDB makes sticky fails until the deadline, and the restart that follows clears it).
+ * Anything else (EACCES, EROFS, EISDIR, ENOENT, a bug) says the node's setup or code is wrong:
+ * waiting would only hide it.
+ */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'ENOSPC', 'EDQUOT', 'EIO', 'EAGAIN', 'EWOULDBLOCK', 'EBUSY', 'EINTR', 'ENOMEM', 'ETIMEDOUT', 'LEVEL_IO_ERROR'])
+
+/** Whether `e` is an I/O error that may clear by itself (TRANSIENT_CODES), on the error or its `cause`. */
+export function isTransientIoError (e: unknown): boolean {
+  const code = (x: unknown) => (x as { code?: unknown } | null)?.code
+  const c = code(e) ?? code((e as { cause?: unknown } | null)?.cause)
+  return typeof c === 'string' && TRANSIENT_CODES.has(c)
+}
+
+/** Why the driver halted: a write that failed for good, or a task that failed with its state unknown. */
+export class ConsensusHalted extends Error {
+  override readonly name = 'ConsensusHalted'
+}
 
 /** A proposal (with its full block) or a vote: what the driver sends and receives. */
 export type ConsensusMessage =
@@ -52,9 +90,11 @@ export interface Timeouts {
   delta: number
   /** How often this node re-sends its messages of the current height. */
   gossip: number
+  /** How long a write failing with a transient I/O error is retried before the driver halts (default 30 s). */
+  persist?: number
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { propose: 3000, prevote: 1000, precommit: 1000, delta: 500, gossip: 1000 }
+export const DEFAULT_TIMEOUTS: Timeouts = { propose: 3000, prevote: 1000, precommit: 1000, delta: 500, gossip: 1000, persist: DEFAULT_PERSIST_MS }
 
 /** The outbox of a validator with no peers. */
 export const NO_PEERS: ConsensusOutbox = { publish () {} }
@@ -77,6 +117,13 @@ export interface DriverModules {
   /** Test seam: runs before each message leaves; throwing simulates a crash there. */
   beforeSend?: (msg: ConsensusMessage) => void
   bugs?: ConsensusBugs
+  /**
+   * Called once when the driver halts for good (a ConsensusHalted: a write failed past its
+   * deadline or for a reason that does not pass, or a task failed unexpectedly). The driver has
+   * stopped signing and sending when it is called; the owner stops the node. Without it the
+   * driver logs the error itself.
+   */
+  onFatal?: (e: ConsensusHalted) => void
 }
 
 export class ConsensusDriver {
@@ -100,6 +147,13 @@ export class ConsensusDriver {
   private started = false
   private stopped = false
   private unsubscribe: () => void = () => {}
+  /** Network messages in the queue (MAX_QUEUED_MESSAGES), and whether the cap was hit since it last drained. */
+  private queuedMessages = 0
+  private queueFull = false
+  /** The write being retried, for logs and /health; null while writes succeed. */
+  private retrying: { what: string, error: string, sinceMs: number, loggedMs: number } | null = null
+  /** Ends a retry's pause early, when the driver stops. */
+  private wake: (() => void) | null = null
 
   constructor (
     private readonly identity: ValidatorIdentity | null,
@@ -111,12 +165,18 @@ export class ConsensusDriver {
 
   /** A proposal that passed gossip validation (its signature is checked), with its block filled in. */
   receiveProposal (proposal: SignedProposal, block: Block): void {
-    this.enqueue(async () => await this.onMessage({ type: 'proposal', proposal, block }))
+    this.receive({ type: 'proposal', proposal, block })
   }
 
   /** A vote that passed gossip validation (its signature is checked). */
   receiveVote (vote: SignedVote): void {
-    this.enqueue(async () => await this.onMessage({ type: 'vote', vote }))
+    this.receive({ type: 'vote', vote })
+  }
+
+  /** The I/O step the driver is retrying (e.g. what "save the sign state", error "EMFILE: …"), or null when its I/O succeeds. */
+  get failingIo (): { what: string, error: string, forMs: number } | null {
+    const r = this.retrying
+    return r === null ? null : { what: r.what, error: r.error, forMs: this.m.clock.now() - r.sinceMs }
   }
 
   get height (): number { return this.state.height }
@@ -136,7 +196,8 @@ export class ConsensusDriver {
     this.lastCommit = head.height === 0 ? null : await this.m.chain.getCommit(head.height)
     const height = head.height + 1
     this.enqueue(async () => {
-      const records = this.identity === null ? [] : await this.identity.wal.open()
+      const wal = this.identity?.wal
+      const records = wal === undefined ? [] : await this.io('open the WAL', async () => await wal.open())
       const at = records.findLastIndex((r) => r.kind === 'height')
       const marker = records[at]
       if (marker?.kind === 'height' && marker.height === height) {
@@ -147,7 +208,7 @@ export class ConsensusDriver {
         const signed = this.identity?.signState.lastSigned
         const round = signed !== undefined && signed !== null && signed.height === height ? signed.round + 1 : 0
         if (round > 0) this.m.logger.info('Resuming after a restart', { height, round })
-        await this.identity?.wal.reset({ kind: 'height', height, round })
+        await this.resetWal({ kind: 'height', height, round })
         await this.handle({ type: 'startHeight', height, validators: this.m.chain.validators, round })
       }
       // what arrived while starting: the network may deliver before the machine has a height
@@ -165,6 +226,7 @@ export class ConsensusDriver {
     this.stopped = true
     for (const cancel of this.timers) cancel()
     this.timers.clear()
+    this.wake?.()
     await this.queue
     await this.identity?.wal.close()
   }
@@ -185,9 +247,91 @@ export class ConsensusDriver {
         await task()
       } catch (e) {
         if (e instanceof CrashForTest) { this.halt(); return }
-        this.m.logger.error('Consensus task failed', { error: (e as Error).message })
+        if (this.stopped) return // stopped during a retried write: nothing more is owed
+        // a refusal of the sign guard, a block found bad late: the machine's timeouts carry it on
+        if (e instanceof ChorusError) { this.m.logger.error('Consensus task failed', { error: e.message }); return }
+        this.fail(e instanceof ConsensusHalted ? e : new ConsensusHalted(`a consensus task failed unexpectedly: ${(e as Error).message}`, { cause: e }))
       }
     })
+  }
+
+  /** Queues a network message unless MAX_QUEUED_MESSAGES wait already (a write held up); a dropped one comes back in a peer's re-send. */
+  private receive (msg: ConsensusMessage): void {
+    if (this.queuedMessages >= MAX_QUEUED_MESSAGES) {
+      if (!this.queueFull) this.m.logger.warn('Consensus queue full; dropping network messages until it drains', { queued: this.queuedMessages })
+      this.queueFull = true
+      return
+    }
+    this.queuedMessages++
+    this.enqueue(async () => {
+      if (--this.queuedMessages === 0) this.queueFull = false
+      await this.onMessage(msg)
+    })
+  }
+
+  /** Halts where it stands (nothing more is signed or sent) and hands the error to the owner. */
+  private fail (e: ConsensusHalted): void {
+    this.halt()
+    this.m.logger.debug('Consensus halted', { stack: (e.cause as Error | undefined)?.stack ?? e.stack })
+    if (this.m.onFatal !== undefined) this.m.onFatal(e)
+    else this.m.logger.error('Consensus halted', { error: e.message })
+  }
+
+  /**
+   * Runs `op`, a write (or read) of the state consensus depends on, retrying it while it fails
+   * with a transient I/O error (isTransientIoError): after 50 ms, doubling to 2 s, until
+   * `Timeouts.persist` has passed. Each `op` must be safe to call again after it threw (the WAL,
+   * the sign guard, the chain's commit are). A ChorusError passes through untouched; any other
+   * failure, or the deadline, throws ConsensusHalted.
+   */
+  private async io<T> (what: string, op: () => Promise<T>): Promise<T> {
+    const clock = this.m.clock
+    const start = clock.now()
+    const deadline = start + (this.timeouts.persist ?? DEFAULT_PERSIST_MS)
+    let pause = RETRY_FIRST_MS
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const value = await op()
+        this.recovered(what, attempt)
+        return value
+      } catch (e) {
+        if (this.stopped) throw e
+        if (e instanceof ChorusError) { this.recovered(what, attempt); throw e } // the I/O worked; what it read was refused
+        const error = (e as Error).message
+        if (!isTransientIoError(e)) throw new ConsensusHalted(`cannot ${what}: ${error}`, { cause: e })
+        const now = clock.now()
+        if (now >= deadline) throw new ConsensusHalted(`cannot ${what}: ${error} (still failing after ${attempt} attempts in ${Math.round((now - start) / 1000)} s)`, { cause: e })
+        const r = this.retrying ??= { what, error, sinceMs: now, loggedMs: -Infinity }
+        r.what = what
+        r.error = error
+        if (now - r.loggedMs >= RETRY_LOG_EVERY_MS) {
+          r.loggedMs = now
+          this.m.logger.warn('Consensus storage failing; retrying', { what, error, attempt, forMs: now - r.sinceMs, giveUpInMs: deadline - now })
+        }
+        await this.pause(Math.min(pause, deadline - now))
+        if (this.stopped) throw e
+        pause = Math.min(pause * 2, RETRY_MAX_MS)
+      }
+    }
+  }
+
+  private recovered (what: string, attempts: number): void {
+    if (this.retrying === null) return
+    this.m.logger.info('Consensus storage recovered', { what, attempts, afterMs: this.m.clock.now() - this.retrying.sinceMs })
+    this.retrying = null
+  }
+
+  /** Waits `ms` on the driver's clock, or less if it stops. */
+  private async pause (ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const cancel = this.m.clock.after(ms, () => { this.wake = null; resolve() })
+      this.wake = () => { cancel(); this.wake = null; resolve() }
+    })
+  }
+
+  private async resetWal (first: WalRecord): Promise<void> {
+    const wal = this.identity?.wal
+    if (wal !== undefined) await this.io('reset the WAL', async () => await wal.reset(first))
   }
 
   /** Stops dead, as if the process were killed: no cleanup, nothing flushed. For crash tests and simulations. */
@@ -196,6 +340,7 @@ export class ConsensusDriver {
     this.stopped = true
     for (const cancel of this.timers) cancel()
     this.timers.clear()
+    this.wake?.()
   }
 
   private async handle (event: Event): Promise<void> {
@@ -208,7 +353,13 @@ export class ConsensusDriver {
   }
 
   private async log (r: WalRecord): Promise<void> {
-    if (!this.replaying) await this.identity?.wal.append(r)
+    const wal = this.identity?.wal
+    if (!this.replaying && wal !== undefined) await this.io('write the WAL', async () => await wal.append(r))
+  }
+
+  /** Makes every input logged so far durable: before anything is signed. */
+  private async syncWal (wal: Wal): Promise<void> {
+    await this.io('sync the WAL', async () => await wal.sync())
   }
 
   private send (msg: ConsensusMessage): void {
@@ -341,11 +492,11 @@ export class ConsensusDriver {
     if (this.state.height !== height || this.state.round !== round || this.state.step !== 'propose' || this.identity === null) return
     const timeMs = Math.max(this.m.clock.now(), this.m.chain.head.timeMs + 1)
     const { pool } = this.m
-    const built = await this.m.chain.lock.run(async () => {
+    const built = await this.io('build a block', async () => await this.m.chain.lock.run(async () => {
       const b = await this.m.chain.buildBlock(pool.mempool.ordered(), this.identity!.publicKey, timeMs, this.lastCommit)
       pool.dropRejected(b.execution.rejected)
       return b
-    })
+    }))
     const hash = toHex(built.hash)
     this.blocks.set(hash, built.block)
     await this.log({ kind: 'built', height, round, block: encodeBlock(built.block) })
@@ -356,8 +507,9 @@ export class ConsensusDriver {
     const block = this.blocks.get(hashHex)
     if (block === undefined || this.identity === null) return
     const proposal = { chainId: this.m.chain.chainId, height, round, polRound, blockHash: parseHex(hashHex)!, proposer: this.identity.publicKey }
-    await this.identity.wal.sync()
-    const signature = await this.identity.signState.sign('proposal', 'proposal', height, round, encodeProposal(proposal))
+    const { signState, wal } = this.identity
+    await this.syncWal(wal)
+    const signature = await this.io('save the sign state', async () => await signState.sign('proposal', 'proposal', height, round, encodeProposal(proposal)))
     const msg: ConsensusMessage = { type: 'proposal', proposal: { proposal, signature }, block }
     this.proposals.set(round, msg)
     this.send(msg)
@@ -368,8 +520,9 @@ export class ConsensusDriver {
   private async broadcastVote (type: Vote['type'], height: number, round: number, hashHex: HashHex | null): Promise<void> {
     if (this.identity === null) return
     const vote: Vote = { type, chainId: this.m.chain.chainId, height, round, blockHash: hashHex === null ? null : parseHex(hashHex)!, validator: this.identity.publicKey }
-    await this.identity.wal.sync()
-    const signature = await this.identity.signState.sign('vote', type, height, round, encodeVote(vote))
+    const { signState, wal } = this.identity
+    await this.syncWal(wal)
+    const signature = await this.io('save the sign state', async () => await signState.sign('vote', type, height, round, encodeVote(vote)))
     const signed = { vote, signature }
     this.m.logger.debug('Voted', { type, height, round, hash: hashHex?.slice(0, 12) ?? 'nil', state: this.describe() })
     this.ownVotes.push(signed)
@@ -386,7 +539,7 @@ export class ConsensusDriver {
     let fault: ChorusError | null = null
     const head = this.m.chain.head
     try {
-      await this.m.chain.checkBlock(block)
+      await this.io('check a block', async () => await this.m.chain.checkBlock(block))
       if (block.header.timeMs > this.m.clock.now() + MAX_CLOCK_DRIFT_MS) valid = false
     } catch (e) {
       if (!(e instanceof ChorusError)) throw e
@@ -407,14 +560,14 @@ export class ConsensusDriver {
     }
     const commit: Commit = { height: a.height, round: a.round, blockHash: parseHex(a.blockHash)!, signatures: a.signatures }
     if (this.m.chain.head.height >= a.height) return await this.catchUp() // sync brought it first
-    await this.applyCommitted(await this.m.chain.checkBlock(block), commit)
+    await this.applyCommitted(await this.io('check a block', async () => await this.m.chain.checkBlock(block)), commit)
   }
 
   /** Commits a block decided here, then starts the next height. */
   private async applyCommitted (checked: CheckedBlock, commit: Commit): Promise<void> {
     const { chain } = this.m
     const height = checked.block.header.height
-    if (await chain.commitBlock(checked, commit)) {
+    if (await this.io('commit the block', async () => await chain.commitBlock(checked, commit))) {
       this.m.logger.info('Committed block', { height, round: commit.round, txs: checked.block.txs.length, hash: toHex(checked.hash).slice(0, 16) })
     }
     this.lastCommit = commit
@@ -425,7 +578,7 @@ export class ConsensusDriver {
   private async catchUp (): Promise<void> {
     const head = this.m.chain.head.height
     if (head < this.state.height) return
-    this.lastCommit = await this.m.chain.getCommit(head)
+    this.lastCommit = await this.io('read the last commit', async () => await this.m.chain.getCommit(head))
     await this.enterHeight(head + 1)
   }
 
@@ -439,7 +592,7 @@ export class ConsensusDriver {
     this.seenVoteIds.clear()
     for (const cancel of this.timers) cancel()
     this.timers.clear()
-    await this.identity?.wal.reset({ kind: 'height', height, round: 0 })
+    await this.resetWal({ kind: 'height', height, round: 0 })
     this.scheduleGossip()
     await this.handle({ type: 'startHeight', height, validators: this.m.chain.validators })
     const replay = this.future.splice(0)

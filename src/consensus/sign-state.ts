@@ -24,7 +24,7 @@ export interface SignRecord { height: number, entries: SignedEntry[] }
 /** Where the record lives: a file for a node, memory (that survives simulated crashes) for the simulator. */
 export interface SignStore {
   load (): Promise<SignRecord | null>
-  /** Must be durable when it resolves. */
+  /** Must be durable when it resolves; may be called again with the same record after it threw. */
   save (record: SignRecord): Promise<void>
 }
 
@@ -49,7 +49,11 @@ export class SignState {
     return last === undefined ? null : { height: this.record!.height, round: last.round, step: last.step }
   }
 
-  /** Signs `bytes` at (height, round, step) unless that could conflict with anything signed before. */
+  /**
+   * Signs `bytes` at (height, round, step) unless that could conflict with anything signed before.
+   * The signature is returned, and remembered, only once the store has saved it: a failed save
+   * leaves this guard as it was, so the same call may be made again (the driver retries it).
+   */
   async sign (domain: Domain, step: SignStep, height: number, round: number, bytes: Uint8Array): Promise<Uint8Array> {
     const s = STEP_ORDER[step]
     const rec = this.record

@@ -89,7 +89,11 @@ export function unframe (bytes: Uint8Array): { records: WalRecord[], goodLength:
   return { records, goodLength: pos }
 }
 
-/** Where the WAL's bytes live. */
+/**
+ * Where the WAL's bytes live. Every method may be called again after it threw
+ * (the driver retries transient I/O errors): a failed call leaves nothing that
+ * a later successful one does not make whole.
+ */
 export interface Wal {
   /** The intact records, after cutting away any torn or corrupt tail. */
   open (): Promise<WalRecord[]>
@@ -101,9 +105,44 @@ export interface Wal {
   close (): Promise<void>
 }
 
+/**
+ * The WAL in a file. It remembers the frames appended since the last good sync:
+ * after a failed write (a torn frame may be on disk) or a failed fsync (the
+ * kernel may have dropped the dirty pages and marked them clean, so a second
+ * fsync would succeed with the data lost), nothing past the synced length is
+ * trusted. The next call cuts the file back to that length and writes those
+ * frames again through a fresh handle before it does its own work.
+ */
 export function fileWal (path: string): Wal {
   let fh: Awaited<ReturnType<typeof open>> | null = null
-  const handle = async () => (fh ??= await open(path, 'a'))
+  /** Bytes of the file known durable, and the frames written after them (not yet synced). */
+  let synced = 0
+  let unsynced: Uint8Array[] = []
+  let broken = false
+  const drop = async () => {
+    const old = fh
+    fh = null
+    await old?.close().catch(() => {}) // its error is the one being recovered from, or a stale one
+  }
+  const handle = async () => {
+    if (broken) {
+      await drop()
+      const f = fh = await open(path, 'a')
+      await f.truncate(synced)
+      for (const b of unsynced) await f.writeFile(b) // writeFile loops over short writes; write() may stop short
+      broken = false
+    }
+    return (fh ??= await open(path, 'a'))
+  }
+  /** Runs `op`; if it throws, the file is suspect until the next call rewrites its unsynced tail. */
+  const guarded = async <T>(op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op()
+    } catch (e) {
+      broken = true
+      throw e
+    }
+  }
   return {
     async open () {
       let bytes: Uint8Array
@@ -115,17 +154,40 @@ export function fileWal (path: string): Wal {
       }
       const { records, goodLength } = unframe(bytes)
       if (goodLength < bytes.length) await truncate(path, goodLength)
+      await drop()
+      synced = goodLength
+      unsynced = []
+      broken = false
       return records
     },
-    async append (r) { await (await handle()).write(frame(encodeWalRecord(r))) },
-    async sync () { if (fh !== null) await fh.sync() },
-    async reset (first) {
-      await fh?.close()
-      fh = await open(path, 'w')
-      await fh.write(frame(encodeWalRecord(first)))
-      await fh.sync()
+    append: async (r) => {
+      const b = frame(encodeWalRecord(r))
+      await guarded(async () => { await (await handle()).writeFile(b) })
+      unsynced.push(b)
     },
-    async close () { await fh?.close(); fh = null }
+    sync: async () => {
+      if (fh === null && !broken) return
+      await guarded(async () => {
+        const f = await handle()
+        await f.sync()
+        synced += unsynced.reduce((n, b) => n + b.length, 0)
+        unsynced = []
+      })
+    },
+    reset: async (first) => {
+      await drop()
+      // from here the file's old content is worth nothing: a failed reset leaves an empty log to write `first` into
+      synced = 0
+      unsynced = [frame(encodeWalRecord(first))]
+      broken = true
+      await guarded(async () => {
+        const f = await handle()
+        await f.sync()
+        synced = unsynced[0]!.length
+        unsynced = []
+      })
+    },
+    async close () { await drop() }
   }
 }
 

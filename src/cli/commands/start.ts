@@ -163,7 +163,7 @@ export function registerStart (program: Command): void {
           maxResponseBytes: opts.rpcMaxResponseBytes
         },
         p2p: network.p2p
-      }, { logger })
+      }, { logger, onFatal: () => process.exit(1) }) // the node has logged why and stopped
       stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })
     }))
 }
@@ -173,14 +173,14 @@ export function nodeLogger (opts: { logLevel: string, logJson?: boolean, json?: 
   return createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true || opts.json === true, write: (l) => process.stderr.write(l + '\n') })
 }
 
-/** On SIGINT or SIGTERM (and with `stdin`, when stdin closes): stop every node cleanly, then exit (1 if a stop failed). */
-export function stopOnSignals (nodes: ReadonlyArray<{ stop: () => Promise<void> }>, logger: Logger, opts: { stdin?: boolean } = {}): void {
+/** On SIGINT or SIGTERM (and with `stdin`, when stdin closes): stop every node cleanly, then exit (1 if a stop failed or a node had failed). */
+export function stopOnSignals (nodes: ReadonlyArray<{ stop: () => Promise<void>, failure?: Error | null }>, logger: Logger, opts: { stdin?: boolean } = {}): void {
   let stopping = false
   const shutdown = (signal: string) => {
     if (stopping) return
     stopping = true
     logger.info('Stopping', { signal })
-    Promise.all(nodes.map(async (n) => await n.stop())).then(() => process.exit(0), (e) => {
+    Promise.all(nodes.map(async (n) => await n.stop())).then(() => process.exit(nodes.some((n) => n.failure != null) ? 1 : 0), (e) => {
       logger.error('Stop failed', { error: (e as Error).message })
       process.exit(1)
     })
