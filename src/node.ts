@@ -33,6 +33,7 @@ import { DEFAULT_RPC_OPTIONS, RpcServer } from './rpc/server.ts'
 import { Views } from './rpc/views.ts'
 import type { AdmissionLimits } from './rpc/admission.ts'
 import { planDescriptors, softFdLimit } from './util/descriptors.ts'
+import { readFileSync } from 'node:fs'
 import { Queries } from './state/queries.ts'
 import { Store } from './state/store.ts'
 import { DEFAULT_SYNC_OPTIONS, type SyncOptions, Syncer } from './sync/syncer.ts'
@@ -128,7 +129,7 @@ export class ChorusNode implements AsyncDisposable {
   static async start (opts: NodeOptions, modules: NodeModules): Promise<ChorusNode> {
     const log = modules.logger
     const clock = modules.clock ?? systemClock
-    const fds = planDescriptors(softFdLimit(), {
+    const fds = planDescriptors(openFileLimit(), {
       rpcConnections: opts.rpc?.maxConnections ?? DEFAULT_RPC_OPTIONS.maxConnections,
       peers: opts.p2p === null ? 0 : opts.p2p.maxPeers ?? DEFAULT_LIBP2P_TRANSPORT_OPTIONS.maxPeers
     })
@@ -311,4 +312,13 @@ async function libp2pTransport (p2p: P2pOptions, chainId: string, log: Logger): 
     ...(p2p.maxPeers === undefined ? {} : { maxPeers: p2p.maxPeers }),
     ...(p2p.maxPeersPerIp === undefined ? {} : { maxPeersPerIp: p2p.maxPeersPerIp })
   }, { logger: log.child('libp2p') })
+}
+
+/** This process's soft limit on open files, or null where it cannot be read (not Linux). */
+function openFileLimit (): number | null {
+  try {
+    return softFdLimit(readFileSync('/proc/self/limits', 'utf8'))
+  } catch {
+    return null
+  }
 }

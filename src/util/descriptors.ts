@@ -4,19 +4,13 @@
  * take the ones consensus needs, so the RPC connection caps are fitted under the
  * soft limit found at start, after a reserve for the node's own files and peers.
  */
-import { readFileSync } from 'node:fs'
-
-/** The process's soft limit on open files, or null where it cannot be read (not Linux). */
-export function softFdLimit (limitsFile = '/proc/self/limits'): number | null {
-  try {
-    const line = readFileSync(limitsFile, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
-    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0]
-    if (soft === 'unlimited') return Number.MAX_SAFE_INTEGER
-    const n = Number(soft)
-    return Number.isSafeInteger(n) && n > 0 ? n : null
-  } catch {
-    return null
-  }
+/** The soft limit on open files in the text of a Linux `/proc/PID/limits`, or null if it has none. */
+export function softFdLimit (limits: string): number | null {
+  const line = limits.split('\n').find((l) => l.startsWith('Max open files'))
+  const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0]
+  if (soft === 'unlimited') return Number.MAX_SAFE_INTEGER
+  const n = Number(soft)
+  return Number.isSafeInteger(n) && n > 0 ? n : null
 }
 
 export interface DescriptorWants {

@@ -3,9 +3,7 @@ import { Admission, type AdmissionLimits, type Caller, callCost, newCaller } fro
 import { ConnectionLimits } from '../../../src/rpc/connection-limits.ts'
 import { ChorusError } from '../../../src/protocol/errors.ts'
 import { planDescriptors, softFdLimit } from '../../../src/util/descriptors.ts'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 
 const LIMITS: AdmissionLimits = { perConnection: 4, queuedPerConnection: 2, perIp: 6, total: 8, queuedBytesPerIp: 100, queuedBytes: 150 }
 const live = () => new AbortController().signal
@@ -111,12 +109,10 @@ describe('file descriptors', () => {
     expect(planDescriptors(null, { rpcConnections: 10, peers: 0 }).rpcConnections).toBe(10)
   })
 
-  it('reads the soft limit from /proc/self/limits', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'chorus-limits-'))
-    const file = join(dir, 'limits')
-    await writeFile(file, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n')
-    expect(softFdLimit(file)).toBe(1024)
-    expect(softFdLimit(join(dir, 'missing'))).toBe(null)
-    expect(softFdLimit()).toBeGreaterThan(0) // this machine is Linux
+  it('reads the soft limit from /proc/PID/limits', async () => {
+    expect(softFdLimit('Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n')).toBe(1024)
+    expect(softFdLimit('Max open files            unlimited            unlimited            files')).toBe(Number.MAX_SAFE_INTEGER)
+    expect(softFdLimit('')).toBe(null)
+    expect(softFdLimit(await readFile('/proc/self/limits', 'utf8'))).toBeGreaterThan(0) // this machine is Linux
   })
 })
