@@ -23,6 +23,12 @@ let lastCallerId = 0
 /** A caller for a new connection from `ip`; `signal` aborts when it closes. */
 export const newCaller = (ip: string | undefined, signal: AbortSignal): Caller => ({ id: ++lastCallerId, ip: ip ?? 'unknown', signal })
 
+/** Answer bytes written to clients and not yet taken by them: the HTTP answers' (Admission) and the WebSockets' (OutboxLedger). */
+export interface QueuedBytes {
+  readonly totalBytes: number
+  bytesOf: (ip: string) => number
+}
+
 export interface AdmissionLimits {
   /** Cost in flight at once on one connection; its further calls queue. */
   perConnection: number
@@ -77,7 +83,7 @@ function wantsFull (params: unknown): boolean {
 interface Waiter { cost: number, start: () => void }
 interface ConnectionLoad { inFlight: number, queue: Waiter[] }
 
-export class Admission {
+export class Admission implements QueuedBytes {
   private readonly connections = new Map<number, ConnectionLoad>()
   private readonly ips = new Map<string, number>()
   private total = 0
@@ -85,12 +91,17 @@ export class Admission {
   private queuedTotal = 0
   private readonly refused = { RATE_LIMITED: 0, BUSY: 0 }
 
-  constructor (readonly limits: AdmissionLimits = DEFAULT_ADMISSION_LIMITS) {}
+  /** `elsewhere`: other queues of answer bytes (the WebSockets') that count against the same shares. */
+  constructor (readonly limits: AdmissionLimits = DEFAULT_ADMISSION_LIMITS, private readonly elsewhere: readonly QueuedBytes[] = []) {}
 
   /** Cost in flight in the node now. */
   get inFlight (): number { return this.total }
-  /** Answer bytes written to clients and not yet taken by them. */
-  get queuedBytes (): number { return this.queuedTotal }
+  /** Answer bytes written over HTTP and not yet taken by the clients. */
+  get totalBytes (): number { return this.queuedTotal }
+  bytesOf (ip: string): number { return this.queuedByIp.get(ip) ?? 0 }
+
+  private queuedFrom (ip: string): number { return this.elsewhere.reduce((n, q) => n + q.bytesOf(ip), this.bytesOf(ip)) }
+  private queuedInAll (): number { return this.elsewhere.reduce((n, q) => n + q.totalBytes, this.queuedTotal) }
   /** Calls refused since start, by code. */
   get refusals (): Readonly<{ RATE_LIMITED: number, BUSY: number }> { return this.refused }
 
@@ -119,9 +130,9 @@ export class Admission {
       ? new ChorusError(ErrorCode.UNAVAILABLE, 'the caller went away')
       : ip + c > this.limits.perIp
         ? this.refuse(ErrorCode.RATE_LIMITED, `over ${this.limits.perIp} units of work in flight from ${caller.ip}`)
-        : (this.queuedByIp.get(caller.ip) ?? 0) > this.limits.queuedBytesPerIp
+        : this.queuedFrom(caller.ip) > this.limits.queuedBytesPerIp
             ? this.refuse(ErrorCode.RATE_LIMITED, `over ${this.limits.queuedBytesPerIp} bytes of answers not yet read by ${caller.ip}`)
-            : this.total + c > this.limits.total || this.queuedTotal > this.limits.queuedBytes
+            : this.total + c > this.limits.total || this.queuedInAll() > this.limits.queuedBytes
               ? this.refuse(ErrorCode.BUSY, 'the node is at its limit of RPC work in flight: retry shortly')
               : null
     if (refusal !== null) {

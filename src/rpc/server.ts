@@ -82,13 +82,10 @@ export class RpcServer {
   constructor (private readonly opts: RpcServerOptions, private readonly ctx: RpcContext, private readonly log: Logger) {
     this.doc = openRpcDocument(methods, opts.version)
     this.hosts = allowedHostsFor(opts.host, opts.http)
-    this.admission = new Admission(opts.admission)
     this.connections = new ConnectionLimits(opts.maxConnections, opts.maxConnectionsPerIp)
     const admit = (req: IncomingMessage): boolean => this.callers.has(req.socket) && this.admits(req)
-    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req, caller) => {
-      const answer = await this.one(req, caller)
-      return answer === null ? null : JSON.parse(answer.text) as Record<string, unknown>
-    }, log)
+    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req, caller) => (await this.one(req, caller))?.text ?? null, log)
+    this.admission = new Admission(opts.admission, [this.ws.queued])
   }
 
   /** A request's Host is allowed, and its Origin (when a browser sends one) too. */

@@ -26,7 +26,7 @@ import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import type { Logger } from '../logger.ts'
-import { type Caller, newCaller } from './admission.ts'
+import { type Caller, type QueuedBytes, newCaller } from './admission.ts'
 import type { RpcContext } from './context.ts'
 import { RpcCode, toRpcError } from './errors.ts'
 import { DEFAULT_OUTBOX_LIMITS, DROP_CLOSE, type DropReason, Outbox, OutboxLedger, type OutboxLimits } from './outbox.ts'
@@ -101,6 +101,9 @@ export class WsRpc {
     for (const ws of this.wss.clients) ws.terminate()
     this.wss.close()
   }
+
+  /** Bytes queued for the connections, in all and per IP (admission counts them against the same shares as HTTP answers). */
+  get queued (): QueuedBytes { return this.ledger }
 
   /** Bytes queued for all connections, each connection's load, and the hub's. */
   stats (): { queuedBytes: number, clients: WsClientStats[], hub: ReturnType<SubscriptionHub['stats']> } {

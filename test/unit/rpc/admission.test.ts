@@ -80,7 +80,17 @@ describe('admission of RPC work', () => {
     expect(await codeOf(a.enter(y, 1))).toBe('BUSY')
     taken()
     more()
-    expect(a.queuedBytes).toBe(0)
+    expect(a.totalBytes).toBe(0)
+    ;(await a.enter(x, 1))()
+  })
+
+  it('counts the WebSockets\' queued bytes against the same shares', async () => {
+    const ws = { totalBytes: 0, bytesOf: (ip: string) => ip === '10.0.0.1' ? ws.totalBytes : 0 }
+    const a = new Admission(LIMITS, [ws])
+    const x = newCaller('10.0.0.1', live())
+    ws.totalBytes = 101
+    expect(await codeOf(a.enter(x, 1))).toBe('RATE_LIMITED')
+    ws.totalBytes = 0
     ;(await a.enter(x, 1))()
   })
 })

@@ -42,13 +42,15 @@ beforeAll(async () => {
     },
     validator: { secretKey, signStatePath: join(dir, 'sign-state.json'), walPath: join(dir, 'consensus.wal') }
   }, { logger: silentLogger })
-  // a block whose full rendering (~40 posts of 2 KB) is about half the response cap
+  // blocks of posts of 2 KB (up to 20 in one, under the response cap); the test reads the fullest
   const rpc = new RpcClient(`http://127.0.0.1:${node.rpcPort}`)
-  const head = await rpc.getHead()
   const ids: string[] = []
-  for (let nonce = 0; nonce < 40; nonce++) ids.push((await rpc.submitTx(alice.sign({ chainId: 'limits-test', nonce, body: post('x'.repeat(2000)) }).hex)).id)
-  bigHeight = await waitFor(async () => (await rpc.getTx(ids[39]!)).height, 'the posts to be included')
-  expect(bigHeight).toBeGreaterThan(head.height)
+  for (let nonce = 0; nonce < 20; nonce++) ids.push((await rpc.submitTx(alice.sign({ chainId: 'limits-test', nonce, body: post('x'.repeat(2000)) }).hex)).id)
+  const heights: number[] = [] // one at a time: one keep-alive connection, under the per-IP cap the tests count on
+  for (const id of ids) heights.push(await waitFor(async () => (await rpc.getTx(id)).height, 'the posts to be included'))
+  const counts = new Map<number, number>()
+  for (const h of heights) counts.set(h, (counts.get(h) ?? 0) + 1)
+  bigHeight = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0]
 })
 afterAll(async () => {
   await node.stop()
@@ -84,15 +86,18 @@ function gateBlocks () {
 
 describe('RPC limits', () => {
   it('answers a batch past the response cap with TOO_LARGE for the calls that do not fit', async () => {
-    const { status, text } = await post$(Array.from({ length: 6 }, (_, i) => fullBlock(i)))
+    const one = Buffer.byteLength((await post$(fullBlock(0))).text)
+    expect(one).toBeLessThan(MAX_RESPONSE)
+    const n = Math.floor(MAX_RESPONSE / one) + 2 // two more than fit
+    const { status, text } = await post$(Array.from({ length: n }, (_, i) => fullBlock(i)))
     expect(status).toBe(200)
     const answers = JSON.parse(text) as any[]
-    expect(answers).toHaveLength(6)
+    expect(answers).toHaveLength(n)
     const fitted = answers.filter((a) => a.result !== undefined)
     const refused = answers.filter((a) => a.error?.data?.code === 'TOO_LARGE')
     expect(fitted.length).toBeGreaterThanOrEqual(1)
     expect(refused.length).toBeGreaterThanOrEqual(1)
-    expect(fitted.length + refused.length).toBe(6)
+    expect(fitted.length + refused.length).toBe(n)
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_RESPONSE + 2)
     expect(fitted[0].result.txs[0].body.text).toHaveLength(2000)
   })
