@@ -10,6 +10,21 @@ import { RpcClientError } from './rpc-client.ts'
 export type LiveTopic = 'newHeads' | 'posts' | 'txStatus'
 type Handler = (event: Record<string, unknown>) => void
 
+/**
+ * Why the node ended a subscription: its connection fell too far behind
+ * (`SLOW_READER`), or its address or the node held too much unread (`RATE_LIMITED`,
+ * `BUSY`). Subscribe again, on a new connection, with `filter.fromEventId =
+ * fromEventId` to miss nothing and repeat nothing (null: subscribe afresh).
+ */
+export interface SubscriptionDropped {
+  subscription: string
+  reason: 'SLOW_READER' | 'RATE_LIMITED' | 'BUSY'
+  lastEventId: string | null
+  fromEventId: string | null
+  message: string
+}
+type DropHandler = (dropped: SubscriptionDropped) => void
+
 interface MinimalSocket {
   readonly readyState: number
   send (data: string): void
@@ -21,7 +36,7 @@ export type WebSocketLike = new (url: string) => MinimalSocket
 export class LiveClient {
   private nextId = 1
   private readonly pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
-  private readonly handlers = new Map<string, Handler>()
+  private readonly handlers = new Map<string, { onEvent: Handler, onDropped?: DropHandler }>()
 
   private constructor (private readonly socket: MinimalSocket) {
     socket.addEventListener('message', (ev) => this.onMessage(String(ev.data)))
@@ -51,10 +66,13 @@ export class LiveClient {
     return await result as T
   }
 
-  /** Subscribes; `onEvent` gets each event (each has an `eventId`, "height:index"). Returns the subscription id. */
-  async subscribe (topic: LiveTopic, filter: Record<string, unknown>, onEvent: Handler): Promise<string> {
+  /**
+   * Subscribes; `onEvent` gets each event (each has an `eventId`, "height:index"), and
+   * `onDropped` is told if the node ends the subscription. Returns the subscription id.
+   */
+  async subscribe (topic: LiveTopic, filter: Record<string, unknown>, onEvent: Handler, onDropped?: DropHandler): Promise<string> {
     const id = await this.call<string>('subscribe', [topic, filter])
-    this.handlers.set(id, onEvent)
+    this.handlers.set(id, onDropped === undefined ? { onEvent } : { onEvent, onDropped })
     return id
   }
 
@@ -69,7 +87,13 @@ export class LiveClient {
     let msg: { id?: number, result?: unknown, error?: { code: number, message: string, data?: { code?: string } }, method?: string, params?: { subscription: string, result: Record<string, unknown> } }
     try { msg = JSON.parse(text) } catch { return }
     if (msg.method === 'subscription' && msg.params !== undefined) {
-      this.handlers.get(msg.params.subscription)?.(msg.params.result)
+      this.handlers.get(msg.params.subscription)?.onEvent(msg.params.result)
+      return
+    }
+    if (msg.method === 'subscriptionDropped' && msg.params !== undefined) {
+      const dropped = msg.params as unknown as SubscriptionDropped
+      this.handlers.get(dropped.subscription)?.onDropped?.(dropped)
+      this.handlers.delete(dropped.subscription)
       return
     }
     const p = msg.id === undefined ? undefined : this.pending.get(msg.id)
