@@ -139,18 +139,13 @@ export class Admission implements QueuedBytes {
       this.settle(caller.id, conn, c)
       throw refusal
     }
-    this.ips.set(caller.ip, ip + c)
+    addTo(this.ips, caller.ip, c)
     this.total += c
-    let released = false
-    return () => {
-      if (released) return
-      released = true
+    return once(() => {
       this.total -= c
-      const left = (this.ips.get(caller.ip) ?? c) - c
-      if (left <= 0) this.ips.delete(caller.ip)
-      else this.ips.set(caller.ip, left)
+      addTo(this.ips, caller.ip, -c)
       this.settle(caller.id, conn, c)
-    }
+    })
   }
 
   /**
@@ -159,16 +154,11 @@ export class Admission implements QueuedBytes {
    */
   queued (caller: Caller, bytes: number): () => void {
     this.queuedTotal += bytes
-    this.queuedByIp.set(caller.ip, (this.queuedByIp.get(caller.ip) ?? 0) + bytes)
-    let done = false
-    return () => {
-      if (done) return
-      done = true
+    addTo(this.queuedByIp, caller.ip, bytes)
+    return once(() => {
       this.queuedTotal -= bytes
-      const left = (this.queuedByIp.get(caller.ip) ?? bytes) - bytes
-      if (left <= 0) this.queuedByIp.delete(caller.ip)
-      else this.queuedByIp.set(caller.ip, left)
-    }
+      addTo(this.queuedByIp, caller.ip, -bytes)
+    })
   }
 
   /** Gives back `cost` on the connection and starts its waiting calls, in order, while they fit. */
@@ -185,5 +175,22 @@ export class Admission implements QueuedBytes {
   private refuse (code: 'RATE_LIMITED' | 'BUSY', detail: string): ChorusError {
     this.refused[code]++
     return new ChorusError(ErrorCode[code], detail)
+  }
+}
+
+/** Adds `delta` to a key's count, dropping the key at zero so that the map holds only busy keys. */
+function addTo (counts: Map<string, number>, key: string, delta: number): void {
+  const n = (counts.get(key) ?? 0) + delta
+  if (n <= 0) counts.delete(key)
+  else counts.set(key, n)
+}
+
+/** `fn`, to be called at most once: later calls do nothing. */
+function once (fn: () => void): () => void {
+  let done = false
+  return () => {
+    if (done) return
+    done = true
+    fn()
   }
 }
