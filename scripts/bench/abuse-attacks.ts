@@ -5,12 +5,12 @@
  * an attacker makes is bounded, so an attack always stops when its window ends, however
  * the node behaves. Sizes are multiplied by `scale` (connection and call counts).
  */
-import * as b from '../../src/client/transactions.ts'
-import { HandshakeError, RawWs } from './abuse-ws.ts'
-import { type HeadSeen, Tally, errorKey, ownAgent, postRpc, quantile, sleep, tallyPost } from './abuse-measure.ts'
-import { type ChainInfo, type History, type Sender, type SignedOut } from './abuse-setup.ts'
 import { execFile } from 'node:child_process'
-import { connect, type Socket } from 'node:net'
+import { type Socket, connect } from 'node:net'
+import * as b from '../../src/client/transactions.ts'
+import { type HeadSeen, Tally, errorKey, ownAgent, postRpc, quantile, sleep, tallyPost } from './abuse-measure.ts'
+import type { ChainInfo, History, Sender, SignedOut } from './abuse-setup.ts'
+import { RawWs } from './abuse-ws.ts'
 
 export interface AttackEnv {
   port: number
@@ -63,7 +63,7 @@ async function wsConnect (env: AttackEnv, tally: Tally, onMessage?: (payload: Bu
   try {
     return await RawWs.connect({ host: '127.0.0.1', port: env.port, localAddress, timeoutMs: 5000, onMessage, collectBytes })
   } catch (e) {
-    tally.add(e instanceof HandshakeError ? `ws ${e.message}` : `ws ${(e as Error).message}`)
+    tally.add(`ws ${(e as Error).message}`)
     return null
   }
 }
@@ -268,6 +268,7 @@ const subscriptions: Attack = {
     const followers = env.history.followers.map((f) => f.address(env.chain))
     const subs = new Tally()
     const connectErrors = new Tally()
+    const notices = new Tally()
     const sockets: RawWs[] = []
     let events = 0
     let eventBytes = 0
@@ -278,7 +279,12 @@ const subscriptions: Attack = {
       let replies = 0
       let wake: () => void = () => {}
       const ws = await wsConnect(env, connectErrors, (payload, length) => {
-        if (payload === null || payload.subarray(0, 64).indexOf('"method":"subscription"') >= 0) { events++; eventBytes += length; return }
+        const head = payload?.subarray(0, 64)
+        if (head === undefined || head.indexOf('"method":"subscription"') >= 0) { events++; eventBytes += length; return }
+        if (head.indexOf('"method":') >= 0) { // another notice (e.g. a subscription dropped)
+          try { notices.add(String((JSON.parse(payload!.toString()) as { method?: unknown }).method)) } catch { notices.add('bad notice') }
+          return
+        }
         replies++
         tallyWsReply(subs, payload)
         if (replies >= perConn) wake()
@@ -304,7 +310,7 @@ const subscriptions: Attack = {
     const secs = (Date.now() - t0) / 1000
     return [
       `${conns} connections × ${perConn} subscriptions (½ posts{followedBy}, ¼ newHeads, ¼ posts{}) set up in ${n(setupMs)} ms: ${connectErrors.counts.size > 0 ? `connect ${connectErrors.text()}; ` : ''}subscribe ${subs.text()}; ${openAtEnd} connections open at the end`,
-      `events received: ${n(events)} (${mb(eventBytes)}, ${n(events / secs)}/s); bench client CPU ${((cpu.user + cpu.system) / 1e6 / secs).toFixed(2)} cores`
+      `events received: ${n(events)} (${mb(eventBytes)}, ${n(events / secs)}/s)${notices.counts.size > 0 ? `; other notices ${notices.text()}` : ''}; bench CPU for the subscribers ${((cpu.user + cpu.system) / 1e6 / secs).toFixed(2)} cores`
     ]
   }
 }

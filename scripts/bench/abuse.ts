@@ -177,6 +177,21 @@ const describeExit = (p: Node): string => p.killedForRss
   ? `KILLED by the bench at RSS > ${fmt(RSS_KILL_MB)} MB`
   : `DIED (${p.exit?.signal ?? `exit ${p.exit?.code}`})`
 
+// ---------------------------------------------------------------- CPU
+
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 } catch { return 100 } })()
+
+/** CPU seconds (user + system) the process has used, from /proc/PID/stat; NaN if gone. */
+async function cpuSeconds (pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK
+  } catch {
+    return NaN
+  }
+}
+
 // ---------------------------------------------------------------- one window
 
 interface WindowResult {
@@ -194,6 +209,8 @@ interface WindowResult {
   errorLines: number
   notes: string[]
   died: string | null
+  /** Cores used over the window: the node, and this process (the attackers, the probe and the samplers). */
+  cpu: { node: number, bench: number }
   /** Attack windows: whether blocks were made again after the attack ended. */
   after: { note: string, ok: boolean } | null
   start: number
@@ -267,6 +284,8 @@ async function runWindow (node: Node, env: AttackEnv, attack: Attack | null, obs
     if (rss.peakKb * 1024 > RSS_KILL_MB * 1e6 && node.exit === null) { node.killedForRss = true; node.proc.kill('SIGKILL') }
   }, 100)
   const probe = new HeadProbe(node.port)
+  const nodeCpu0 = await cpuSeconds(node.proc.pid!)
+  const benchCpu0 = process.cpuUsage()
   const start = Date.now()
   const end = start + WINDOW_S * 1000
   let obs: Promise<Observer> | null = null
@@ -279,7 +298,10 @@ async function runWindow (node: Node, env: AttackEnv, attack: Attack | null, obs
   else run = attack.run(env, ac.signal, startObserver).catch((e: Error) => [`attack failed: ${e.message}`])
   await sleep(end - Date.now())
   ac.abort()
-  const [, peak] = await Promise.all([probe.stop(), rss.stop()])
+  const [, peak, nodeCpu1] = await Promise.all([probe.stop(), rss.stop(), cpuSeconds(node.proc.pid!)])
+  const benchCpu = process.cpuUsage(benchCpu0)
+  const secs = (Date.now() - start) / 1000
+  const cpu = { node: (nodeCpu1 - nodeCpu0) / secs, bench: (benchCpu.user + benchCpu.system) / 1e6 / secs }
   clearInterval(rssGuard)
   if (run !== null) notes.push(...await Promise.race([run, sleep(30_000).then(() => ['the attack did not stop within 30 s of its window'])]))
   const died = node.exit !== null && node.exit.at <= end + 1000 ? `node ${describeExit(node)} ${fmt((node.exit.at - start) / 1000, 1)} s into the window` : null
@@ -307,7 +329,7 @@ async function runWindow (node: Node, env: AttackEnv, attack: Attack | null, obs
     gap, blocksFrom, blocks,
     headP50: quantile(all, 0.5), headP99: quantile(all, 0.99), probes: all.length, probeFailures: probe.failures,
     rss: peak, logBytes: node.logBytes - log0.bytes, warnLines: node.warnLines - log0.warn, errorLines: node.errorLines - log0.error,
-    notes, died, after, start, end
+    notes, died, after, cpu, start, end
   }
 }
 
@@ -325,7 +347,7 @@ interface AttackResult {
 async function runAttack (attack: Attack, template: string, root: string, chain: ChainInfo, history: History): Promise<AttackResult> {
   const home = join(root, `attack${attack.id}`)
   await cp(template, home, { recursive: true })
-  const result: AttackResult = { attack, base: null, hit: null, notes: [], fatal: null, examples: [] }
+  const result: AttackResult = { attack, base: null, hit: null, notes: [`machine load average ${loadavg()[0]!.toFixed(2)} at the start`], fatal: null, examples: [] }
   let node: Node | null = null
   let load: Load | null = null
   try {
@@ -399,7 +421,8 @@ function report (results: AttackResult[], chain: ChainInfo): void {
     for (const [label, x] of [['baseline', r.base], ['attack', r.hit]] as const) {
       if (x === null) continue
       const fails = [...x.probeFailures.counts.values()].reduce((s, k) => s + k, 0)
-      notes.push(`${label}: ${x.gap?.blocks ?? 0} blocks; head p50 ${Number.isFinite(x.headP50) ? fmt(x.headP50, 1) : '>2,000'} ms, ${x.probes} probes${fails > 0 ? `, ${fails} failed (${x.probeFailures.text()})` : ''}; node log +${fmt(x.logBytes)} bytes (${x.warnLines} WARN, ${x.errorLines} ERROR)${label === 'baseline' && x.notes.length > 0 ? `; ${x.notes.join('; ')}` : ''}`)
+      notes.push(`${label}: ${x.gap?.blocks ?? 0} blocks; head p50 ${Number.isFinite(x.headP50) ? fmt(x.headP50, 1) : '>2,000'} ms, ${x.probes} probes${fails > 0 ? `, ${fails} failed (${x.probeFailures.text()})` : ''}; ` +
+        `CPU: node ${Number.isFinite(x.cpu.node) ? x.cpu.node.toFixed(2) : '?'}, bench ${x.cpu.bench.toFixed(2)} cores; node log +${fmt(x.logBytes)} bytes (${x.warnLines} WARN, ${x.errorLines} ERROR)${label === 'baseline' && x.notes.length > 0 ? `; ${x.notes.join('; ')}` : ''}`)
     }
     if (r.examples.length > 0) notes.push(`node log lines: ${r.examples.join(' | ')}`)
     if (why.length > 0) notes.push(`goal not held: ${why.join(', ')}`)
