@@ -50,6 +50,8 @@ export interface PostResult {
   json?: unknown
   /** A transport failure: `timeout`, `aborted`, an errno code. */
   failure?: string
+  /** Replies counted into `scan` from a large body (a partial one too, cut off by a failure). */
+  scanned: number
 }
 
 export interface PostOptions {
@@ -80,12 +82,14 @@ export async function postRpc (host: string, port: number, body: string, o: Post
     const chunks: Buffer[] = []
     let tail = ''
     const scanned = new Tally()
-    const finish = (r: Omit<PostResult, 'ms' | 'bytes' | 'status'>): void => {
+    const finish = (r: Omit<PostResult, 'ms' | 'bytes' | 'status' | 'scanned'>): void => {
       if (done) return
       done = true
       clearTimeout(timer)
       o.signal?.removeEventListener('abort', onAbort)
-      resolve({ status, bytes, ms: now() - t0, ...r })
+      let n = 0
+      for (const [k, v] of scanned.counts) { o.scan?.add(k, v); n += v }
+      resolve({ status, bytes, ms: now() - t0, scanned: n, ...r })
     }
     const req = request({
       host, port, localAddress: o.localAddress, agent: o.agent, method: 'POST', path: '/',
@@ -111,7 +115,6 @@ export async function postRpc (host: string, port: number, body: string, o: Post
           try { json = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch { json = undefined }
           finish({ json })
         } else {
-          for (const [k, v] of scanned.counts) o.scan?.add(k, v)
           finish({})
         }
       })
@@ -127,10 +130,16 @@ export async function postRpc (host: string, port: number, body: string, o: Post
   })
 }
 
-/** Counts one POST's outcome: transport failure, HTTP error status, or each reply. */
+/**
+ * Counts one POST's outcome: a transport failure (for the calls a scan of a partial body
+ * did not count), an HTTP error status, or each reply. A large body is counted by its scan.
+ */
 export function tallyPost (tally: Tally, r: PostResult, calls: number): void {
-  if (r.failure !== undefined) { tally.add(r.failure === 'aborted' ? 'unanswered when the window ended' : r.failure, calls); return }
-  if (r.json === undefined) { if (r.status !== 200) tally.add(`HTTP ${r.status}`, calls); return }
+  if (r.failure !== undefined) { tally.add(r.failure === 'aborted' ? 'unanswered when the window ended' : r.failure, Math.max(0, calls - r.scanned)); return }
+  if (r.json === undefined) {
+    if (r.scanned === 0) tally.add(r.status !== 200 ? `HTTP ${r.status}` : 'unreadable answer', calls)
+    return
+  }
   if (r.status !== 200 && !Array.isArray(r.json)) {
     const e = (r.json as { error?: { code?: number, data?: { code?: string } } }).error
     tally.add(`HTTP ${r.status}${e === undefined ? '' : ' ' + errorKey(e)}`, calls)
