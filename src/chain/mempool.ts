@@ -1,25 +1,62 @@
 /**
- * Pending transactions, bounded by count and bytes.
+ * Pending transactions, bounded by count and by what they cost in memory.
  *
  * Per sender, txs form a gapless nonce chain starting at the account's next
  * nonce (the admission path checks the start; `add` checks the links). Blocks
  * take txs by fee per byte across senders, in nonce order within a sender.
  * When full, a new tx evicts the cheapest chain tail if it pays more per byte;
  * otherwise it is refused with MEMPOOL_FULL. Pure data: no state reads here.
+ *
+ * The byte bound counts `txCost`: a tx's encoded bytes, the JS strings its
+ * text was decoded into, and a measured per-tx overhead (decoded objects, the
+ * views into its bytes, its id, index entries and keys). Fees are still per
+ * encoded byte. A full mempool's heap and buffers then stay close to
+ * `maxBytes` (scripts/bench/mempool-memory.ts measures it).
  */
 import { toHex } from '../crypto/bytes.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
-import type { PublicKey, SignedTx } from '../protocol/types.ts'
+import type { PublicKey, SignedTx, TxBody } from '../protocol/types.ts'
 import { BinaryHeap } from '../util/binary-heap.ts'
 
 export interface MempoolLimits {
   maxTxs: number
+  /** Memory the pending txs may take, as `txCost` counts it (not only their encoded bytes). */
   maxBytes: number
   /** Longest nonce chain one sender may queue. */
   maxPerSender: number
 }
 
 export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = { maxTxs: 20_000, maxBytes: 64 * 1024 * 1024, maxPerSender: 256 }
+
+/**
+ * What one pending tx costs beyond its encoded bytes and decoded text: the tx,
+ * unsigned and body objects, the Uint8Array views into its bytes and its id,
+ * the fee bigint and chain id string (~980 B of heap), its entries and hex
+ * keys in the indexes (~150 B), and its buffer's native bookkeeping. Measured
+ * on Node 20 x64 with tiny posts decoded from hex, heap after a full GC
+ * (scripts/bench/mempool-memory.ts).
+ */
+export const TX_OVERHEAD_BYTES = 1_280
+
+/** Heap bytes of a JS string's characters: one a char while every char is Latin-1, else two (V8). */
+const stringBytes = (s: string | null): number => s === null ? 0 : s.length * (/[^\u0000-\u00ff]/.test(s) ? 2 : 1)
+
+function textBytes (body: TxBody): number {
+  switch (body.kind) {
+    case 'post': return stringBytes(body.text)
+    case 'profile': return stringBytes(body.username) + stringBytes(body.displayName) + stringBytes(body.bio) + stringBytes(body.avatarUrl)
+    default: return 0
+  }
+}
+
+/**
+ * What `tx` counts against `maxBytes`: its encoded bytes (which every field but
+ * the text is a view into, once decoded), its text as JS strings, and
+ * TX_OVERHEAD_BYTES. Pure: the same tx always costs the same.
+ */
+export function txCost (tx: SignedTx): number {
+  return tx.bytes.length + textBytes(tx.unsigned.body) + TX_OVERHEAD_BYTES
+}
 
 /** fee per byte, scaled to keep precision in integer comparisons */
 const feeRate = (tx: SignedTx): bigint => (tx.unsigned.fee * 1_000_000n) / BigInt(tx.bytes.length)
@@ -29,9 +66,10 @@ export class Mempool {
   private readonly bySender = new Map<string, SignedTx[]>()
   private totalBytes = 0
 
-  constructor (private readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS) {}
+  constructor (readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS) {}
 
   get size (): number { return this.byId.size }
+  /** What the pending txs count against maxBytes: the sum of their `txCost`. */
   get bytes (): number { return this.totalBytes }
 
   has (id: Uint8Array): boolean { return this.byId.has(toHex(id)) }
@@ -58,7 +96,8 @@ export class Mempool {
     }
     if (chain.length >= this.limits.maxPerSender) fail(ErrorCode.MEMPOOL_FULL, `sender has ${chain.length} pending txs`)
     const evicted: SignedTx[] = []
-    while (this.byId.size + 1 > this.limits.maxTxs || this.totalBytes + tx.bytes.length > this.limits.maxBytes) {
+    const cost = txCost(tx)
+    while (this.byId.size + 1 > this.limits.maxTxs || this.totalBytes + cost > this.limits.maxBytes) {
       const victim = this.cheapestTail(sender)
       if (victim === undefined || feeRate(victim) >= feeRate(tx)) {
         // put back, last evicted first: a chain lost its tail newest-first, so it regrows in nonce order
@@ -78,15 +117,18 @@ export class Mempool {
     chain.push(tx) // in nonce order: `add` checked the link, and a put-back victim was a chain's tail
     this.bySender.set(sender, chain)
     this.byId.set(toHex(tx.id), tx)
-    this.totalBytes += tx.bytes.length
+    this.totalBytes += txCost(tx)
   }
 
   private remove (tx: SignedTx): void {
     const id = toHex(tx.id)
-    if (!this.byId.delete(id)) return
-    this.totalBytes -= tx.bytes.length
-    const sender = toHex(tx.unsigned.sender)
-    const chain = (this.bySender.get(sender) ?? []).filter((t) => toHex(t.id) !== id)
+    // the pooled object: `tx` may be another decoding of it (from a block)
+    const pooled = this.byId.get(id)
+    if (pooled === undefined) return
+    this.byId.delete(id)
+    this.totalBytes -= txCost(pooled)
+    const sender = toHex(pooled.unsigned.sender)
+    const chain = (this.bySender.get(sender) ?? []).filter((t) => t !== pooled)
     if (chain.length === 0) this.bySender.delete(sender)
     else this.bySender.set(sender, chain)
   }

@@ -19,23 +19,48 @@ import type { Mempool } from './mempool.ts'
 /** How many dropped txs' reasons are remembered, for waiters and tx_get. */
 const DROPPED_MEMORY = 10_000
 
-/** Senders whose pending state is kept between admissions. */
+/** Senders whose pending state is kept between admissions, at most. */
 const SENDER_VIEWS = 4_096
+
+/**
+ * What a sender view holds per pending tx it applied, beyond the tx's encoded
+ * size: the writes (a post's record holds its text again), their keys and map
+ * entries. Measured at ~1 KiB a tiny post (scripts/bench/mempool-memory.ts).
+ */
+const VIEW_TX_OVERHEAD_BYTES = 1_024
+
+/**
+ * The sender views together may hold what the mempool leaves free of its
+ * maxBytes, and at least this share of it; the least recently used go first.
+ * So a mempool with room caches every sender, and a full one still caches the
+ * senders it is admitting from, within maxBytes × (1 + this).
+ */
+const SENDER_VIEWS_MIN_SHARE = 1 / 8
+
+const viewCost = (tx: SignedTx): number => tx.bytes.length + VIEW_TX_OVERHEAD_BYTES
+
+interface SenderView { height: number, pending: number, view: StateView, bytes: number }
 
 export class TxPool {
   private readonly dropped = new Map<string, ChorusError>()
   /**
    * Per sender: the head state with its pending txs applied, so admitting the
    * n-th pending tx costs one dry run, not n. Valid while the head and the
-   * sender's pending count are what they were when it was made.
+   * sender's pending count are what they were when it was made; all are
+   * dropped at a commit. In recency order, the most recently used last, and
+   * bounded by count and by `viewBytesMax()` (their writes hold the txs' data again).
    */
-  private readonly senderViews = new Map<string, { height: number, pending: number, view: StateView }>()
+  private readonly senderViews = new Map<string, SenderView>()
+  private viewBytes = 0
 
   constructor (
     private readonly chain: Chain,
     readonly mempool: Mempool
   ) {
     chain.events.onCommitted(({ checked }) => {
+      // every view is of the old head now
+      this.senderViews.clear()
+      this.viewBytes = 0
       const nonces = new Map<string, number>()
       for (const tx of checked.block.txs) nonces.set(toHex(tx.unsigned.sender), tx.unsigned.nonce + 1)
       mempool.onBlock(checked.block.txs, (sender) => nonces.get(toHex(sender)))
@@ -85,20 +110,59 @@ export class TxPool {
     const { height, timeMs } = this.chain.head
     const proposer = this.chain.validators.proposerAt(0)
     const ctx = (index: number) => ({ height: height + 1, timeMs: timeMs + 1, index, proposer, params: this.chain.rules.params })
-    let cached = this.senderViews.get(sender)
+    let cached = this.takeView(sender)
     if (cached === undefined || cached.height !== height || cached.pending !== pending.length) {
       const view = new StateView(this.chain.store)
       for (const [i, p] of pending.entries()) await applyTx(view, p, ctx(i))
-      cached = { height, pending: pending.length, view }
+      cached = { height, pending: pending.length, view, bytes: pending.reduce((n, p) => n + viewCost(p), 0) }
     }
-    const trial = cached.view.child()
-    await applyTx(trial, tx, ctx(pending.length))
-    this.mempool.add(tx)
-    cached.view.merge(trial)
-    cached.pending += 1
-    this.senderViews.set(sender, cached)
-    if (this.senderViews.size > SENDER_VIEWS) this.senderViews.delete(this.senderViews.keys().next().value!)
+    try {
+      const trial = cached.view.child()
+      await applyTx(trial, tx, ctx(pending.length))
+      this.mempool.add(tx)
+      cached.view.merge(trial)
+      cached.pending += 1
+      cached.bytes += viewCost(tx)
+    } finally {
+      this.putView(sender, cached)
+    }
     return tx
+  }
+
+  /** How many senders' pending state is cached, and what the cache counts it at (for metrics and tests). */
+  get senderViewStats (): { senders: number, bytes: number, maxBytes: number } {
+    return { senders: this.senderViews.size, bytes: this.viewBytes, maxBytes: this.viewBytesMax() }
+  }
+
+  /** Takes `sender`'s view out of the cache (the caller puts it back, as the most recent). */
+  private takeView (sender: string): SenderView | undefined {
+    const cached = this.senderViews.get(sender)
+    if (cached === undefined) return undefined
+    this.senderViews.delete(sender)
+    this.viewBytes -= cached.bytes
+    return cached
+  }
+
+  /** Puts `sender`'s view back as the most recent; the bounds then drop the least recent. */
+  private putView (sender: string, cached: SenderView): void {
+    this.senderViews.set(sender, cached)
+    this.viewBytes += cached.bytes
+    this.trimViews()
+  }
+
+  private viewBytesMax (): number {
+    const { maxBytes } = this.mempool.limits
+    return Math.max(maxBytes - this.mempool.bytes, maxBytes * SENDER_VIEWS_MIN_SHARE)
+  }
+
+  /** Drops the least recently used views while over either bound (the newest one stays). */
+  private trimViews (): void {
+    const maxBytes = this.viewBytesMax()
+    while (this.senderViews.size > 1 && (this.senderViews.size > SENDER_VIEWS || this.viewBytes > maxBytes)) {
+      const [oldest, view] = this.senderViews.entries().next().value!
+      this.senderViews.delete(oldest)
+      this.viewBytes -= view.bytes
+    }
   }
 
   /** Removes txs a block builder could not include (and their successors), remembering why. */

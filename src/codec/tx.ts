@@ -86,15 +86,22 @@ export function assembleSignedTx (unsignedBytes: Uint8Array, signature: Uint8Arr
   return { unsigned, unsignedBytes, signature, bytes: encodeCanonical([unsignedBytes, signature]), id: sha256(unsignedBytes) }
 }
 
-/** Decodes a signed tx of at most `maxBytes`. Structure only: the signature is checked elsewhere. */
+/**
+ * Decodes a signed tx of at most `maxBytes`. Structure only: the signature is checked elsewhere.
+ * The tx owns its bytes: read out of a larger buffer (a gossip batch, a block, a response) they
+ * are copied first, and every byte field is a view into that copy, so keeping the tx (in the
+ * mempool, say) never keeps the buffer it came in.
+ */
 export function decodeSignedTx (bytes: Uint8Array, maxBytes = MAX_TX_BYTES_HARD): SignedTx {
-  const [unsignedBytes, signature] = asArray(decodeCanonical(bytes, maxBytes), 2, 'signed tx')
+  if (bytes.length > maxBytes) fail(ErrorCode.TOO_LARGE, `${bytes.length} bytes exceeds ${maxBytes}`)
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)
+  const [unsignedBytes, signature] = asArray(decodeCanonical(own, maxBytes), 2, 'signed tx')
   const u = asBytes(unsignedBytes!, 'unsigned')
   return {
     unsigned: decodeUnsignedTx(u),
     unsignedBytes: u,
     signature: asBytes(signature!, 'signature', 64),
-    bytes,
+    bytes: own,
     id: sha256(u)
   }
 }

@@ -1,7 +1,21 @@
 /** Byte helpers shared by every layer; browser-safe. */
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { hexToBytes } from '@noble/hashes/utils.js'
 
-export const toHex = (b: Uint8Array): string => bytesToHex(b)
+const HEX_CODES = new TextEncoder().encode('0123456789abcdef')
+const latin = new TextDecoder()
+
+/**
+ * Lowercase hex, as one flat string. (Built by `+=`, as noble's bytesToHex does without a
+ * native toHex, a 32-byte key is a chain of 63 cons strings, ~2 KiB that a Map key keeps.)
+ */
+export function toHex (b: Uint8Array): string {
+  const out = new Uint8Array(b.length * 2)
+  for (let i = 0; i < b.length; i++) {
+    out[2 * i] = HEX_CODES[b[i]! >> 4]!
+    out[2 * i + 1] = HEX_CODES[b[i]! & 15]!
+  }
+  return latin.decode(out)
+}
 
 /** Strict hex (even length, [0-9a-f], optional 0x); returns null when malformed. */
 export function parseHex (s: string): Uint8Array | null {

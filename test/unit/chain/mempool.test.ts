@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Mempool } from '../../../src/chain/mempool.ts'
-import { Signer, post } from '../../../src/client/transactions.ts'
+import { Mempool, TX_OVERHEAD_BYTES, txCost } from '../../../src/chain/mempool.ts'
+import { Signer, post, profile } from '../../../src/client/transactions.ts'
+import { decodeSignedTx } from '../../../src/codec/tx.ts'
 import { ErrorCode } from '../../../src/protocol/errors.ts'
 
 const tx = (s: Signer, nonce: number, fee: bigint, text = 'x') => s.sign({ chainId: 'c', nonce, fee, body: post(text) }).tx
@@ -35,11 +36,13 @@ describe('mempool', () => {
     const evicted = m.add(tx(s[3]!, 0, 900n))
     expect(evicted.map((t) => t.unsigned.fee)).toEqual([300n])
     expect(m.size).toBe(3)
-    const bytes = new Mempool({ maxTxs: 100, maxBytes: 500, maxPerSender: 10 })
-    bytes.add(tx(s[0]!, 0, 500n, 'a'.repeat(100)))
-    bytes.add(tx(s[1]!, 0, 500n, 'b'.repeat(100)))
+    const [ta, tb] = [tx(s[0]!, 0, 500n, 'a'.repeat(100)), tx(s[1]!, 0, 500n, 'b'.repeat(100))]
+    const maxBytes = txCost(ta) + txCost(tb) + 10
+    const bytes = new Mempool({ maxTxs: 100, maxBytes, maxPerSender: 10 })
+    bytes.add(ta)
+    bytes.add(tb)
     expect(codeOf(() => bytes.add(tx(s[2]!, 0, 100n, 'c'.repeat(100))))).toBe(ErrorCode.MEMPOOL_FULL)
-    expect(bytes.bytes).toBeLessThanOrEqual(500)
+    expect(bytes.bytes).toBeLessThanOrEqual(maxBytes)
     const perSender = new Mempool({ maxTxs: 100, maxBytes: 1 << 20, maxPerSender: 2 })
     perSender.add(tx(s[0]!, 0, 1n)); perSender.add(tx(s[0]!, 1, 1n))
     expect(codeOf(() => perSender.add(tx(s[0]!, 2, 1n)))).toBe(ErrorCode.MEMPOOL_FULL)
@@ -58,6 +61,35 @@ describe('mempool', () => {
     expect(m.size).toBe(2)
     m.dropWithSuccessors(a2)
     expect(m.size).toBe(1)
+  })
+})
+
+describe('mempool memory bound', () => {
+  it('counts each tx\'s overhead, so tiny txs fill it long before maxBytes / their encoded size', () => {
+    const s = [Signer.generate(), Signer.generate(), Signer.generate(), Signer.generate()]
+    const tiny = (i: number) => decodeSignedTx(tx(s[i % 4]!, Math.floor(i / 4), 1_000n, 'gm').bytes)
+    const encoded = tiny(0).bytes.length
+    const m = new Mempool({ maxTxs: 1_000, maxBytes: 100 * encoded, maxPerSender: 1_000 })
+    let n = 0
+    while (codeOf(() => m.add(tiny(n))) === 'OK') n++
+    // counting encoded bytes alone, ~100 would fit; each also costs TX_OVERHEAD_BYTES in memory
+    expect(n).toBeLessThanOrEqual(Math.floor(100 * encoded / (encoded + TX_OVERHEAD_BYTES)))
+    expect(n).toBeGreaterThan(0)
+    expect(m.bytes).toBeLessThanOrEqual(100 * encoded)
+    const all = s.flatMap((k) => m.pendingFor(k.publicKey))
+    expect(m.bytes).toBe(all.reduce((sum, t) => sum + txCost(t), 0))
+    m.onBlock(all, () => undefined)
+    expect(m.bytes).toBe(0)
+  })
+
+  it('counts decoded text at what V8 keeps of it: a byte a char for Latin-1, two beyond', () => {
+    const a = Signer.generate()
+    const textCost = (text: string) => { const t = tx(a, 0, 1n, text); return txCost(t) - t.bytes.length - TX_OVERHEAD_BYTES }
+    expect(textCost('a'.repeat(1000))).toBe(1000)
+    expect(textCost('é'.repeat(1000))).toBe(1000) // 2,000 bytes of UTF-8, one-byte string
+    expect(textCost('語'.repeat(1000))).toBe(2000) // 3,000 bytes of UTF-8, two-byte string
+    const p = a.sign({ chainId: 'c', nonce: 0, body: profile({ username: 'alice', bio: 'é'.repeat(10), avatarUrl: null }) }).tx
+    expect(txCost(p) - p.bytes.length - TX_OVERHEAD_BYTES).toBe(15)
   })
 })
 
@@ -88,6 +120,8 @@ describe('mempool under any sequence of inserts, evictions and failures', () => 
             next[i] = chain.length === 0 ? next[i]! : chain.at(-1)! + 1
           }
           expect(m.size).toBeLessThanOrEqual(5)
+          const pending = signers.flatMap((s) => m.pendingFor(s.publicKey))
+          expect(m.bytes).toBe(pending.reduce((n, t) => n + txCost(t), 0))
         }
       }
     ), { numRuns: 300 })
@@ -96,12 +130,15 @@ describe('mempool under any sequence of inserts, evictions and failures', () => 
   it('puts evicted txs back in nonce order when the newcomer does not get in', () => {
     const [a, b] = [Signer.generate(), Signer.generate()]
     const own = [tx(a, 0, 1_000n), tx(a, 1, 100n), tx(a, 2, 100n)]
-    const size = own[0]!.bytes.length
+    const size = txCost(own[0]!)
     const m = new Mempool({ maxTxs: 100, maxBytes: 3 * size + 10, maxPerSender: 10 })
     for (const t of own) m.add(t)
     // b's big tx needs a's whole chain out: its tail (2, then 1) goes, then a's head pays more, so all go back
-    let big = tx(b, 0, 500n, 'y')
-    big = tx(b, 0, 500n, 'y'.repeat(2 * size + 20 - big.bytes.length + 1))
+    const small = tx(b, 0, 500n, 'y')
+    const text = 'y'.repeat(Math.ceil((2 * size + 21 - txCost(small)) / 2) + 1) // ASCII text counts twice: bytes and string
+    const sized = tx(b, 0, 0n, text)
+    const big = tx(b, 0, 4n * BigInt(sized.bytes.length + 4), text) // per byte: more than a's tail, less than a's head
+    expect(txCost(big)).toBeGreaterThan(2 * size + 10)
     expect(codeOf(() => m.add(big))).toBe(ErrorCode.MEMPOOL_FULL)
     expect(m.pendingFor(a.publicKey).map((t) => t.unsigned.nonce)).toEqual([0, 1, 2])
   })
