@@ -99,6 +99,12 @@ export const DEFAULT_TIMEOUTS: Timeouts = { propose: 3000, prevote: 1000, precom
 /** The outbox of a validator with no peers. */
 export const NO_PEERS: ConsensusOutbox = { publish () {} }
 
+/** Told what the driver does, for metrics. */
+export interface ConsensusObserver {
+  /** A timeout fired at the height the driver is deciding (not one replayed from the WAL). */
+  timeout (step: TimeoutStep, height: number, round: number): void
+}
+
 export interface ValidatorIdentity {
   publicKey: PublicKey
   signState: SignState
@@ -117,6 +123,8 @@ export interface DriverModules {
   /** Test seam: runs before each message leaves; throwing simulates a crash there. */
   beforeSend?: (msg: ConsensusMessage) => void
   bugs?: ConsensusBugs
+  /** Told of each timeout that fires (metrics). */
+  observer?: ConsensusObserver | null
   /**
    * Called once when the driver halts for good (a ConsensusHalted: a write failed past its
    * deadline or for a reason that does not pass, or a task failed unexpectedly). The driver has
@@ -434,6 +442,7 @@ export class ConsensusDriver {
     const base = stepName === 'propose' ? this.m.chain.rules.params.blockTimeMs + t.propose : stepName === 'prevote' ? t.prevote : t.precommit
     this.after(base + round * t.delta, async () => {
       if (height !== this.state.height) return
+      this.m.observer?.timeout(stepName, height, round)
       await this.log({ kind: 'timeout', step: stepName, height, round })
       await this.handle({ type: 'timeout', step: stepName, height, round })
     })

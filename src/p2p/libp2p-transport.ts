@@ -15,7 +15,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
+import { type Libp2pOptions, createLibp2p } from 'libp2p'
 import type { Logger } from '../logger.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import { VERSION } from '../version.ts'
@@ -110,12 +110,18 @@ function resolve (opts: Libp2pTransportOptions): Resolved {
   return o
 }
 
+export interface Libp2pTransportModules {
+  logger: Logger
+  /** libp2p's own metrics (connections, dials, streams, bytes per protocol): @libp2p/prometheus-metrics on the node's registry; absent for none. */
+  metrics?: Libp2pOptions['metrics']
+}
+
 /**
  * Builds a libp2p transport, not yet started: register topics and protocols,
  * then `start()`. Throws INVALID_ADDRESS for a bootstrap address without
  * /p2p/<id>, INVALID_FIELD for a nonsensical limit.
  */
-export async function createLibp2pTransport (opts: Libp2pTransportOptions, modules: { logger: Logger }): Promise<Libp2pTransport> {
+export async function createLibp2pTransport (opts: Libp2pTransportOptions, modules: Libp2pTransportModules): Promise<Libp2pTransport> {
   const o = resolve(opts)
   const log = modules.logger
   const bans = new BanList()
@@ -128,6 +134,7 @@ export async function createLibp2pTransport (opts: Libp2pTransportOptions, modul
     privateKey: o.privateKey,
     start: false,
     nodeInfo: { name: 'chorus', version: VERSION },
+    ...(modules.metrics === undefined ? {} : { metrics: modules.metrics }),
     addresses: { listen: o.listen, ...(o.announce.length > 0 ? { announce: o.announce } : {}) },
     transports: [tcp()],
     connectionEncrypters: [noise()],

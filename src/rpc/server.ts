@@ -17,8 +17,23 @@ import { ConnectionLimits, type ConnectionRefusal } from './connection-limits.ts
 import { call, methods } from './methods.ts'
 import { openRpcDocument } from './openrpc.ts'
 import { DEFAULT_HTTP_POLICY, type HttpPolicy, PREFLIGHT_HEADERS, allowedHostsFor, corsHeaders, hostAllowed } from './http-policy.ts'
+import type { DropReason } from './outbox.ts'
 import { DEFAULT_WS_OPTIONS, WsRpc } from './websocket.ts'
 import type { Json } from './views.ts'
+
+/** Told what the server does, for metrics. */
+export interface RpcObserver {
+  /**
+   * A call answered (or a notification run): its method (one the server has, else 'unknown',
+   * or 'invalid' for a malformed request), its error (null for a result), and the seconds from
+   * its arrival to its answer, waiting for admission included.
+   */
+  call (method: string, error: RpcError | null, seconds: number): void
+  /** Work refused before any call ran, with the code its answer carries: a connection over a cap, a request (its Host, body or batch size), a WebSocket upgrade. */
+  refused (scope: 'connection' | 'request' | 'websocket', code: ErrorCode): void
+  /** A WebSocket connection dropped for holding too much unread (outbox.ts). */
+  dropped (reason: DropReason): void
+}
 
 export interface RpcServerOptions {
   host: string
@@ -57,8 +72,8 @@ interface Response { jsonrpc: '2.0', id: Id, result?: Json, error?: RpcError }
 
 const errorResponse = (id: Id, error: RpcError): Response => ({ jsonrpc: '2.0', id, error })
 
-/** One call's answer: its JSON text, and whether it was refused for load (RATE_LIMITED or BUSY). */
-interface Answer { text: string, refusedForLoad: boolean }
+/** One call's answer: its JSON text, and whether it was refused for load (RATE_LIMITED or BUSY); `error`: what the text carries, if an error. */
+interface Answer { text: string, refusedForLoad: boolean, error: RpcError | null }
 
 const LOAD_CODES: ReadonlySet<string | undefined> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.BUSY])
 /** What a connection over a cap is told before it is closed. */
@@ -79,12 +94,12 @@ export class RpcServer {
   private lastInternalLogMs = 0
   readonly ws: WsRpc
 
-  constructor (private readonly opts: RpcServerOptions, private readonly ctx: RpcContext, private readonly log: Logger) {
+  constructor (private readonly opts: RpcServerOptions, private readonly ctx: RpcContext, private readonly log: Logger, private readonly observer: RpcObserver | null = null) {
     this.doc = openRpcDocument(methods, opts.version)
     this.hosts = allowedHostsFor(opts.host, opts.http)
     this.connections = new ConnectionLimits(opts.maxConnections, opts.maxConnectionsPerIp)
     const admit = (req: IncomingMessage): boolean => this.callers.has(req.socket) && this.admits(req)
-    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req, caller) => (await this.one(req, caller))?.text ?? null, log)
+    this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req, caller) => (await this.one(req, caller))?.text ?? null, log, observer)
     this.admission = new Admission(opts.admission, [this.ws.queued])
   }
 
@@ -130,6 +145,7 @@ export class RpcServer {
     const ip = socket.remoteAddress ?? 'unknown'
     const refusal = this.connections.enter(ip)
     if (refusal !== null) {
+      this.observer?.refused('connection', refusal === 'total' ? ErrorCode.BUSY : ErrorCode.RATE_LIMITED)
       // no caller: its requests and upgrades are not served (see onRequest, admit); the
       // descriptor is given back as soon as the refusal is written, whatever the client does
       socket.end(REFUSED_CONNECTION[refusal], () => socket.destroy())
@@ -148,6 +164,7 @@ export class RpcServer {
     const caller = this.callers.get(req.socket)
     if (caller === undefined) return void req.socket.destroy() // refused at connection
     if (!hostAllowed(req.headers.host, this.hosts)) {
+      this.observer?.refused('request', ErrorCode.FORBIDDEN)
       return this.send(res, caller, 403, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `host ${String(req.headers.host)} is not allowed (see --rpc-allowed-hosts)`, data: { code: ErrorCode.FORBIDDEN } }))
     }
     for (const [k, v] of Object.entries(corsHeaders(req.headers.origin, this.opts.http))) res.setHeader(k, v)
@@ -164,6 +181,7 @@ export class RpcServer {
     if (req.method !== 'POST') return this.send(res, caller, 405, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'use POST' }))
     const body = await readBody(req, this.opts.maxBodyBytes)
     if (body === null) {
+      this.observer?.refused('request', ErrorCode.TOO_LARGE)
       res.setHeader('connection', 'close')
       this.send(res, caller, 413, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `request body over ${this.opts.maxBodyBytes} bytes`, data: { code: ErrorCode.TOO_LARGE } }))
       res.once('finish', () => req.destroy())
@@ -182,6 +200,7 @@ export class RpcServer {
     }
     if (parsed.length === 0) return this.send(res, caller, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'empty batch' }))
     if (parsed.length > this.opts.maxBatch) {
+      this.observer?.refused('request', ErrorCode.TOO_LARGE)
       return this.send(res, caller, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `batch over ${this.opts.maxBatch} calls`, data: { code: ErrorCode.TOO_LARGE } }))
     }
     // the calls share one response budget, taken as their answers arrive
@@ -197,13 +216,24 @@ export class RpcServer {
    * left for it (a batch's shared budget): an answer that would pass it becomes TOO_LARGE.
    */
   private async one (req: unknown, caller: Caller, budget = { left: this.opts.maxResponseBytes }): Promise<Answer | null> {
-    if (typeof req !== 'object' || req === null || Array.isArray(req)) return this.answer(errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: 'a request is an object' }), budget)
+    const started = performance.now()
+    const { method, response, silent } = await this.respond(req, caller)
+    const answer = silent ? null : this.answer(response, budget)
+    this.observer?.call(method, answer === null ? response.error ?? null : answer.error, (performance.now() - started) / 1000)
+    return answer
+  }
+
+  /** A call's response; `method` names it for metrics, `silent` when nobody gets an answer (a notification, or a caller gone). */
+  private async respond (req: unknown, caller: Caller): Promise<{ method: string, response: Response, silent: boolean }> {
+    const invalid = (id: Id, message: string) => ({ method: 'invalid', response: errorResponse(id, { code: RpcCode.INVALID_REQUEST, message }), silent: false })
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) return invalid(null, 'a request is an object')
     const r = req as { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
     const idOk = r.id === undefined || r.id === null || typeof r.id === 'string' || (typeof r.id === 'number' && Number.isFinite(r.id))
     const id: Id = idOk && r.id !== undefined ? r.id as Id : null
-    if (r.jsonrpc !== '2.0' || typeof r.method !== 'string' || !idOk) return this.answer(errorResponse(id, { code: RpcCode.INVALID_REQUEST, message: 'invalid request: needs jsonrpc "2.0", a method and a string or number id' }), budget)
+    if (r.jsonrpc !== '2.0' || typeof r.method !== 'string' || !idOk) return invalid(id, 'invalid request: needs jsonrpc "2.0", a method and a string or number id')
     let response: Response
-    if (r.method !== 'rpc.discover' && !Object.hasOwn(methods, r.method)) response = errorResponse(id, { code: RpcCode.METHOD_NOT_FOUND, message: `method not found: ${r.method.slice(0, 64)}` })
+    const known = r.method === 'rpc.discover' || Object.hasOwn(methods, r.method)
+    if (!known) response = errorResponse(id, { code: RpcCode.METHOD_NOT_FOUND, message: `method not found: ${r.method.slice(0, 64)}` })
     else {
       try {
         response = { jsonrpc: '2.0', id, result: await this.run(caller, r.method, r.params) }
@@ -213,8 +243,7 @@ export class RpcServer {
         response = errorResponse(id, error)
       }
     }
-    if (r.id === undefined || caller.signal.aborted) return null // a notification, or nobody left to answer
-    return this.answer(response, budget)
+    return { method: known ? r.method : 'unknown', response, silent: r.id === undefined || caller.signal.aborted }
   }
 
   /** Runs an admitted call; its cost counts until its work ends, even past its time limit. */
@@ -243,15 +272,17 @@ export class RpcServer {
   private answer (response: Response, budget: { left: number }): Answer {
     let text = JSON.stringify(response)
     const bytes = Buffer.byteLength(text)
+    let error = response.error ?? null
     if (bytes > budget.left) {
-      text = JSON.stringify(errorResponse(response.id, {
+      error = {
         code: RpcCode.INVALID_REQUEST,
         message: `the answer (${bytes} bytes) would pass the response limit of ${this.opts.maxResponseBytes} bytes: ask for less in one request`,
         data: { code: ErrorCode.TOO_LARGE }
-      }))
+      }
+      text = JSON.stringify(errorResponse(response.id, error))
     }
     budget.left -= Buffer.byteLength(text)
-    return { text, refusedForLoad: response.error !== undefined && LOAD_CODES.has(response.error.data?.code) }
+    return { text, refusedForLoad: response.error !== undefined && LOAD_CODES.has(response.error.data?.code), error }
   }
 
   private logInternal (method: string, e: unknown): void {

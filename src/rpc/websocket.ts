@@ -28,8 +28,9 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws'
 import type { Logger } from '../logger.ts'
 import { type Caller, type QueuedBytes, newCaller } from './admission.ts'
 import type { RpcContext } from './context.ts'
-import { RpcCode, toRpcError } from './errors.ts'
+import { RpcCode, type RpcError, toRpcError } from './errors.ts'
 import { DEFAULT_OUTBOX_LIMITS, DROP_CLOSE, type DropReason, Outbox, OutboxLedger, type OutboxLimits } from './outbox.ts'
+import type { RpcObserver } from './server.ts'
 import { type Subscription, SubscriptionHub, type SubscriptionSink, parseSubscription } from './subscriptions.ts'
 
 export interface WsOptions {
@@ -78,7 +79,7 @@ export class WsRpc {
   private readonly ledger: OutboxLedger
   private readonly connections = new Set<Connection>()
 
-  constructor (private readonly opts: WsOptions, private readonly ctx: RpcContext, private readonly callOne: CallOne, private readonly log: Logger) {
+  constructor (private readonly opts: WsOptions, private readonly ctx: RpcContext, private readonly callOne: CallOne, private readonly log: Logger, private readonly observer: RpcObserver | null = null) {
     this.hub = new SubscriptionHub(ctx, log)
     this.ledger = new OutboxLedger(opts.outbox)
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes })
@@ -89,6 +90,7 @@ export class WsRpc {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (req.url !== '/ws' || this.wss.clients.size >= this.opts.maxConnections || !this.opts.admit(req)) {
         const status = req.url !== '/ws' ? '404 Not Found' : !this.opts.admit(req) ? '403 Forbidden' : '503 Service Unavailable'
+        this.observer?.refused('websocket', status.startsWith('404') ? 'NOT_FOUND' : status.startsWith('403') ? 'FORBIDDEN' : 'BUSY')
         socket.end(`HTTP/1.1 ${status}\r\n\r\n`)
         return
       }
@@ -191,6 +193,7 @@ export class WsRpc {
       ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'subscriptionDropped', params: { subscription: sub.id, reason, lastEventId: sub.written, fromEventId: sub.resumeFrom, message } }))
     }
     conn.subs.clear()
+    this.observer?.dropped(reason)
     this.log.info('WebSocket client dropped', { reason, ip: conn.caller.ip, peakBytes: conn.outbox.peakBytes })
     if (ws.readyState === ws.OPEN) ws.close(DROP_CLOSE[reason].code, DROP_CLOSE[reason].reason)
   }
@@ -211,14 +214,20 @@ export class WsRpc {
     }
     const id = (typeof req.id === 'string' || typeof req.id === 'number') ? req.id : null
     const params = Array.isArray(req.params) ? req.params : []
+    const method = req.method
+    const started = performance.now()
+    const observed = (error: RpcError | null) => this.observer?.call(method, error, (performance.now() - started) / 1000)
     if (req.method === 'unsubscribe') {
       const sub = conn.subs.get(String(params[0] ?? ''))
       conn.subs.delete(sub?.id ?? '')
       this.send(conn, { jsonrpc: '2.0', id, result: sub !== undefined && this.hub.remove(sub) })
+      observed(null)
       return
     }
     if (conn.subs.size + conn.opening >= this.opts.maxSubscriptionsPerConnection) {
-      this.send(conn, { jsonrpc: '2.0', id, error: { code: RpcCode.INVALID_REQUEST, message: `at most ${this.opts.maxSubscriptionsPerConnection} subscriptions a connection`, data: { code: 'TOO_LARGE' } } })
+      const error = { code: RpcCode.INVALID_REQUEST, message: `at most ${this.opts.maxSubscriptionsPerConnection} subscriptions a connection`, data: { code: 'TOO_LARGE' } }
+      this.send(conn, { jsonrpc: '2.0', id, error })
+      observed(error)
       return
     }
     conn.opening++
@@ -227,7 +236,9 @@ export class WsRpc {
       const { filter, after } = await parseSubscription(this.ctx, params[0], params[1])
       sub = await this.hub.add(filter, after, conn.sink)
     } catch (e) {
-      this.send(conn, { jsonrpc: '2.0', id, error: toRpcError(e) })
+      const error = toRpcError(e)
+      this.send(conn, { jsonrpc: '2.0', id, error })
+      observed(error)
       return
     } finally {
       conn.opening--
@@ -238,6 +249,7 @@ export class WsRpc {
     }
     conn.subs.set(sub.id, sub)
     this.send(conn, { jsonrpc: '2.0', id, result: sub.id })
+    observed(null)
     this.hub.start(sub)
   }
 }
