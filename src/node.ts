@@ -1,6 +1,6 @@
 /**
  * The composition root: builds every part in dependency order (store → chain →
- * mempool → network → sync → consensus → RPC) and stops them in reverse.
+ * mempool → network → sync → consensus → RPC → metrics) and stops them in reverse.
  * Nothing else constructs these parts: the CLI, the in-process tests, the
  * simulator and the benchmarks all build nodes here, replacing parts through
  * `NodeModules` (a memory transport, a virtual clock, a memory store).
@@ -21,8 +21,11 @@ import { equalBytes } from './crypto/bytes.ts'
 import { publicKeyOf } from './crypto/keys.ts'
 import { verifySignature } from './crypto/verify.ts'
 import type { Logger } from './logger.ts'
+import { Metrics } from './metrics/metrics.ts'
+import { NodeObservers, libp2pMetrics } from './metrics/observe.ts'
+import { MetricsServer, type MetricsServerOptions } from './metrics/server.ts'
 import { loadOrCreateNodeKey } from './p2p/identity.ts'
-import { DEFAULT_LIBP2P_TRANSPORT_OPTIONS, createLibp2pTransport } from './p2p/libp2p-transport.ts'
+import { DEFAULT_LIBP2P_TRANSPORT_OPTIONS, type Libp2pTransportModules, createLibp2pTransport } from './p2p/libp2p-transport.ts'
 import { MemoryHub } from './p2p/memory-transport.ts'
 import { ChorusNetwork, DEFAULT_NETWORK_OPTIONS, type NetworkOptions } from './p2p/network.ts'
 import type { PeerInfo, Transport } from './p2p/transport.ts'
@@ -79,6 +82,8 @@ export interface NodeOptions {
   sync?: SyncOptions
   network?: NetworkOptions
   commitWaitMs?: number
+  /** Prometheus metrics at http://host:port/metrics (docs/metrics.md); null or absent for none. */
+  metrics?: MetricsServerOptions | null
 }
 
 /** The parts a test, the simulator or a benchmark replaces; each defaults to the real one. */
@@ -123,7 +128,8 @@ export class ChorusNode implements AsyncDisposable {
     private readonly rpc: RpcServer | null,
     private readonly waiters: TxWaiters,
     private readonly ownsStore: boolean,
-    private readonly logger: Logger
+    private readonly logger: Logger,
+    private readonly metrics: { server: MetricsServer, unobserve: () => void } | null
   ) {}
 
   static async start (opts: NodeOptions, modules: NodeModules): Promise<ChorusNode> {
@@ -139,10 +145,15 @@ export class ChorusNode implements AsyncDisposable {
       const chain = await Chain.open(store, opts.genesis, modules.verify ?? verifySignature)
       chain.events.onListenerError = (e) => log.error('A commit listener failed', { error: (e as Error).message })
       const pool = new TxPool(chain, new Mempool(opts.mempool ?? DEFAULT_MEMPOOL_LIMITS))
+      // metrics: observers handed to the parts built below, which know nothing of Prometheus
+      const observers = opts.metrics == null ? null : new NodeObservers(new Metrics({ process: true }))
+      observers?.meterTxPool(pool)
       const waiters = new TxWaiters(chain.events, (id) => pool.droppedReason(id))
       const evidence = new EvidencePool(store, chain.verify)
 
-      const transport = modules.transport ?? (opts.p2p === null ? new MemoryHub().transport('local') : await libp2pTransport(opts.p2p, chain.chainId, log))
+      const transport = modules.transport ?? (opts.p2p === null
+        ? new MemoryHub().transport('local')
+        : await libp2pTransport(opts.p2p, chain.chainId, log, observers === null ? undefined : libp2pMetrics(observers.metrics, opts.dataDir)))
       const network = new ChorusNetwork(opts.network ?? DEFAULT_NETWORK_OPTIONS, { transport, chain, pool, clock, logger: log.child('p2p') })
       const syncer = new Syncer(opts.sync ?? DEFAULT_SYNC_OPTIONS, { chain, peers: network, clock, logger: log.child('sync') })
       network.onFutureHeight((h) => syncer.hint(h))
@@ -159,7 +170,7 @@ export class ChorusNode implements AsyncDisposable {
       const driver = identity === null
         ? null
         : new ConsensusDriver(identity, opts.timeouts ?? DEFAULT_TIMEOUTS, {
-          chain, pool, outbox: network.outbox, clock, logger: log.child('consensus'), bugs: modules.bugs, beforeSend: modules.beforeSend,
+          chain, pool, outbox: network.outbox, clock, logger: log.child('consensus'), bugs: modules.bugs, beforeSend: modules.beforeSend, observer: observers?.consensus ?? null,
           onFatal: (e) => node!.fail(e, modules.onFatal),
           onEvidence: (e) => {
             modules.onEvidence?.(e)
@@ -213,17 +224,26 @@ export class ChorusNode implements AsyncDisposable {
           maxConnectionsPerIp: opts.rpc.maxConnectionsPerIp ?? DEFAULT_RPC_OPTIONS.maxConnectionsPerIp,
           maxResponseBytes: opts.rpc.maxResponseBytes ?? DEFAULT_RPC_OPTIONS.maxResponseBytes,
           admission: { ...DEFAULT_RPC_OPTIONS.admission, ...opts.rpc.admission }
-        }, ctx, log.child('rpc'))
+        }, ctx, log.child('rpc'), observers?.rpc ?? null)
       if (rpc !== null) {
         log.info('Descriptor limits', { openFiles: fds.softLimit ?? 'unknown', storeFiles: fds.storeFiles, peers: fds.peerFiles / 2, rpcConnections: fds.rpcConnections, rpcConnectionsPerIp: rpc.connections.maxPerIp })
         if (fds.warning !== null) log.warn(fds.warning)
       }
 
+      const metrics = observers === null || opts.metrics == null
+        ? null
+        : {
+            server: new MetricsServer(opts.metrics, observers.metrics, log.child('metrics')),
+            unobserve: observers.observe({ chain, pool, network, transport, syncer, driver, rpc, clock, version: VERSION })
+          }
+
       await network.start()
       stops.push(async () => await network.stop())
       syncer.start()
       if (rpc !== null) await rpc.start()
-      node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log)
+      stops.push(async () => await rpc?.stop())
+      await metrics?.server.start()
+      node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log, metrics)
       if (identity !== null) {
         if (chain.validators.powerOf(identity.publicKey) === 0n) log.warn('This key is not in the validator set; following only')
         await driver!.start()
@@ -234,6 +254,7 @@ export class ChorusNode implements AsyncDisposable {
       log.info('Node started', {
         chainId: chain.chainId, height: chain.head.height, role: driver === null ? 'full node' : 'validator',
         ...(rpc === null ? {} : { rpc: `http://${opts.rpc!.host}:${rpc.port}` }),
+        ...(metrics === null ? {} : { metrics: metrics.server.url }),
         ...(transport.listenAddrs().length === 0 ? {} : { p2p: transport.listenAddrs()[0] })
       })
       return node
@@ -245,6 +266,8 @@ export class ChorusNode implements AsyncDisposable {
   }
 
   get rpcPort (): number { return this.rpc?.port ?? 0 }
+  /** Where Prometheus scrapes this node, if metrics are on (NodeOptions.metrics). */
+  get metricsUrl (): string | null { return this.metrics?.server.url ?? null }
   /** The RPC server (its admission and connection counts), if the node serves one. */
   get rpcServer (): RpcServer | null { return this.rpc }
 
@@ -284,6 +307,8 @@ export class ChorusNode implements AsyncDisposable {
 
   private async stopParts (): Promise<void> {
     this.cancelWatch()
+    await this.metrics?.server.stop()
+    this.metrics?.unobserve()
     await this.rpc?.stop()
     this.waiters.close()
     await this.driver?.stop()
@@ -305,13 +330,13 @@ export class ChorusNode implements AsyncDisposable {
   async [Symbol.asyncDispose] (): Promise<void> { await this.stop() }
 }
 
-async function libp2pTransport (p2p: P2pOptions, chainId: string, log: Logger): Promise<Transport> {
+async function libp2pTransport (p2p: P2pOptions, chainId: string, log: Logger, metrics: Libp2pTransportModules['metrics']): Promise<Transport> {
   const key = await loadOrCreateNodeKey(p2p.nodeKeyPath)
   return await createLibp2pTransport({
     chainId, privateKey: key.privateKey, listen: p2p.listen, announce: p2p.announce, bootstrap: p2p.bootstrap,
     ...(p2p.maxPeers === undefined ? {} : { maxPeers: p2p.maxPeers }),
     ...(p2p.maxPeersPerIp === undefined ? {} : { maxPeersPerIp: p2p.maxPeersPerIp })
-  }, { logger: log.child('libp2p') })
+  }, { logger: log.child('libp2p'), ...(metrics === undefined ? {} : { metrics }) })
 }
 
 /** This process's soft limit on open files, or null where it cannot be read (not Linux). */

@@ -62,6 +62,19 @@ interface StartFlags extends NetworkFlags {
   rpcMaxConnections?: number
   rpcMaxConnectionsPerIp?: number
   rpcMaxResponseBytes?: number
+  metricsPort?: number
+  metricsHost?: string
+}
+
+export const DEFAULT_METRICS_HOST = '127.0.0.1'
+
+/** `--metrics-port` turns metrics on (docs/metrics.md); `--metrics-host` alone is a mistake worth saying. */
+export function metricsOptions (opts: { metricsPort?: number, metricsHost?: string }): { host: string, port: number } | null {
+  if (opts.metricsPort === undefined) {
+    if (opts.metricsHost !== undefined) fail(ErrorCode.INVALID_FIELD, '--metrics-host goes with --metrics-port (metrics are off without a port)')
+    return null
+  }
+  return { host: opts.metricsHost ?? DEFAULT_METRICS_HOST, port: opts.metricsPort }
 }
 
 export function registerStart (program: Command): void {
@@ -132,6 +145,8 @@ export function registerStart (program: Command): void {
     .option('--rpc-max-connections <n>', 'open RPC connections (HTTP and WebSocket) at most; lowered, with a warning, to fit under the open-file limit (default 1024)', intOption)
     .option('--rpc-max-connections-per-ip <n>', 'open RPC connections from one IP at most (default 64; behind a reverse proxy every client is its IP)', intOption)
     .option('--rpc-max-response-bytes <n>', 'bytes of one RPC answer (a batch\'s together) at most; calls past it get TOO_LARGE (default 16777216)', intOption)
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics, 0 for any free port (default: off; see docs/metrics.md)', portOption)
+    .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
@@ -141,6 +156,7 @@ export function registerStart (program: Command): void {
     .addOption(new Option('--stop-with-stdin', 'stop when stdin closes').hideHelp())
     .action(action(async (opts: StartFlags) => {
       const logger = nodeLogger(opts)
+      const metrics = metricsOptions(opts)
       const paths = homePaths(opts.home)
       if (opts.dev === true && !await hasGenesis(opts.home)) {
         const r = await initHome(opts.home, { dev: true, blockTimeMs: opts.blockTime })
@@ -162,7 +178,8 @@ export function registerStart (program: Command): void {
           maxConnectionsPerIp: opts.rpcMaxConnectionsPerIp,
           maxResponseBytes: opts.rpcMaxResponseBytes
         },
-        p2p: network.p2p
+        p2p: network.p2p,
+        metrics
       }, { logger, onFatal: () => process.exit(1) }) // the node has logged why and stopped
       stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })
     }))
