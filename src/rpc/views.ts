@@ -1,4 +1,8 @@
-/** JSON shapes of the RPC (DESIGN §9): amounts and nonces as decimal strings, bytes as hex, addresses bech32m. */
+/**
+ * JSON shapes of the RPC (DESIGN §9): amounts and nonces as decimal strings, bytes as
+ * hex, addresses bech32m. Each view's type is its schema's (schema/results.ts), so a
+ * field added here and not there, or the other way, does not compile.
+ */
 import { encodeAddress } from '../crypto/address.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type { Head } from '../chain/chain.ts'
@@ -6,6 +10,7 @@ import type { Evidence } from '../chain/evidence.ts'
 import type { Block, BlockHeader, Commit, PublicKey, SignedProposal, SignedTx, SignedVote, TxBody } from '../protocol/types.ts'
 import type { ValidatorSet } from '../protocol/validator-set.ts'
 import type { Account, Post } from '../state/records.ts'
+import type * as R from './schema/results.ts'
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 
@@ -14,29 +19,29 @@ export class Views {
 
   address (k: PublicKey): string { return encodeAddress(k, this.prefix) }
 
-  head (h: Head): Json {
+  head (h: Head): R.HeadView {
     return { height: h.height, hash: toHex(h.hash), timeMs: h.timeMs, stateRoot: toHex(h.stateRoot) }
   }
 
-  account (address: PublicKey, a: Account, pending: number): Json {
+  account (address: PublicKey, a: Account, pending: number): R.AccountView {
     return {
       address: this.address(address), balance: a.balance.toString(), nonce: a.nonce.toString(),
       stake: a.stake.toString(), unbonding: a.unbonding.toString(), pendingNonce: (a.nonce + pending).toString()
     }
   }
 
-  profile (address: PublicKey, a: Account): Json {
+  profile (address: PublicKey, a: Account): R.ProfileView {
     return {
       address: this.address(address), username: a.username, displayName: a.displayName, bio: a.bio, avatarUrl: a.avatarUrl,
       postCount: a.postCount, followerCount: a.followerCount, followingCount: a.followingCount
     }
   }
 
-  profileSummary (address: PublicKey, a: Account): Json {
+  profileSummary (address: PublicKey, a: Account): R.ProfileSummaryView {
     return { address: this.address(address), username: a.username, displayName: a.displayName, avatarUrl: a.avatarUrl }
   }
 
-  post (id: Uint8Array, p: Post): { [k: string]: Json } {
+  post (id: Uint8Array, p: Post): R.PostView {
     return {
       id: toHex(id), author: this.address(p.author), text: p.text,
       replyTo: p.replyTo === null ? null : toHex(p.replyTo), repostOf: p.repostOf === null ? null : toHex(p.repostOf),
@@ -44,7 +49,7 @@ export class Views {
     }
   }
 
-  body (b: TxBody): Json {
+  body (b: TxBody): R.TxBodyView {
     switch (b.kind) {
       case 'transfer': return { kind: b.kind, to: this.address(b.to), amount: b.amount.toString() }
       case 'profile': return { kind: b.kind, username: b.username, displayName: b.displayName, bio: b.bio, avatarUrl: b.avatarUrl }
@@ -55,7 +60,7 @@ export class Views {
     }
   }
 
-  tx (t: SignedTx): Json {
+  tx (t: SignedTx): R.TxView {
     const u = t.unsigned
     return {
       id: toHex(t.id), chainId: u.chainId, kind: u.body.kind, sender: this.address(u.sender),
@@ -63,7 +68,7 @@ export class Views {
     }
   }
 
-  header (h: BlockHeader): Json {
+  header (h: BlockHeader): R.BlockHeaderView {
     return {
       version: h.version, chainId: h.chainId, height: h.height, timeMs: h.timeMs, prevHash: toHex(h.prevHash),
       txRoot: toHex(h.txRoot), stateRoot: toHex(h.stateRoot), proposer: this.address(h.proposer),
@@ -71,7 +76,7 @@ export class Views {
     }
   }
 
-  commit (c: Commit | null): Json {
+  commit (c: Commit | null): R.CommitView | null {
     if (c === null) return null
     return {
       height: c.height, round: c.round, blockHash: toHex(c.blockHash),
@@ -79,15 +84,15 @@ export class Views {
     }
   }
 
-  block (hash: Uint8Array, b: Block, commit: Commit | null, full: boolean): Json {
+  block (hash: Uint8Array, b: Block, commit: Commit | null, full: boolean): R.BlockView {
     return {
       height: b.header.height, hash: toHex(hash), header: this.header(b.header),
-      txs: b.txs.map((t) => full ? this.tx(t) : toHex(t.id)),
+      txs: full ? b.txs.map((t) => this.tx(t)) : b.txs.map((t) => toHex(t.id)),
       lastCommit: this.commit(b.lastCommit), commit: this.commit(commit)
     }
   }
 
-  evidence (e: Evidence): Json {
+  evidence (e: Evidence): R.EvidenceView {
     if (e.kind === 'proposal') {
       const one = (p: SignedProposal) => ({ blockHash: toHex(p.proposal.blockHash), polRound: p.proposal.polRound, signature: toHex(p.signature) })
       return { kind: e.kind, height: e.first.proposal.height, round: e.first.proposal.round, validator: this.address(e.first.proposal.proposer), first: one(e.first), second: one(e.second) }
@@ -96,7 +101,7 @@ export class Views {
     return { kind: e.kind, height: e.first.vote.height, round: e.first.vote.round, validator: this.address(e.first.vote.validator), first: one(e.first), second: one(e.second) }
   }
 
-  validators (set: ValidatorSet): Json {
+  validators (set: ValidatorSet): R.ValidatorView[] {
     return set.validators.map((v) => ({ address: this.address(v.address), stake: v.power.toString(), power: v.power.toString(), proposerPriority: v.priority.toString() }))
   }
 }
