@@ -2,29 +2,32 @@
  * A typed JSON-RPC client for apps (browser-safe: uses fetch). Errors come
  * back as RpcClientError with the JSON-RPC code and, for refused txs and
  * other typed failures, `data.code` (e.g. USERNAME_TAKEN).
+ *
+ * The answers' types come from the RPC's schema (src/rpc/schema/results.ts),
+ * the one the node validates against and the OpenRPC document shows. The
+ * import is type-only: no schema code is bundled into an app.
  */
+import type * as R from '../rpc/schema/results.ts'
 
-export interface Head { height: number, hash: string, timeMs: number, stateRoot: string }
-export interface AccountView { address: string, balance: string, nonce: string, stake: string, unbonding: string, pendingNonce: string }
-export interface ProfileSummary { address: string, username: string | null, displayName: string, avatarUrl: string }
-export interface ProfileView extends ProfileSummary { bio: string, postCount: number, followerCount: number, followingCount: number }
-export interface PostView {
-  id: string, author: string, text: string, replyTo: string | null, repostOf: string | null
-  height: number, timeMs: number, likeCount: number, replyCount: number, repostCount: number
-  authorProfile?: ProfileSummary
-}
+export type Head = R.HeadView
+export type AccountView = R.AccountView
+export type ProfileSummary = R.ProfileSummaryView
+export type ProfileView = R.ProfileView
+/** A post; `post_get` adds its author's profile summary. */
+export type PostView = R.PostView & { authorProfile?: ProfileSummary }
+export type PostWithAuthorView = R.PostWithAuthorView
 export interface Page<T> { items: T[], cursor: string | null }
-export interface TxStatus { status: 'pending' | 'included' | 'unknown', height?: number, index?: number, tx?: Record<string, unknown> }
-export interface ChainParamsView { chainId: string, addressPrefix: string, genesisTimeMs: number, params: Record<string, number | string> }
-export interface NodeStatusView {
-  version: string, chainId: string, height: number, syncing: boolean, peerCount: number, peerId: string | null, listenAddrs: string[], validator: string | null
-  /** While syncing, the height being caught up to (nodes that do not sync yet leave it out). */
-  syncTarget?: number | null
-}
+export type TxView = R.TxView
+/** `tx_get`'s answer (R.TxStatusView, a union on `status`), flattened as this SDK has always given it. */
+export interface TxStatus { status: R.TxStatusView['status'], height?: number, index?: number, tx?: TxView, id?: string }
+export type ChainParamsView = R.ChainParamsView
+export type NodeStatusView = R.NodeStatusView
 /** A connected peer (`net_peers`). */
-export interface PeerView { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound', score: number }
-export interface ValidatorView { address: string, stake: string, power: string, proposerPriority: string }
-export interface BlockView { height: number, hash: string, header: Record<string, unknown>, txs: unknown[], lastCommit: unknown, commit: unknown }
+export type PeerView = R.PeerView
+export type ValidatorView = R.ValidatorView
+export type BlockView = R.BlockView
+export type EvidenceView = R.EvidenceView
+export type MempoolStatusView = R.MempoolStatusView
 
 export class RpcClientError extends Error {
   constructor (readonly code: number, message: string, readonly data?: { code?: string, [k: string]: unknown }) {
@@ -86,7 +89,7 @@ export class RpcClient {
   getTx (id: string): Promise<TxStatus> { return this.call('tx_get', [id]) }
   getAccount (address: string): Promise<AccountView> { return this.call('account_get', [address]) }
   getProfile (addressOrUsername: string): Promise<ProfileView> { return this.call('profile_get', [addressOrUsername]) }
-  getPost (id: string): Promise<PostView> { return this.call('post_get', [id]) }
+  getPost (id: string): Promise<PostWithAuthorView> { return this.call('post_get', [id]) }
   listPostsByAuthor (address: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('post_listByAuthor', [address, cursor, limit]) }
   listReplies (id: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('post_listReplies', [id, cursor, limit]) }
   getFeed (address: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('feed_get', [address, cursor, limit]) }
@@ -94,6 +97,9 @@ export class RpcClient {
   getFollowing (address: string, cursor: string | null = null, limit = 20): Promise<Page<ProfileSummary>> { return this.call('graph_getFollowing', [address, cursor, limit]) }
   listLikes (postId: string, cursor: string | null = null, limit = 20): Promise<Page<ProfileSummary>> { return this.call('like_list', [postId, cursor, limit]) }
   listValidators (): Promise<ValidatorView[]> { return this.call('validator_list') }
+  listEvidence (cursor: string | null = null, limit = 20): Promise<Page<EvidenceView>> { return this.call('validator_getEvidence', [cursor, limit]) }
   getStatus (): Promise<NodeStatusView> { return this.call('node_getStatus') }
   getPeers (): Promise<{ items: PeerView[] }> { return this.call('net_peers') }
+  getMempoolStatus (): Promise<MempoolStatusView> { return this.call('mempool_status') }
+  listMempool (cursor: string | null = null, limit = 20): Promise<Page<TxView>> { return this.call('mempool_list', [cursor, limit]) }
 }
