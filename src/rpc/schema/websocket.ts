@@ -19,19 +19,19 @@ export interface WsMethod {
 
 const fromEventId = Type.Optional(Type.String({ ...EventId, description: 'replay the committed events after this one (up to 1,000 blocks back), then go on live' }))
 
-const NewHeadsFilter = Type.Object({ fromEventId }, { description: 'newHeads: no filter' })
-const PostsFilter = Type.Object({
-  author: Type.Optional(AccountParam),
-  followedBy: Type.Optional(Type.String({ ...AccountParam, description: 'posts by the accounts this one follows (its first 5,000 follows)' })),
+/** One object for every topic (a param's schema cannot depend on another's value): each field's type, and which topic reads it. */
+const Filter = Type.Object({
+  author: Type.Optional(Type.String({ ...AccountParam, description: 'posts: by this account' })),
+  followedBy: Type.Optional(Type.String({ ...AccountParam, description: 'posts: by the accounts this one follows (its first 5,000 follows); not with author' })),
+  id: Type.Optional(Type.String({ ...Hash, description: 'txStatus (required): the tx id, 64 lowercase hex digits' })),
   fromEventId
-}, { description: 'posts: all (no author nor followedBy), by author, or followedBy: not both' })
-const TxStatusFilter = Type.Object({ id: Type.String({ ...Hash, description: 'the tx id, 64 lowercase hex digits' }), fromEventId }, { description: 'txStatus: the tx id' })
+}, { description: 'the topic\'s filter: newHeads none; posts author or followedBy (neither: every post); txStatus id; any topic fromEventId' })
 
 export const wsMethods: Record<string, WsMethod> = {
   subscribe: {
     params: [
       param('topic', Topic),
-      optional('filter', Type.Union([NewHeadsFilter, PostsFilter, TxStatusFilter], { description: 'the topic\'s filter' }))
+      optional('filter', Filter)
     ],
     summary: 'Subscribes to newHeads, posts (all, by author, or by the accounts an address follows) or txStatus; WebSocket only.',
     description: 'Returns a subscription id. Events then arrive as notifications ' +

@@ -15,7 +15,8 @@ import { rpcCodeOf } from '../../../src/rpc/schema/errors.ts'
 import { exampleWorld } from '../../../src/rpc/schema/examples.ts'
 import { NAMED_SCHEMAS, TOPIC_NAMES } from '../../../src/rpc/schema/results.ts'
 import { wsMethods } from '../../../src/rpc/schema/websocket.ts'
-import { TOPICS } from '../../../src/rpc/subscriptions.ts'
+import type { RpcContext } from '../../../src/rpc/context.ts'
+import { TOPICS, parseSubscription } from '../../../src/rpc/subscriptions.ts'
 import { compileStrict, documentSchemas, explain, metaSchemaErrors } from '../../support/openrpc.ts'
 
 const doc = openRpcDocument(methods, '0.0.0-test') as any
@@ -154,5 +155,28 @@ describe('params checked against the schema', () => {
     expect(paramError('tx_submit', [w.next.hex, { wait: 'later' }])).toEqual({ code: 'INVALID_PARAMS', message: 'options.wait must be "commit" or "mempool"' })
     expect(paramError('tx_submit', [w.next.hex, 5])).toEqual({ code: 'INVALID_PARAMS', message: 'options must be an object {wait?: "commit" | "mempool"}' })
     expect(paramError('mempool_list', [null, 500])).toMatchObject({ code: 'INVALID_PARAMS', message: 'limit must be an integer in 1..100' })
+  })
+})
+
+describe('subscribe\'s params in the document', () => {
+  // subscriptions.ts reads them by hand; the document's schemas must say what it accepts
+  const ctx = { chain: { genesis: { addressPrefix: 'chorus' } }, queries: { addressOfUsername: async () => new Uint8Array(32) } } as unknown as RpcContext
+  const topic = schemas.param('subscribe', 'topic')
+  const filter = schemas.param('subscribe', 'filter')
+  const w = exampleWorld()
+  const cases: Array<[unknown, unknown]> = [
+    ['newHeads', undefined], ['newHeads', {}], ['newHeads', null], ['newHeads', { fromEventId: '12:0' }], ['newHeads', { fromEventId: '12' }],
+    ['posts', {}], ['posts', { author: w.alice.address() }], ['posts', { followedBy: '@bob', fromEventId: '1:0' }], ['posts', { author: 'chorus1nope' }],
+    ['posts', { author: 7 }], ['posts', 'all'], ['posts', { fromEventId: 5 }],
+    ['txStatus', { id: w.post.id }], ['txStatus', { id: w.post.id.toUpperCase() }], ['txStatus', { id: 5 }],
+    ['nope', {}], [7, {}], [undefined, {}]
+  ]
+
+  it('accepts what the node accepts, and refuses what it refuses', async () => {
+    for (const [t, f] of cases) {
+      const node = await parseSubscription(ctx, t, f).then(() => true, () => false)
+      const byDoc = topic(t) && (f === undefined || filter(f)) && (t !== 'txStatus' || (typeof f === 'object' && f !== null && 'id' in f))
+      expect(byDoc, `subscribe(${JSON.stringify(t)}, ${JSON.stringify(f)})`).toBe(node)
+    }
   })
 })
