@@ -5,9 +5,10 @@
  *   const live = await LiveClient.connect('ws://127.0.0.1:26657/ws')
  *   await live.subscribe('posts', { followedBy: '@alice' }, (post) => render(post))
  */
+import type * as R from '../rpc/schema/results.ts'
 import { RpcClientError } from './rpc-client.ts'
 
-export type LiveTopic = 'newHeads' | 'posts' | 'txStatus'
+export type LiveTopic = typeof R.TOPIC_NAMES[number]
 type Handler = (event: Record<string, unknown>) => void
 
 /**
@@ -16,13 +17,7 @@ type Handler = (event: Record<string, unknown>) => void
  * `BUSY`). Subscribe again, on a new connection, with `filter.fromEventId =
  * fromEventId` to miss nothing and repeat nothing (null: subscribe afresh).
  */
-export interface SubscriptionDropped {
-  subscription: string
-  reason: 'SLOW_READER' | 'RATE_LIMITED' | 'BUSY'
-  lastEventId: string | null
-  fromEventId: string | null
-  message: string
-}
+export type SubscriptionDropped = R.SubscriptionDroppedView['params']
 type DropHandler = (dropped: SubscriptionDropped) => void
 
 interface MinimalSocket {
