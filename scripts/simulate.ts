@@ -7,7 +7,6 @@
  *   simulated S seeds x H heights: V safety violations, L liveness failures
  * exiting non-zero when V or L is not 0.
  */
-import '../src/polyfill.ts'
 import { parseArgs } from 'node:util'
 import { ALL_FAULTS, type Bug, type Fault, simulate } from '../test/sim/simulator.ts'
 

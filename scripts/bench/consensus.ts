@@ -6,7 +6,6 @@
  *   2. commit latency (time from the target block time to each commit), p50/p99, at a 1,000 ms target.
  *   npx tsx scripts/bench/consensus.ts [seconds-for-1] [heights-for-2]
  */
-import '../../src/polyfill.ts'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -29,7 +29,6 @@
  * --node-debug runs the nodes at log level debug. Every child is SIGKILLed and the temp dir
  * removed on exit, failure or signal; the children also stop if this process dies (stdin).
  */
-import '../../src/polyfill.ts'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { type KeyObject, createPrivateKey, sign as opensslSign } from 'node:crypto'
 import { rmSync } from 'node:fs'

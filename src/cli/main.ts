@@ -1,5 +1,4 @@
 /** The `chorus` command line (DESIGN §10). */
-import '../polyfill.ts'
 import { Command } from 'commander'
 import { VERSION } from '../version.ts'
 import { registerKeys } from './commands/keys.ts'
