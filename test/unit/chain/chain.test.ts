@@ -1,8 +1,8 @@
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Chain } from '../../../src/chain/chain.ts'
 import * as b from '../../../src/client/transactions.ts'
-import { blockHash } from '../../../src/codec/block.ts'
+import { blockHash, decodeBlock } from '../../../src/codec/block.ts'
 import { verifySignature } from '../../../src/crypto/verify.ts'
 import { ChorusError, ErrorCode } from '../../../src/protocol/errors.ts'
 import type { Block } from '../../../src/protocol/types.ts'
@@ -11,7 +11,10 @@ import { type Fixture, commitFor, makeFixture, validatorKey } from '../../suppor
 
 let fx: Fixture
 beforeEach(async () => { fx = await makeFixture() })
-afterEach(async () => { await fx.close() })
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await fx.close()
+})
 
 async function faultOf (chain: Chain, block: Block): Promise<unknown> {
   try {
@@ -67,6 +70,28 @@ describe('chain', () => {
     } finally {
       await store2.close()
     }
+  })
+
+  it('reads a large block for readers a slice at a time, letting other work run between slices, and reads it the same as its encoding', async () => {
+    const [alice, bob] = fx.users as [b.Signer, b.Signer]
+    for (let i = 0; i < 60; i++) {
+      await fx.pool.submitDecoded(await fx.tx(alice, b.post(`post ${i}`)))
+      await fx.pool.submitDecoded(await fx.tx(bob, b.post(`other ${i}`)))
+    }
+    const built = await fx.block()
+    expect(built.block.txs.length).toBe(120)
+    const height = built.block.header.height
+    const stored = (await fx.chain.getStoredBlock(height))!.block
+    // the block's bytes come back without a turn of the event loop: any turn taken is the decoder's
+    vi.spyOn(fx.store, 'get').mockImplementation(async () => stored)
+    let ranBetween = false
+    const reading = fx.chain.getBlock(height).then((block) => ({ block, ranBetween }))
+    setImmediate(() => { ranBetween = true })
+    const read = await reading
+    expect(read.ranBetween).toBe(true) // a 120-tx block takes more than one turn of the event loop
+    expect(read.block).toEqual(decodeBlock(stored))
+    expect(read.block!.txs.map((t) => t.id)).toEqual(built.block.txs.map((t) => t.id))
+    expect((await fx.chain.getTx(height, 119))!.id).toEqual(built.block.txs[119]!.id)
   })
 
   it('reopens at the head it committed, and refuses another genesis', async () => {
