@@ -47,8 +47,8 @@ export interface AdmissionLimits {
 export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   perConnection: 16,
   queuedPerConnection: 128,
-  perIp: 48,
-  total: 256,
+  perIp: 32,
+  total: 64,
   queuedBytesPerIp: 32 * 1024 * 1024,
   queuedBytes: 128 * 1024 * 1024
 }

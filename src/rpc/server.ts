@@ -12,7 +12,7 @@ import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 import type { Logger } from '../logger.ts'
 import { Admission, type AdmissionLimits, type Caller, DEFAULT_ADMISSION_LIMITS, callCost, newCaller } from './admission.ts'
 import type { RpcContext } from './context.ts'
-import { RpcCode, type RpcError, toRpcError } from './errors.ts'
+import { RpcCode, type RpcError, RpcFailure, toRpcError } from './errors.ts'
 import { ConnectionLimits, type ConnectionRefusal } from './connection-limits.ts'
 import { call, methods } from './methods.ts'
 import { openRpcDocument } from './openrpc.ts'
@@ -75,6 +75,8 @@ const errorResponse = (id: Id, error: RpcError): Response => ({ jsonrpc: '2.0', 
 /** One call's answer: its JSON text, and whether it was refused for load (RATE_LIMITED or BUSY); `error`: what the text carries, if an error. */
 interface Answer { text: string, refusedForLoad: boolean, error: RpcError | null }
 
+/** Room a call needs left in its response budget to be run, per unit of its cost (a full block: 2 MiB). */
+const ANSWER_ROOM_PER_COST = 128 * 1024
 const LOAD_CODES: ReadonlySet<string | undefined> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.BUSY])
 /** What a connection over a cap is told before it is closed. */
 const REFUSED_CONNECTION: Record<ConnectionRefusal, string> = {
@@ -217,14 +219,14 @@ export class RpcServer {
    */
   private async one (req: unknown, caller: Caller, budget = { left: this.opts.maxResponseBytes }): Promise<Answer | null> {
     const started = performance.now()
-    const { method, response, silent } = await this.respond(req, caller)
+    const { method, response, silent } = await this.respond(req, caller, budget)
     const answer = silent ? null : this.answer(response, budget)
     this.observer?.call(method, answer === null ? response.error ?? null : answer.error, (performance.now() - started) / 1000)
     return answer
   }
 
   /** A call's response; `method` names it for metrics, `silent` when nobody gets an answer (a notification, or a caller gone). */
-  private async respond (req: unknown, caller: Caller): Promise<{ method: string, response: Response, silent: boolean }> {
+  private async respond (req: unknown, caller: Caller, budget: { left: number }): Promise<{ method: string, response: Response, silent: boolean }> {
     const invalid = (id: Id, message: string) => ({ method: 'invalid', response: errorResponse(id, { code: RpcCode.INVALID_REQUEST, message }), silent: false })
     if (typeof req !== 'object' || req === null || Array.isArray(req)) return invalid(null, 'a request is an object')
     const r = req as { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
@@ -236,7 +238,7 @@ export class RpcServer {
     if (!known) response = errorResponse(id, { code: RpcCode.METHOD_NOT_FOUND, message: `method not found: ${r.method.slice(0, 64)}` })
     else {
       try {
-        response = { jsonrpc: '2.0', id, result: await this.run(caller, r.method, r.params) }
+        response = { jsonrpc: '2.0', id, result: await this.run(caller, r.method, r.params, budget) }
       } catch (e) {
         const error = toRpcError(e)
         if (error.code === RpcCode.INTERNAL) this.logInternal(r.method, e)
@@ -246,9 +248,18 @@ export class RpcServer {
     return { method: known ? r.method : 'unknown', response, silent: r.id === undefined || caller.signal.aborted }
   }
 
-  /** Runs an admitted call; its cost counts until its work ends, even past its time limit. */
-  private async run (caller: Caller, method: string, params: unknown): Promise<Json> {
-    const release = await this.admission.enter(caller, callCost(method, params))
+  /**
+   * Runs an admitted call; its cost counts until its work ends, even past its time limit.
+   * A call whose answer could not fit what is left of the response budget is not run.
+   */
+  private async run (caller: Caller, method: string, params: unknown, budget: { left: number }): Promise<Json> {
+    const cost = callCost(method, params)
+    const release = await this.admission.enter(caller, cost)
+    // the batch's answers so far have spent it (checked after the wait: they ran meanwhile)
+    if (budget.left < Math.min(cost * ANSWER_ROOM_PER_COST, this.opts.maxResponseBytes)) {
+      release()
+      throw new RpcFailure({ code: RpcCode.INVALID_REQUEST, message: `the answers before this one took the response limit of ${this.opts.maxResponseBytes} bytes: ask for less in one request`, data: { code: ErrorCode.TOO_LARGE } })
+    }
     const limit = method === 'tx_submit' ? this.ctx.commitWaitMs + 1000 : this.opts.callTimeoutMs
     const timeout = new AbortController()
     const signal = AbortSignal.any([caller.signal, timeout.signal])

@@ -51,6 +51,9 @@ export const DEFAULT_WS_OPTIONS: WsOptions = {
   admit: () => true
 }
 
+/** How long a dropped client has to answer the close frame before its socket is cut. */
+const DROP_GRACE_MS = 2_000
+
 /** Answers one JSON-RPC request object from `caller` (the HTTP server's handler, with its admission): an object, its JSON text, or null. */
 export type CallOne = (req: unknown, caller: Caller) => Promise<Record<string, unknown> | string | null>
 
@@ -196,6 +199,8 @@ export class WsRpc {
     this.observer?.dropped(reason)
     this.log.info('WebSocket client dropped', { reason, ip: conn.caller.ip, peakBytes: conn.outbox.peakBytes })
     if (ws.readyState === ws.OPEN) ws.close(DROP_CLOSE[reason].code, DROP_CLOSE[reason].reason)
+    // a client that does not read never answers the close frame either: cut it off
+    setTimeout(() => ws.terminate(), DROP_GRACE_MS).unref()
   }
 
   private async onMessage (conn: Connection, text: string): Promise<void> {

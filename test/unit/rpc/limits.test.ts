@@ -80,8 +80,10 @@ function gateBlocks () {
   const original = node.chain.getBlock.bind(node.chain)
   let open!: () => void
   const gate = new Promise<void>((resolve) => { open = resolve })
-  const spy = vi.spyOn(node.chain, 'getBlock').mockImplementation(async (h) => { await gate; return await original(h) })
-  return { spy, open }
+  const spy = vi.spyOn(node.chain, 'getBlock').mockImplementation(async (h) => { if (h === bigHeight) await gate; return await original(h) })
+  /** Reads of the test's block (the subscription hub may read others meanwhile). */
+  const reads = () => spy.mock.calls.filter(([h]) => h === bigHeight).length
+  return { reads, open }
 }
 
 describe('RPC limits', () => {
@@ -89,6 +91,7 @@ describe('RPC limits', () => {
     const one = Buffer.byteLength((await post$(fullBlock(0))).text)
     expect(one).toBeLessThan(MAX_RESPONSE)
     const n = Math.floor(MAX_RESPONSE / one) + 2 // two more than fit
+    const spy = vi.spyOn(node.chain, 'getBlock')
     const { status, text } = await post$(Array.from({ length: n }, (_, i) => fullBlock(i)))
     expect(status).toBe(200)
     const answers = JSON.parse(text) as any[]
@@ -98,31 +101,38 @@ describe('RPC limits', () => {
     expect(fitted.length).toBeGreaterThanOrEqual(1)
     expect(refused.length).toBeGreaterThanOrEqual(1)
     expect(fitted.length + refused.length).toBe(n)
+    expect(spy.mock.calls.filter(([h]) => h === bigHeight).length).toBeLessThanOrEqual(fitted.length + 1) // once the budget is spent, calls are refused unread
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_RESPONSE + 2)
     expect(fitted[0].result.txs[0].body.text).toHaveLength(2000)
   })
 
   it("runs one connection's calls in turn, and refuses past its queue with RATE_LIMITED — over WebSocket too", async () => {
+    const { reads, open } = gateBlocks()
     const ws = new WebSocket(`ws://127.0.0.1:${node.rpcPort}/ws`)
-    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
-    const answers: any[] = []
-    ws.on('message', (d) => answers.push(JSON.parse(d.toString())))
-    // a full block costs the connection's whole share: one runs, 8 wait, the rest are refused at once
-    for (let i = 0; i < 60; i++) ws.send(JSON.stringify(fullBlock(i, bigHeight)))
-    await waitFor(() => answers.length === 60, 'an answer to each call', 30_000)
-    const limited = answers.filter((a) => a.error?.data?.code === 'RATE_LIMITED')
-    expect(limited.length).toBeGreaterThanOrEqual(60 - 1 - 8)
-    expect(limited[0].error.code).toBe(-32002)
-    expect(answers.filter((a) => a.result !== undefined).length).toBeGreaterThanOrEqual(1)
-    ws.close()
+    try {
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+      const answers: any[] = []
+      ws.on('message', (d) => answers.push(JSON.parse(d.toString())))
+      // a full block costs the connection's whole share: one runs (held at the gate), 8 wait, the rest are refused at once
+      for (let i = 0; i < 60; i++) ws.send(JSON.stringify(fullBlock(i, bigHeight)))
+      await waitFor(() => answers.length === 60 - 1 - 8, 'the refusals', 30_000)
+      expect(reads()).toBe(1)
+      expect(answers.every((a) => a.error?.data?.code === 'RATE_LIMITED' && a.error.code === -32002)).toBe(true)
+      open()
+      await waitFor(() => answers.length === 60, 'an answer to each call', 30_000)
+      expect(answers.filter((a) => a.result !== undefined)).toHaveLength(1 + 8)
+    } finally {
+      open()
+      ws.close()
+    }
     await waitFor(() => admission().inFlight === 0, 'nothing left in flight')
   })
 
   it('refuses a client over its IP\'s share with HTTP 429 and RATE_LIMITED, and every client past the total with BUSY', async () => {
-    const { spy, open } = gateBlocks()
+    const { reads, open } = gateBlocks()
     // two connections from .1 hold 32 (the IP's share); .2 holds 32 more (the node's total)
     const held = [post$(fullBlock(1)), post$(fullBlock(2)), post$(fullBlock(3), '127.0.0.2'), post$(fullBlock(4), '127.0.0.2')]
-    await waitFor(() => spy.mock.calls.length === 4, 'four calls in flight')
+    await waitFor(() => reads() === 4, 'four calls in flight')
     const overIp = await post$(fullBlock(5))
     expect(overIp.status).toBe(429)
     expect(overIp.headers['retry-after']).toBe('1')
@@ -136,15 +146,18 @@ describe('RPC limits', () => {
   })
 
   it('stops the work of a batch whose client went away', async () => {
-    const { spy, open } = gateBlocks()
+    // only the batch's connection open, so the node's count shows when it has seen it close
+    await waitFor(() => node.rpcServer!.connections.count === 0, 'no connection left open')
+    const { reads, open } = gateBlocks()
     const gone = new AbortController()
     const batch = post$(Array.from({ length: 8 }, (_, i) => fullBlock(i)), '127.0.0.1', gone.signal).catch((e: Error) => e)
-    await waitFor(() => spy.mock.calls.length === 1, 'the first call in flight')
+    await waitFor(() => reads() === 1, 'the first call in flight')
     gone.abort()
     expect(await batch).toBeInstanceOf(Error)
+    await waitFor(() => node.rpcServer!.connections.count === 0, 'the node to see the client go')
     open()
     await waitFor(() => admission().inFlight === 0, 'the held call to end')
-    expect(spy.mock.calls.length).toBe(1) // the seven waiting behind it never ran
+    expect(reads()).toBe(1) // the seven waiting behind it never ran
   })
 
   it('caps connections per IP (429) and in total (503), and a closed one frees its place', async () => {
