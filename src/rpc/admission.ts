@@ -64,6 +64,7 @@ const COSTS: Record<string, number> = {
   graph_getFollowing: 4,
   like_list: 4,
   mempool_list: 4,
+  mempool_status: 4,
   validator_list: 2,
   'rpc.discover': 4
 }
