@@ -10,9 +10,9 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { type Genesis, type GenesisJson, parseGenesis } from '../chain/genesis.ts'
+// chain/genesis.ts and p2p/identity.ts are imported where used, so `chorus --help` and commands that only name a home load neither (#8)
+import type { Genesis, GenesisJson } from '../chain/genesis.ts'
 import { generateSecretKey } from '../crypto/keys.ts'
-import { loadOrCreateNodeKey } from '../p2p/identity.ts'
 import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
 import { CONFIG_FILE, DEFAULT_P2P_PORT, DEFAULT_RPC_PORT, type FullConfig, NODE_KEY_FILE, defaultConfig, peerMultiaddr, writeConfig } from './config.ts'
 import { type KeyFile, saveKey } from './keystore.ts'
@@ -52,6 +52,7 @@ export async function hasGenesis (home: string): Promise<boolean> {
 }
 
 export async function loadGenesis (home: string): Promise<Genesis> {
+  const { parseGenesis } = await import('../chain/genesis.ts')
   const path = homePaths(home).genesis
   let text: string
   try {
@@ -111,6 +112,7 @@ function checkPortRange (base: number, count: number, flag: string): void {
  * already has a genesis.
  */
 export async function initNetwork (out: string, validators: number, opts: NetworkOptions = {}): Promise<NetworkResult> {
+  const [{ parseGenesis }, { loadOrCreateNodeKey }] = await Promise.all([import('../chain/genesis.ts'), import('../p2p/identity.ts')])
   if (!Number.isInteger(validators) || validators < 1 || validators > 100) fail(ErrorCode.INVALID_FIELD, '--validators must be 1 to 100')
   const fullNodes = opts.fullNodes ?? 0
   if (!Number.isInteger(fullNodes) || fullNodes < 0 || fullNodes > 100) fail(ErrorCode.INVALID_FIELD, '--full-nodes must be 0 to 100')
@@ -171,6 +173,7 @@ export interface JoinResult { paths: HomePaths, chainId: string, peerId: string,
  * starts as a full node. Refuses a home that already has a genesis.
  */
 export async function joinNetwork (home: string, genesisFile: string, opts: JoinOptions = {}): Promise<JoinResult> {
+  const [{ parseGenesis }, { loadOrCreateNodeKey }] = await Promise.all([import('../chain/genesis.ts'), import('../p2p/identity.ts')])
   const paths = homePaths(home)
   if (await hasGenesis(home)) fail(ErrorCode.INVALID_FIELD, `${paths.genesis} already exists`)
   let text: string
@@ -211,6 +214,7 @@ export interface InitResult { paths: HomePaths, validator: KeyFile, dev: KeyFile
  * (kept if the home has one). Refuses a home that already has a genesis.
  */
 export async function initHome (home: string, opts: InitOptions): Promise<InitResult> {
+  const [{ parseGenesis }, { loadOrCreateNodeKey }] = await Promise.all([import('../chain/genesis.ts'), import('../p2p/identity.ts')])
   const paths = homePaths(home)
   if (await hasGenesis(home)) fail(ErrorCode.INVALID_FIELD, `${paths.genesis} already exists`)
   const t = await devnetTemplate()

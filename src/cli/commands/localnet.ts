@@ -17,7 +17,6 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from '../../logger.ts'
-import { readNodeKey } from '../../p2p/identity.ts'
 import { ErrorCode, fail } from '../../protocol/errors.ts'
 import { DEFAULT_P2P_HOST, DEFAULT_P2P_PORT, DEFAULT_RPC_HOST, DEFAULT_RPC_PORT, peerMultiaddr, readConfig } from '../config.ts'
 import { hasGenesis, homePaths, initNetwork, loadGenesis } from '../home.ts'
@@ -72,6 +71,7 @@ function rpcUrl (host: string, port: number): string {
 async function readMembers (dir: string, opts: LocalnetFlags): Promise<Member[]> {
   const names = (await readdir(dir)).filter((d) => /^node[0-9]+$/.test(d)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))
   names.forEach((n, i) => { if (n !== `node${i}`) fail(ErrorCode.INVALID_FIELD, `${dir} holds ${names.join(', ')}: expected node0 … node${names.length - 1}`) })
+  const { readNodeKey } = await import('../../p2p/identity.ts') // loaded on use: `chorus --help` needs none of libp2p (#8)
   const members: Member[] = []
   for (const name of names) {
     const paths = homePaths(join(dir, name))

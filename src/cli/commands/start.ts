@@ -2,7 +2,6 @@
 import { type Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { createLogger, type Level, type Logger } from '../../logger.ts'
-import { ChorusNode } from '../../node.ts'
 import { ErrorCode, fail } from '../../protocol/errors.ts'
 import { type NetworkFlags, readConfig, resolveNetwork } from '../config.ts'
 import { DEFAULT_HOME, hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis } from '../home.ts'
@@ -166,6 +165,7 @@ export function registerStart (program: Command): void {
       const network = resolveNetwork(paths.home, await readConfig(paths.home), opts)
       const hasValidatorKey = (await listKeys(opts.home)).some((k) => k.name === 'validator')
       const validator = hasValidatorKey ? await loadKey(opts.home, 'validator', await readPassword(opts.passwordFile)) : null
+      const { ChorusNode } = await import('../../node.ts') // loaded here, not for every command (#8)
       const node = await ChorusNode.start({
         dataDir: paths.data,
         genesis,
