@@ -1,23 +1,46 @@
-# Chorus node. Build: docker build -t chorus .
-# Run a dev chain:   docker run -p 26657:26657 -p 36656:36656 -v chorus-data:/data chorus --dev
+# Chorus node, compiled. Build: docker build -t chorus .
+#   docker run --rm -v chorus-data:/data chorus keys new alice      any `chorus` command; its home is /data
+#   docker run -d -p 26657:26657 -p 36656:36656 -v chorus-data:/data chorus
+#                                                                    the node: CMD is `chorus start --home /data …`
+# Stages: `build` compiles src/ to dist/ with every dependency; `deps` installs the production
+# dependencies alone; the image holds dist/, bin/, genesis/, package.json and those.
+
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` (the build) would run before src/ is here; it runs below
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && rm dist/.tsbuildinfo
+
 FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+# --ignore-scripts skips `prepare` (the build needs the dev dependencies); `npm rebuild` then runs
+# the dependencies' own install scripts (LevelDB's native binding finds its prebuilt binary)
+RUN npm ci --omit=dev --ignore-scripts && npm rebuild && npm cache clean --force
 
 FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
+# package.json: "type": "module" for dist/, and the version
 COPY package.json ./
 COPY bin ./bin
-COPY src ./src
 COPY genesis ./genesis
-# the image's unprivileged user; the node's home (keys, genesis, LevelDB) is the volume
-RUN mkdir -p /data && chown node:node /data
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# `chorus` on PATH (for `docker exec … chorus query head` too); the default home ./.chorus is the
+# volume, so every command finds the node's keys and genesis; /data belongs to the unprivileged user
+RUN chmod 0755 bin/chorus.js \
+  && ln -s /app/bin/chorus.js /usr/local/bin/chorus \
+  && mkdir -p /data && chown node:node /data \
+  && ln -s /data /app/.chorus
 USER node
 VOLUME ["/data"]
-# 26657: JSON-RPC, 36656: peer-to-peer
+# 26657: JSON-RPC (GET /health answers 503 while the head is not advancing), 36656: peer-to-peer
 EXPOSE 26657 36656
-ENTRYPOINT ["node", "/app/bin/chorus.js", "start", "--home", "/data", "--rpc-host", "0.0.0.0", "--rpc-port", "26657", "--p2p-host", "0.0.0.0", "--p2p-port", "36656"]
-CMD []
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:26657/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["chorus"]
+CMD ["start", "--home", "/data", "--rpc-host", "0.0.0.0", "--rpc-port", "26657", "--p2p-host", "0.0.0.0", "--p2p-port", "36656"]
