@@ -5,7 +5,7 @@
  *   const live = await LiveClient.connect('ws://127.0.0.1:26657/ws')
  *   await live.subscribe('posts', { followedBy: '@alice' }, (post) => render(post))
  */
-import type * as R from '../rpc/schema/results.ts'
+import type * as R from '../api/results.ts'
 import { RpcClientError } from './rpc-client.ts'
 
 export type LiveTopic = typeof R.TOPIC_NAMES[number]

@@ -3,11 +3,11 @@
  * back as RpcClientError with the JSON-RPC code and, for refused txs and
  * other typed failures, `data.code` (e.g. USERNAME_TAKEN).
  *
- * The answers' types come from the RPC's schema (src/rpc/schema/results.ts),
+ * The answers' types come from the RPC's schema (src/api/results.ts),
  * the one the node validates against and the OpenRPC document shows. The
  * import is type-only: no schema code is bundled into an app.
  */
-import type * as R from '../rpc/schema/results.ts'
+import type * as R from '../api/results.ts'
 
 export type Head = R.HeadView
 export type AccountView = R.AccountView

@@ -14,8 +14,8 @@ import type { PostRef } from '../state/queries.ts'
 import type { RpcContext } from './context.ts'
 import { mempoolPage, mempoolStatus } from './mempool-view.ts'
 import { type Param, type Params, account, checkParams, hex, limit, optStr, optional, param } from './params.ts'
-import * as R from './schema/results.ts'
-import { AccountParam, BytesParam, Cursor, Hash32Param, Height, Limit } from './schema/values.ts'
+import * as R from '../api/results.ts'
+import { AccountParam, BytesParam, Cursor, Hash32Param, Height, Limit } from '../api/values.ts'
 import type { Json } from './views.ts'
 
 export interface Method {

@@ -11,7 +11,7 @@ import type { Param } from './params.ts'
 import { errorDefinitions, INVALID_PARAMS, RESPONSE_TOO_LARGE, RpcErrorSchema } from './schema/errors.ts'
 import { exampleWorld } from './schema/examples.ts'
 import { type MethodExample, methodExamples, subscriptionExamples } from './schema/method-examples.ts'
-import { NAMED_SCHEMAS } from './schema/results.ts'
+import { NAMED_SCHEMAS } from '../api/results.ts'
 import { NOTIFICATIONS, wsMethods } from './schema/websocket.ts'
 
 export const OPENRPC_VERSION = '1.2.6'

@@ -1,6 +1,6 @@
 /**
  * JSON shapes of the RPC (DESIGN §9): amounts and nonces as decimal strings, bytes as
- * hex, addresses bech32m. Each view's type is its schema's (schema/results.ts), so a
+ * hex, addresses bech32m. Each view's type is its schema's (api/results.ts), so a
  * field added here and not there, or the other way, does not compile.
  */
 import { encodeAddress } from '../crypto/address.ts'
@@ -10,7 +10,7 @@ import type { Evidence } from '../chain/evidence.ts'
 import type { Block, BlockHeader, Commit, PublicKey, SignedProposal, SignedTx, SignedVote, TxBody } from '../protocol/types.ts'
 import type { ValidatorSet } from '../protocol/validator-set.ts'
 import type { Account, Post } from '../state/records.ts'
-import type * as R from './schema/results.ts'
+import type * as R from '../api/results.ts'
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 

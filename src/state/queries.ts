@@ -16,7 +16,6 @@ import { readAccount, readPost } from './transition.ts'
 
 export interface Page<T> { items: T[], cursor: string | null }
 
-export const MAX_PAGE = 100
 /** A feed reads at most this many followed accounts; past it, the newest follows are left out. */
 export const MAX_FEED_SOURCES = 5_000
 

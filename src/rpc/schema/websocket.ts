@@ -6,8 +6,8 @@
 import Type, { type TSchema } from 'typebox'
 import { ErrorCode } from '../../protocol/errors.ts'
 import { type Param, optional, param } from '../params.ts'
-import { Hash, AccountParam, EventId, SubscriptionId } from './values.ts'
-import { SubscriptionDropped, SubscriptionNotification, Topic } from './results.ts'
+import { Hash, AccountParam, EventId, SubscriptionId } from '../../api/values.ts'
+import { SubscriptionDropped, SubscriptionNotification, Topic } from '../../api/results.ts'
 
 export interface WsMethod {
   params: readonly Param[]

@@ -26,7 +26,7 @@ const layerOf = (file: string): string => {
   return rel.includes('/') ? rel.split('/')[0]! : rel.replace(/\.ts$/, '')
 }
 
-/** What each layer may import from src/ (DESIGN §3: crypto/codec/protocol ← state ← chain ← consensus/sync ← p2p/rpc ← metrics ← node ← cli). */
+/** What each layer may import from src/ (DESIGN §3: crypto/codec/protocol ← state ← chain ← consensus/sync ← p2p/rpc ← metrics ← node ← cli; api ← rpc and client). */
 const BASE = ['util', 'crypto', 'codec', 'protocol']
 const ALLOWED: Record<string, string[]> = {
   util: ['util'],
@@ -38,13 +38,15 @@ const ALLOWED: Record<string, string[]> = {
   consensus: [...BASE, 'state', 'chain', 'consensus', 'logger'],
   sync: [...BASE, 'state', 'chain', 'consensus', 'sync', 'logger'],
   p2p: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'logger', 'version'],
-  // rpc reads peer info (a type) from p2p's seam
-  rpc: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'rpc', 'logger'],
-  client: [...BASE, 'client'],
+  // the API's data shapes: what the node's RPC answers and the client SDK reads
+  api: [...BASE, 'api'],
+  // rpc reads peer info (a type) from p2p's seam; its OpenRPC examples are signed with the SDK
+  rpc: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'rpc', 'api', 'client', 'logger', 'version'],
+  client: [...BASE, 'api', 'client'],
   // metrics observes the parts through their hooks; none of them imports it
-  metrics: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'rpc', 'metrics', 'logger'],
-  node: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'rpc', 'metrics', 'logger', 'version'],
-  cli: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'rpc', 'client', 'node', 'cli', 'logger', 'version', 'polyfill'],
+  metrics: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'rpc', 'api', 'metrics', 'logger'],
+  node: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'rpc', 'api', 'metrics', 'logger', 'version'],
+  cli: [...BASE, 'state', 'chain', 'consensus', 'sync', 'p2p', 'rpc', 'api', 'client', 'node', 'cli', 'logger', 'version', 'polyfill'],
   logger: [],
   version: [],
   polyfill: []

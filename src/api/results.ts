@@ -6,7 +6,7 @@
  * gives their TypeScript types.
  */
 import Type, { type Static, type TObject, type TProperties, type TSchema } from 'typebox'
-import { TX_KINDS, type TxKind as TxKindName } from '../../protocol/types.ts'
+import { TX_KINDS, type TxKind as TxKindName } from '../protocol/types.ts'
 import { Address, Decimal, EventId, Hash, Height, PeerId, SignatureHex, SignedDecimal, SubscriptionId, TimeMs, Uint } from './values.ts'
 
 /** A closed object: every field required unless Optional, nothing else allowed. */

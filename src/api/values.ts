@@ -5,7 +5,6 @@
  * param is told "<name> must be <description>" (params.ts).
  */
 import Type from 'typebox'
-import { MAX_PAGE } from '../../state/queries.ts'
 
 /** A non-negative integer below 2^53 (heights, indexes, counts, times in ms). */
 export const Uint = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'a non-negative integer' })
@@ -50,6 +49,8 @@ export const AccountParam = Type.String({
 export const Cursor = Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: 256, description: 'the cursor a previous page returned' })
 
 /** A page size. */
+/** The most items a page holds. */
+export const MAX_PAGE = 100
 export const Limit = Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `an integer in 1..${MAX_PAGE}` })
 
 /** The place of an event in the chain, "height:index" (index 0 for a head). */
