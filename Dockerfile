@@ -22,7 +22,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm rebuild && npm cache clean --force
 
 FROM node:24-slim
-ENV NODE_ENV=production
+# CHORUS_HOME: every command's default home is the volume, so `keys`, `init` and `tx` find the node's keys and genesis
+ENV NODE_ENV=production CHORUS_HOME=/data
 WORKDIR /app
 # package.json: "type": "module" for dist/, and the version
 COPY package.json ./
@@ -30,12 +31,10 @@ COPY bin ./bin
 COPY genesis ./genesis
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# `chorus` on PATH (for `docker exec … chorus query head` too); the default home ./.chorus is the
-# volume, so every command finds the node's keys and genesis; /data belongs to the unprivileged user
+# `chorus` on PATH (for `docker exec … chorus query head` too); /data belongs to the unprivileged user
 RUN chmod 0755 bin/chorus.js \
   && ln -s /app/bin/chorus.js /usr/local/bin/chorus \
-  && mkdir -p /data && chown node:node /data \
-  && ln -s /data /app/.chorus
+  && mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 # 26657: JSON-RPC (GET /health answers 503 while the head is not advancing), 36656: peer-to-peer

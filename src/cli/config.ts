@@ -1,24 +1,42 @@
 /**
- * HOME/config.json: where a node listens and which peers it dials. `chorus init
- * --validators N` and `chorus init --genesis FILE` write it; `chorus start` reads it,
- * and its flags win over it (flag > config.json > default).
+ * HOME/config.json: every setting of `chorus start` that is not about making a home.
+ * `chorus init` writes it (`init --validators N` and `init --genesis FILE` with each
+ * home's ports and peers); `chorus start` reads it. Precedence: flag > environment
+ * variable (CHORUS_LOG_LEVEL) > config.json > default.
  *
  *   {
- *     "rpc": {
- *       "host": "127.0.0.1",      JSON-RPC listen address              (default 127.0.0.1)
- *       "port": 26657             0-65535, 0: any free port            (default 26657)
+ *     "rpc": {                           JSON-RPC (docs/rpc.md)
+ *       "host": "127.0.0.1",             listen address                      --rpc-host                    (default 127.0.0.1)
+ *       "port": 26657,                   0-65535, 0: any free port           --rpc-port                    (default 26657)
+ *       "corsOrigins": ["*"],            browser origins allowed, or "*"     --rpc-cors-origins            (default *)
+ *       "allowedHosts": ["*"],           Host header names answered, or "*"  --rpc-allowed-hosts           (default: loopback names for a loopback host, else any)
+ *       "maxConnections": 1024,          open connections at most            --rpc-max-connections         (default 1024)
+ *       "maxConnectionsPerIp": 64,       from one IP at most                 --rpc-max-connections-per-ip  (default 64)
+ *       "maxResponseBytes": 16777216     bytes of one answer at most         --rpc-max-response-bytes      (default 16 MiB)
  *     },
  *     "p2p": {
- *       "host": "127.0.0.1",      libp2p listen IP, v4 or v6 literal  (default 127.0.0.1; 0.0.0.0 for all)
- *       "port": 36656,            0-65535, 0: any free port            (default 36656)
- *       "announce": [],           multiaddrs told to peers instead of the listen ones (default none)
- *       "bootstrap": [            full multiaddrs, each with /p2p/<peerId>, dialled at start
- *         "/ip4/127.0.0.1/tcp/36657/p2p/12D3Koo…"                       (default none)
+ *       "host": "127.0.0.1",             libp2p listen IP, v4 or v6 literal  --p2p-host   (default 127.0.0.1; 0.0.0.0 for all)
+ *       "port": 36656,                   0-65535, 0: any free port           --p2p-port   (default 36656)
+ *       "announce": [],                  multiaddrs told to peers instead    --announce   (default none)
+ *       "bootstrap": [                   full multiaddrs with /p2p/<peerId>  --bootstrap  (default none)
+ *         "/ip4/127.0.0.1/tcp/36657/p2p/12D3Koo…"
  *       ],
- *       "maxPeers": 50            most connected peers                 (default: the node's)
+ *       "maxPeers": 50                   most connected peers                             (default: the node's)
+ *     },
+ *     "metrics": {                       Prometheus (docs/metrics.md); off without a port
+ *       "host": "127.0.0.1",                                                 --metrics-host (default 127.0.0.1)
+ *       "port": 9464                                                         --metrics-port (default: off)
+ *     },
+ *     "log": {
+ *       "level": "info",                 debug, info, warn or error          --log-level, CHORUS_LOG_LEVEL (default info)
+ *       "json": false                    one JSON object per line            --log-json   (default false)
+ *     },
+ *     "validator": {
+ *       "passwordFile": "pw.txt"         password of an encrypted validator key, relative to the home  --password-file
  *     }
  *   }
  *
+ * Flag-only, as they make a home rather than run one: --dev, --block-time, --home.
  * Every field is optional; an unknown field, a wrong type or a bad value is an
  * error (INVALID_FIELD, or MALFORMED when the file is not a JSON object) naming
  * the file and the field.
@@ -26,8 +44,8 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { readFile, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
-import { join } from 'node:path'
-import type { P2pOptions } from '../node.ts'
+import { join, resolve } from 'node:path'
+import type { P2pOptions, RpcOptions } from '../node.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 
 export const CONFIG_FILE = 'config.json'
@@ -38,11 +56,27 @@ export const DEFAULT_RPC_PORT = 26657
 export const DEFAULT_P2P_HOST = '127.0.0.1'
 export const DEFAULT_P2P_PORT = 36656
 
-export interface RpcConfig { host?: string, port?: number }
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info'
+export const DEFAULT_METRICS_HOST = '127.0.0.1'
+
+export interface RpcConfig {
+  host?: string
+  port?: number
+  corsOrigins?: string[]
+  allowedHosts?: string[]
+  maxConnections?: number
+  maxConnectionsPerIp?: number
+  maxResponseBytes?: number
+}
 export interface P2pConfig { host?: string, port?: number, announce?: string[], bootstrap?: string[], maxPeers?: number }
-export interface NodeConfig { rpc?: RpcConfig, p2p?: P2pConfig }
-/** A config with every field but maxPeers set: what `init` writes. */
-export interface FullConfig { rpc: Required<RpcConfig>, p2p: Required<Omit<P2pConfig, 'maxPeers'>> }
+export interface MetricsConfig { host?: string, port?: number }
+export interface LogConfig { level?: LogLevel, json?: boolean }
+export interface ValidatorConfig { passwordFile?: string }
+export interface NodeConfig { rpc?: RpcConfig, p2p?: P2pConfig, metrics?: MetricsConfig, log?: LogConfig, validator?: ValidatorConfig }
+/** A config with the listen addresses and peers set: what `init` writes. */
+export interface FullConfig { rpc: Required<Pick<RpcConfig, 'host' | 'port'>>, p2p: Required<Omit<P2pConfig, 'maxPeers'>> }
 
 /** What a start command was given on its command line; undefined: not given. */
 export interface NetworkFlags {
@@ -134,31 +168,59 @@ function addrList (obj: Fields, file: string, name: string, key: string, needPee
  */
 export function parseConfig (value: unknown, file: string): NodeConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(ErrorCode.MALFORMED, `${file} must hold a JSON object`)
-  const top = section(value, file, '', ['rpc', 'p2p'])!
+  const top = section(value, file, '', ['rpc', 'p2p', 'metrics', 'log', 'validator'])!
   const out: NodeConfig = {}
-  const rpc = section(top.rpc, file, 'rpc', ['host', 'port'])
+  const positive = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? null : 'must be a positive integer'
+  const rpc = section(top.rpc, file, 'rpc', ['host', 'port', 'corsOrigins', 'allowedHosts', 'maxConnections', 'maxConnectionsPerIp', 'maxResponseBytes'])
   if (rpc !== undefined) {
-    out.rpc = {}
-    const host = field<string>(rpc, file, 'rpc', 'host', rpcHostProblem)
-    const port = field<number>(rpc, file, 'rpc', 'port', portProblem)
-    if (host !== undefined) out.rpc.host = host
-    if (port !== undefined) out.rpc.port = port
+    out.rpc = pick({
+      host: field<string>(rpc, file, 'rpc', 'host', rpcHostProblem),
+      port: field<number>(rpc, file, 'rpc', 'port', portProblem),
+      corsOrigins: nameList(rpc, file, 'rpc', 'corsOrigins'),
+      allowedHosts: nameList(rpc, file, 'rpc', 'allowedHosts'),
+      maxConnections: field<number>(rpc, file, 'rpc', 'maxConnections', positive),
+      maxConnectionsPerIp: field<number>(rpc, file, 'rpc', 'maxConnectionsPerIp', positive),
+      maxResponseBytes: field<number>(rpc, file, 'rpc', 'maxResponseBytes', positive)
+    })
   }
   const p2p = section(top.p2p, file, 'p2p', ['host', 'port', 'announce', 'bootstrap', 'maxPeers'])
   if (p2p !== undefined) {
-    out.p2p = {}
-    const host = field<string>(p2p, file, 'p2p', 'host', p2pHostProblem)
-    const port = field<number>(p2p, file, 'p2p', 'port', portProblem)
-    const announce = addrList(p2p, file, 'p2p', 'announce', false)
-    const bootstrap = addrList(p2p, file, 'p2p', 'bootstrap', true)
-    const maxPeers = field<number>(p2p, file, 'p2p', 'maxPeers', (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 ? null : 'must be a positive integer')
-    if (host !== undefined) out.p2p.host = host
-    if (port !== undefined) out.p2p.port = port
-    if (announce !== undefined) out.p2p.announce = announce
-    if (bootstrap !== undefined) out.p2p.bootstrap = bootstrap
-    if (maxPeers !== undefined) out.p2p.maxPeers = maxPeers
+    out.p2p = pick({
+      host: field<string>(p2p, file, 'p2p', 'host', p2pHostProblem),
+      port: field<number>(p2p, file, 'p2p', 'port', portProblem),
+      announce: addrList(p2p, file, 'p2p', 'announce', false),
+      bootstrap: addrList(p2p, file, 'p2p', 'bootstrap', true),
+      maxPeers: field<number>(p2p, file, 'p2p', 'maxPeers', positive)
+    })
+  }
+  const metrics = section(top.metrics, file, 'metrics', ['host', 'port'])
+  if (metrics !== undefined) {
+    out.metrics = pick({ host: field<string>(metrics, file, 'metrics', 'host', rpcHostProblem), port: field<number>(metrics, file, 'metrics', 'port', portProblem) })
+  }
+  const log = section(top.log, file, 'log', ['level', 'json'])
+  if (log !== undefined) {
+    out.log = pick({
+      level: field<LogLevel>(log, file, 'log', 'level', (v) => (LOG_LEVELS as readonly unknown[]).includes(v) ? null : `must be ${LOG_LEVELS.join(', ')}`),
+      json: field<boolean>(log, file, 'log', 'json', (v) => typeof v === 'boolean' ? null : 'must be true or false')
+    })
+  }
+  const validator = section(top.validator, file, 'validator', ['passwordFile'])
+  if (validator !== undefined) {
+    out.validator = pick({ passwordFile: field<string>(validator, file, 'validator', 'passwordFile', (v) => typeof v === 'string' && v !== '' ? null : 'must be a file name') })
   }
   return out
+}
+
+/** The fields that are set. */
+function pick<T extends object> (fields: T): T {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as T
+}
+
+function nameList (obj: Fields, file: string, name: string, key: string): string[] | undefined {
+  const v = obj[key]
+  if (v === undefined) return undefined
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^\S+$/.test(x))) fail(ErrorCode.INVALID_FIELD, `${file}: ${name}.${key} must be a list of names (or ["*"])`)
+  return [...(v as string[])]
 }
 
 /** HOME/config.json, checked; null when the home has none. */
@@ -217,5 +279,61 @@ export function resolveNetwork (home: string, config: NodeConfig | null, flags: 
   return {
     rpc: { host: flags.rpcHost ?? rpc.host ?? DEFAULT_RPC_HOST, port: flags.rpcPort ?? rpc.port ?? DEFAULT_RPC_PORT },
     p2p: options
+  }
+}
+
+/** What `chorus start` was given on its command line (and CHORUS_LOG_LEVEL); undefined: not given. */
+export interface StartFlags extends NetworkFlags {
+  rpcCorsOrigins?: string[]
+  rpcAllowedHosts?: string[]
+  rpcMaxConnections?: number
+  rpcMaxConnectionsPerIp?: number
+  rpcMaxResponseBytes?: number
+  metricsPort?: number
+  metricsHost?: string
+  logLevel?: string
+  logJson?: boolean
+  passwordFile?: string
+}
+
+/** Every setting of a node to start, after merging flags (and environment), config.json and defaults. */
+export interface StartSettings {
+  rpc: RpcOptions
+  p2p: P2pOptions
+  /** null: metrics off. */
+  metrics: { host: string, port: number } | null
+  log: { level: LogLevel, json: boolean }
+  /** The validator key's password file (a config.json path is taken relative to the home). */
+  passwordFile?: string
+}
+
+/**
+ * The settings of the node in `home`: each from its flag (or environment variable) if given, else
+ * config.json (null: none), else the default. Lists are taken whole from one place, never merged.
+ * `--metrics-host` (or metrics.host) without a port is refused: metrics are off without one.
+ */
+export function resolveStart (home: string, config: NodeConfig | null, flags: StartFlags): StartSettings {
+  const network = resolveNetwork(home, config, flags)
+  const rpc = config?.rpc ?? {}
+  const m = config?.metrics ?? {}
+  const metricsPort = flags.metricsPort ?? m.port
+  const metricsHost = flags.metricsHost ?? m.host
+  if (metricsPort === undefined && metricsHost !== undefined) fail(ErrorCode.INVALID_FIELD, '--metrics-host (metrics.host) goes with --metrics-port (metrics.port): metrics are off without a port')
+  const level = flags.logLevel ?? config?.log?.level ?? DEFAULT_LOG_LEVEL
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) fail(ErrorCode.INVALID_FIELD, `--log-level must be ${LOG_LEVELS.join(', ')}, not ${level}`)
+  const passwordFile = flags.passwordFile ?? (config?.validator?.passwordFile === undefined ? undefined : resolve(home, config.validator.passwordFile))
+  return {
+    rpc: pick<RpcOptions>({
+      ...network.rpc,
+      corsOrigins: flags.rpcCorsOrigins ?? rpc.corsOrigins,
+      allowedHosts: flags.rpcAllowedHosts ?? rpc.allowedHosts,
+      maxConnections: flags.rpcMaxConnections ?? rpc.maxConnections,
+      maxConnectionsPerIp: flags.rpcMaxConnectionsPerIp ?? rpc.maxConnectionsPerIp,
+      maxResponseBytes: flags.rpcMaxResponseBytes ?? rpc.maxResponseBytes
+    }),
+    p2p: network.p2p,
+    metrics: metricsPort === undefined ? null : { host: metricsHost ?? DEFAULT_METRICS_HOST, port: metricsPort },
+    log: { level: level as LogLevel, json: flags.logJson ?? config?.log?.json ?? false },
+    ...(passwordFile === undefined ? {} : { passwordFile })
   }
 }

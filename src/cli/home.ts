@@ -14,10 +14,8 @@ import { join, resolve } from 'node:path'
 import type { Genesis, GenesisJson } from '../chain/genesis.ts'
 import { generateSecretKey } from '../crypto/keys.ts'
 import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
-import { CONFIG_FILE, DEFAULT_P2P_PORT, DEFAULT_RPC_PORT, type FullConfig, NODE_KEY_FILE, defaultConfig, peerMultiaddr, writeConfig } from './config.ts'
+import { CONFIG_FILE, DEFAULT_P2P_PORT, DEFAULT_RPC_PORT, type FullConfig, NODE_KEY_FILE, defaultConfig, peerMultiaddr, readConfig, writeConfig } from './config.ts'
 import { type KeyFile, saveKey } from './keystore.ts'
-
-export const DEFAULT_HOME = '.chorus'
 
 /** genesis/devnet.json: the template `init` fills in (chain id, params, balances). */
 interface DevnetTemplate {
@@ -210,8 +208,9 @@ export interface InitResult { paths: HomePaths, validator: KeyFile, dev: KeyFile
 
 /**
  * Makes a home for a one-validator chain: the `validator` key, and with `dev`
- * also a funded `dev` key (both insecure, for development), and a node key
- * (kept if the home has one). Refuses a home that already has a genesis.
+ * also a funded `dev` key (both insecure, for development), a node key
+ * (kept if the home has one) and a config.json with the default addresses, to
+ * edit (kept if the home has one). Refuses a home that already has a genesis.
  */
 export async function initHome (home: string, opts: InitOptions): Promise<InitResult> {
   const [{ parseGenesis }, { loadOrCreateNodeKey }] = await Promise.all([import('../chain/genesis.ts'), import('../p2p/identity.ts')])
@@ -231,6 +230,7 @@ export async function initHome (home: string, opts: InitOptions): Promise<InitRe
     validators: [{ address: validator.address, power: t.validatorPower }]
   }
   parseGenesis(genesis) // the same checks a later start makes
+  if (await readConfig(paths.home) === null) await writeConfig(paths.home, defaultConfig())
   await writeFile(paths.genesis, JSON.stringify(genesis, null, 2) + '\n', { mode: 0o644 })
   return { paths, validator, dev, genesis, peerId }
 }

@@ -71,10 +71,10 @@ describe('chorus init (networks)', () => {
     expect(joined.json.peerId).toMatch(/^12D3KooW/)
 
     const clash = await cli(['init', '--home', join(dir, 'y'), '--genesis', join(dir, 'net', 'node0', 'genesis.json'), '--validators', '2'])
-    expect(clash.code).toBe(1)
+    expect(clash.code).toBe(2) // a usage error
     expect(clash.stderr).toContain('INVALID_FIELD')
     const noPeer = await cli(['init', '--home', join(dir, 'z'), '--genesis', join(dir, 'net', 'node0', 'genesis.json'), '--bootstrap', '/ip4/127.0.0.1/tcp/42000'])
-    expect(noPeer.code).toBe(1)
+    expect(noPeer.code).toBe(2)
     expect(noPeer.stderr).toContain('/p2p/')
   })
 })

@@ -1,13 +1,14 @@
 /** `chorus keys new|show|import|list`. */
 import type { Command } from 'commander'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { DEFAULT_PREFIX } from '../../crypto/address.ts'
 import { parseHex } from '../../crypto/bytes.ts'
 import { generateSecretKey } from '../../crypto/keys.ts'
 import { ErrorCode, fail } from '../../protocol/errors.ts'
-import { DEFAULT_HOME } from '../home.ts'
 import { type KeyFile, listKeys, readKeyFile, saveKey } from '../keystore.ts'
 import { action, print } from '../output.ts'
+import { homeOption } from './options.ts'
 import { readPassword } from './start.ts'
 
 interface KeyOptions { home: string, json?: boolean, passwordFile?: string, secretKeyFile?: string }
@@ -24,9 +25,15 @@ async function readSecret (file: string | undefined): Promise<Uint8Array> {
   return key!
 }
 
+/** Refuses a home that does not exist (a mistyped --home, or CHORUS_HOME unset), rather than listing no keys. */
+async function mustBeHome (home: string): Promise<void> {
+  const s = await stat(home).catch(() => null)
+  if (s === null || !s.isDirectory()) fail(ErrorCode.NOT_FOUND, `no home at ${resolve(home)}: make one with 'chorus init' or 'chorus start --dev', or give --home (or CHORUS_HOME)`)
+}
+
 export function registerKeys (program: Command): void {
   const keys = program.command('keys').description('Manage keys in <home>/keys (plain, or encrypted with --password-file)')
-  const common = (c: Command) => c.option('--home <dir>', 'home directory', DEFAULT_HOME).option('--json', 'print JSON')
+  const common = (c: Command) => c.addOption(homeOption()).option('--json', 'print JSON')
 
   common(keys.command('new <name>').description('Make a new key')
     .option('--password-file <file>', 'encrypt the key with the password in this file'))
@@ -51,6 +58,7 @@ export function registerKeys (program: Command): void {
 
   common(keys.command('list').description('List keys'))
     .action(action(async (o: KeyOptions) => {
+      await mustBeHome(o.home)
       const all = (await listKeys(o.home)).map(publicView)
       print(o, all, () => all.length === 0 ? '(no keys)' : all.map((k) => `${k.name}  ${k.address}${k.encrypted ? '  (encrypted)' : ''}`).join('\n'))
     }))

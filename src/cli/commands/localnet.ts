@@ -22,7 +22,7 @@ import { DEFAULT_P2P_HOST, DEFAULT_P2P_PORT, DEFAULT_RPC_HOST, DEFAULT_RPC_PORT,
 import { hasGenesis, homePaths, initNetwork, loadGenesis } from '../home.ts'
 import { keysDir } from '../keystore.ts'
 import { action } from '../output.ts'
-import { intOption, portOption } from './options.ts'
+import { intOption, logLevelFlag, portOption } from './options.ts'
 import { nodeLogger } from './start.ts'
 
 const CLI = fileURLToPath(new URL('../../../bin/chorus.js', import.meta.url))
@@ -212,7 +212,7 @@ export function registerLocalnet (program: Command): void {
     .option('--p2p-port <port>', 'first run: libp2p port of node0, node i gets port + i (default 36656)', portOption)
     .option('--rpc-host <host>', 'JSON-RPC listen address of every node (default: each home\'s config.json, 127.0.0.1)')
     .option('--block-time <ms>', 'first run: target block time in ms', intOption)
-    .option('--log-level <level>', 'the nodes\' log level: debug, info, warn or error', 'info')
+    .addOption(logLevelFlag('the nodes\' log level: debug, info, warn or error', 'info'))
     .option('--log-json', 'logs as one JSON object per line, each with a "node" field')
     .option('--json', 'print the nodes as JSON, one object per line: {name, role, home, rpc, p2p, peerId, pid, chainId}; implies --log-json')
     .action(action(async (opts: LocalnetFlags) => {

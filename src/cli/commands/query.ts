@@ -1,10 +1,10 @@
 /** `chorus query …`: read the chain over JSON-RPC. */
 import type { Command } from 'commander'
-import { type Page, type PeerView, type PostView, type ProfileSummary, RpcClient } from '../../client/rpc-client.ts'
+import { type Page, type PeerView, type PostView, type ProfileSummary, RpcClient, type TxView, type ValidatorView } from '../../client/rpc-client.ts'
 import { action, describe, print } from '../output.ts'
-import { DEFAULT_RPC_URL, intOption } from './options.ts'
+import { limitOption, postIdOption, rpcOption } from './options.ts'
 
-interface QueryOptions { rpc: string, json?: boolean, cursor?: string, limit?: number, full?: boolean }
+interface QueryOptions { rpc: string, json?: boolean, cursor?: string, limit?: number, full?: boolean, list?: boolean }
 
 function postLine (p: PostView): string {
   const kind = p.repostOf !== null ? ` (repost of ${p.repostOf.slice(0, 12)}…)` : p.replyTo !== null ? ` (reply to ${p.replyTo.slice(0, 12)}…)` : ''
@@ -18,9 +18,9 @@ function pageText<T> (page: { items: T[], cursor: string | null }, line: (item: 
 
 function q (parent: Command, name: string, description: string, run: (rpc: RpcClient, args: string[], o: QueryOptions) => Promise<{ value: unknown, text?: () => string }>, paged = false): void {
   let c = parent.command(name).description(description)
-    .option('--rpc <url>', 'node JSON-RPC URL', DEFAULT_RPC_URL)
+    .addOption(rpcOption())
     .option('--json', 'print JSON')
-  if (paged) c = c.option('--cursor <cursor>', 'continue from a previous page').option('--limit <n>', 'items per page (1-100)', intOption, 20)
+  if (paged) c = c.option('--cursor <cursor>', 'continue from a previous page').option('--limit <n>', 'items per page (1-100)', limitOption, 20)
   c.action(action(async (...all: unknown[]) => {
     const cmd = all[all.length - 1] as Command
     const o = cmd.opts<QueryOptions>()
@@ -30,7 +30,8 @@ function q (parent: Command, name: string, description: string, run: (rpc: RpcCl
 }
 
 export function registerQuery (program: Command): void {
-  const query = program.command('query').description('Read the chain: head, blocks, txs, accounts, profiles, posts, feeds and the graph')
+  const query = program.command('query').description('Read the chain: head, blocks, txs, accounts, profiles, posts, replies, feeds, the graph, ' +
+    'validators, params, the mempool and the node (--rpc, or CHORUS_RPC)')
   q(query, 'head', 'The latest block', async (rpc) => ({ value: await rpc.getHead() }))
   q(query, 'block <heightOrHash>', 'A block by height or hash', async (rpc, [ref], o) => ({ value: await rpc.getBlock(/^[0-9]+$/.test(ref!) ? Number(ref) : ref!, o.full === true) }))
   query.commands.at(-1)!.option('--full', 'include whole transactions')
@@ -53,6 +54,23 @@ export function registerQuery (program: Command): void {
   paged('followers <address>', 'Accounts following an address', async (rpc, a, c, l) => await rpc.getFollowers(a, c, l), who)
   paged('following <address>', 'Accounts an address follows', async (rpc, a, c, l) => await rpc.getFollowing(a, c, l), who)
   paged('likes <postId>', 'Accounts that like a post', async (rpc, id, c, l) => await rpc.listLikes(id, c, l), who)
+  paged('replies <postId>', 'Replies to a post, oldest first', async (rpc, id, c, l) => await rpc.listReplies(postIdOption(id), c, l), postLine)
+  q(query, 'validators', 'The validator set: address, stake (voting power) and proposer priority', async (rpc) => {
+    const vs = await rpc.listValidators()
+    const line = (v: ValidatorView) => `${v.address}  stake ${v.stake}  priority ${v.proposerPriority}`
+    return { value: vs, text: () => vs.length === 0 ? '(none)' : vs.map(line).join('\n') }
+  })
+  q(query, 'params', 'The chain id, address prefix and chain parameters (fees, limits, block time)', async (rpc) => ({ value: await rpc.getParams() }))
+  q(query, 'mempool', 'The pending txs: how many, their bytes and fee per byte; with --list, the txs themselves (highest fee per byte first)', async (rpc, _a, o) => {
+    if (o.list !== true) {
+      const s = await rpc.getMempoolStatus()
+      return { value: s, text: () => describe({ count: s.count, bytes: s.bytes, feePerByte: s.feePerByte ?? '(none pending)' }) }
+    }
+    const page = await rpc.listMempool(o.cursor ?? null, o.limit)
+    const line = (t: TxView) => `${t.id}  ${t.kind}  ${t.sender}  nonce ${t.nonce}  fee ${t.fee}`
+    return { value: page, text: () => pageText(page, line) }
+  }, true)
+  query.commands.at(-1)!.option('--list', 'list the pending txs (paged with --cursor and --limit) instead of the summary')
   q(query, 'status', 'The node: version, chain id, height, sync state, peers, peer id, listen addresses, validator', async (rpc) => {
     const s = await rpc.getStatus()
     const shown = {

@@ -2,14 +2,14 @@
 import { type Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { createLogger, type Level, type Logger } from '../../logger.ts'
-import { ErrorCode, fail } from '../../protocol/errors.ts'
-import { type NetworkFlags, readConfig, resolveNetwork } from '../config.ts'
-import { DEFAULT_HOME, hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis } from '../home.ts'
+import { ErrorCode } from '../../protocol/errors.ts'
+import { DEFAULT_METRICS_HOST, type StartFlags as ConfigStartFlags, readConfig, resolveStart } from '../config.ts'
+import { hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis } from '../home.ts'
 import { listKeys, loadKey } from '../keystore.ts'
-import { action, print } from '../output.ts'
-import { announceOption, bootstrapOption, intOption, listOption, p2pHostOption, portOption } from './options.ts'
+import { action, print, usage } from '../output.ts'
+import { announceOption, bootstrapOption, homeOption, intOption, listOption, logLevelFlag, p2pHostOption, portOption } from './options.ts'
 
-export { DEFAULT_P2P_PORT, DEFAULT_RPC_PORT } from '../config.ts'
+export { DEFAULT_METRICS_HOST, DEFAULT_P2P_PORT, DEFAULT_RPC_PORT } from '../config.ts'
 
 export async function readPassword (file: string | undefined): Promise<string | undefined> {
   if (file === undefined) return undefined
@@ -37,40 +37,28 @@ function checkInitFlags (o: InitFlags): void {
   const given = (names: Array<[keyof InitFlags, string]>) => names.filter(([k]) => o[k] !== undefined).map(([, flag]) => flag)
   if (o.genesis !== undefined) {
     const wrong = given([['validators', '--validators'], ['fullNodes', '--full-nodes'], ['dev', '--dev'], ['chainId', '--chain-id'], ['blockTime', '--block-time'], ['passwordFile', '--password-file']])
-    if (wrong.length > 0) fail(ErrorCode.INVALID_FIELD, `--genesis joins an existing chain: ${wrong.join(', ')} cannot go with it`)
+    if (wrong.length > 0) usage(ErrorCode.INVALID_FIELD, `--genesis joins an existing chain: ${wrong.join(', ')} cannot go with it`)
     return
   }
-  if (o.bootstrap !== undefined) fail(ErrorCode.INVALID_FIELD, '--bootstrap goes with --genesis (homes made with --validators list each other already)')
+  if (o.bootstrap !== undefined) usage(ErrorCode.INVALID_FIELD, '--bootstrap goes with --genesis (homes made with --validators list each other already)')
   if (o.validators === undefined) {
     const wrong = given([['fullNodes', '--full-nodes'], ['rpcPort', '--rpc-port'], ['p2pPort', '--p2p-port']])
-    if (wrong.length > 0) fail(ErrorCode.INVALID_FIELD, `${wrong.join(', ')} go with --validators or --genesis (for a one-validator home, give ports to 'chorus start')`)
+    if (wrong.length > 0) usage(ErrorCode.INVALID_FIELD, `${wrong.join(', ')} go with --validators or --genesis (for a one-validator home, give ports to 'chorus start')`)
   }
 }
 
-interface StartFlags extends NetworkFlags {
+interface StartFlags extends ConfigStartFlags {
   dev?: boolean
   home: string
   blockTime?: number
-  passwordFile?: string
-  logLevel: string
-  logJson?: boolean
   json?: boolean
   stopWithStdin?: boolean
-  rpcCorsOrigins?: string[]
-  rpcAllowedHosts?: string[]
-  rpcMaxConnections?: number
-  rpcMaxConnectionsPerIp?: number
-  rpcMaxResponseBytes?: number
-  metricsPort?: number
-  metricsHost?: string
 }
-
-export const DEFAULT_METRICS_HOST = '127.0.0.1'
 
 /** `--metrics-port` turns metrics on (docs/metrics.md); `--metrics-host` alone is a mistake worth saying. */
 export function metricsOptions (opts: { metricsPort?: number, metricsHost?: string }): { host: string, port: number } | null {
   if (opts.metricsPort === undefined) {
-    if (opts.metricsHost !== undefined) fail(ErrorCode.INVALID_FIELD, '--metrics-host goes with --metrics-port (metrics are off without a port)')
+    if (opts.metricsHost !== undefined) usage(ErrorCode.INVALID_FIELD, '--metrics-host goes with --metrics-port (metrics are off without a port)')
     return null
   }
   return { host: opts.metricsHost ?? DEFAULT_METRICS_HOST, port: opts.metricsPort }
@@ -81,7 +69,7 @@ export function registerStart (program: Command): void {
     .description('Create a home directory: a validator key, a node key and a genesis for a one-validator chain; ' +
       'or, with --validators N, homes for an N-validator network; or, with --genesis FILE, a home that joins an existing chain')
     .option('--dev', 'also make a funded "dev" key and use the chain id chorus-dev (insecure keys, for development)')
-    .option('--home <dir>', 'home directory', DEFAULT_HOME)
+    .addOption(homeOption())
     .option('--chain-id <id>', 'chain id (default chorus-dev with --dev, else a fresh one)')
     .option('--block-time <ms>', 'target block time in ms written to genesis', intOption)
     .option('--password-file <file>', 'encrypt the new keys with the password in this file')
@@ -130,9 +118,10 @@ export function registerStart (program: Command): void {
 
   program.command('start')
     .description('Run a node. With --dev, a new home gets a dev chain (validator and funded dev keys) and blocks start at once. ' +
-      'Listen addresses and peers come from the flags, else <home>/config.json, else the defaults')
+      'Every setting but --dev, --block-time and --home can also be in <home>/config.json (see docs/operations.md): ' +
+      'a flag wins over its environment variable, which wins over config.json, which wins over the default')
     .option('--dev', 'create a dev chain in the home directory on first run')
-    .option('--home <dir>', 'home directory', DEFAULT_HOME)
+    .addOption(homeOption())
     .option('--rpc-port <port>', 'JSON-RPC port, 0 for any (default: config.json, else 26657)', portOption)
     .option('--rpc-host <host>', 'JSON-RPC listen address (default: config.json, else 127.0.0.1)')
     .option('--p2p-port <port>', 'libp2p TCP port, 0 for any (default: config.json, else 36656)', portOption)
@@ -148,45 +137,39 @@ export function registerStart (program: Command): void {
     .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
-    .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .option('--log-json', 'log one JSON object per line')
+    .addOption(logLevelFlag('debug, info, warn or error (default: config.json, else info)'))
+    .option('--log-json', 'log one JSON object per line (default: config.json, else text)')
     .option('--json', 'the same as --log-json (a running node prints only logs)')
     // For a supervisor (localnet): stop when the pipe on stdin closes, so a killed supervisor leaves no node behind.
     .addOption(new Option('--stop-with-stdin', 'stop when stdin closes').hideHelp())
     .action(action(async (opts: StartFlags) => {
-      const logger = nodeLogger(opts)
-      const metrics = metricsOptions(opts)
       const paths = homePaths(opts.home)
+      const config = await readConfig(paths.home)
+      metricsOptions({ metricsPort: opts.metricsPort ?? config?.metrics?.port, metricsHost: opts.metricsHost }) // --metrics-host alone: a usage error
+      const settings = resolveStart(paths.home, config, { ...opts, logJson: opts.json === true ? true : opts.logJson })
+      const logger = nodeLogger({ logLevel: settings.log.level, logJson: settings.log.json })
       if (opts.dev === true && !await hasGenesis(opts.home)) {
         const r = await initHome(opts.home, { dev: true, blockTimeMs: opts.blockTime })
         logger.warn('Created a dev chain with INSECURE keys', { home: paths.home, chainId: r.genesis.chainId, validator: r.validator.address, dev: r.dev!.address, peerId: r.peerId })
       }
       const genesis = await loadGenesis(opts.home)
-      const network = resolveNetwork(paths.home, await readConfig(paths.home), opts)
       const hasValidatorKey = (await listKeys(opts.home)).some((k) => k.name === 'validator')
-      const validator = hasValidatorKey ? await loadKey(opts.home, 'validator', await readPassword(opts.passwordFile)) : null
+      const validator = hasValidatorKey ? await loadKey(opts.home, 'validator', await readPassword(settings.passwordFile)) : null
       const { ChorusNode } = await import('../../node.ts') // loaded here, not for every command (#8)
       const node = await ChorusNode.start({
         dataDir: paths.data,
         genesis,
         validator: validator === null ? null : { secretKey: validator.secretKey, signStatePath: paths.signState, walPath: paths.wal },
-        rpc: {
-          ...network.rpc,
-          corsOrigins: opts.rpcCorsOrigins,
-          allowedHosts: opts.rpcAllowedHosts,
-          maxConnections: opts.rpcMaxConnections,
-          maxConnectionsPerIp: opts.rpcMaxConnectionsPerIp,
-          maxResponseBytes: opts.rpcMaxResponseBytes
-        },
-        p2p: network.p2p,
-        metrics
+        rpc: settings.rpc,
+        p2p: settings.p2p,
+        metrics: settings.metrics
       }, { logger, onFatal: () => process.exit(1) }) // the node has logged why and stopped
       stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })
     }))
 }
 
 /** The logger of a running node: text or JSON lines on stderr. */
-export function nodeLogger (opts: { logLevel: string, logJson?: boolean, json?: boolean }): Logger {
+export function nodeLogger (opts: { logLevel?: string, logJson?: boolean, json?: boolean }): Logger {
   return createLogger({ level: parseLevel(opts.logLevel), json: opts.logJson === true || opts.json === true, write: (l) => process.stderr.write(l + '\n') })
 }
 
@@ -211,7 +194,8 @@ export function stopOnSignals (nodes: ReadonlyArray<{ stop: () => Promise<void>,
   }
 }
 
-function parseLevel (s: string): Level {
+function parseLevel (s: string | undefined): Level {
+  if (s === undefined) return 'info'
   if (s === 'debug' || s === 'info' || s === 'warn' || s === 'error') return s
-  throw new Error(`--log-level must be debug, info, warn or error, not ${s}`)
+  return usage(ErrorCode.INVALID_FIELD, `--log-level must be debug, info, warn or error, not ${s}`)
 }
