@@ -7,7 +7,7 @@
  * no test touches the real ~/.chorus.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -226,4 +226,59 @@ describe('against a dev node in the default home', () => {
     expect(listed.code, listed.stderr).toBe(0)
     expect(listed.json).toMatchObject({ items: expect.any(Array) })
   })
+})
+
+describe('start takes its settings from config.json, under the environment and the flags', () => {
+  /** Starts `chorus start ARGS` with `env`, waits for its RPC on `rpcPort` and a few blocks, stops it, and returns its stderr. */
+  async function runNode (args: string[], rpcPort: number, env: Record<string, string> = {}, check?: () => Promise<void>): Promise<string> {
+    const childEnv: Record<string, string | undefined> = { ...process.env, HOME: home }
+    for (const k of Object.keys(childEnv)) if (k.startsWith('CHORUS_')) delete childEnv[k]
+    const proc = spawn(process.execPath, [CLI, 'start', ...args], { env: { ...childEnv, ...env }, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    let log = ''
+    proc.stderr!.on('data', (d: Buffer) => { log += d.toString() })
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve))
+    const rpc = new RpcClient(`http://127.0.0.1:${rpcPort}`)
+    try {
+      await waitFor(async () => proc.exitCode === null && (await rpc.getHead()).height >= 2, 'the node to make two blocks', 30_000, 100)
+      await check?.()
+    } catch (e) {
+      proc.kill('SIGKILL')
+      throw new Error(`${(e as Error).message}\n${log}`)
+    }
+    proc.kill('SIGTERM')
+    expect(await exited, log).toBe(0)
+    return log
+  }
+
+  it('rpc port, metrics, log level and format from the file; CHORUS_LOG_LEVEL and flags over it', async () => {
+    const h = join(dir, 'configured')
+    expect((await run(['init', '--dev', '--home', h, '--block-time', '100'])).code).toBe(0)
+    const rpcPort = await freePort()
+    const metricsPort = await freePort()
+    const config = JSON.parse(await readFile(join(h, 'config.json'), 'utf8'))
+    config.rpc.port = rpcPort
+    config.p2p.port = await freePort()
+    config.metrics = { port: metricsPort }
+    config.log = { level: 'warn', json: true }
+    await writeFile(join(h, 'config.json'), JSON.stringify(config))
+
+    const quiet = await runNode(['--home', h], rpcPort, {}, async () => {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+      expect(res.status).toBe(200)
+      expect(await res.text()).toContain('chorus_')
+    })
+    for (const line of quiet.split('\n').filter((l) => l !== '')) expect(['warn', 'error']).toContain(JSON.parse(line).level)
+
+    const env = await runNode(['--home', h], rpcPort, { CHORUS_LOG_LEVEL: 'info' })
+    expect(env.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l).level)).toContain('info')
+
+    const flagged = await runNode(['--home', h, '--log-level', 'warn'], rpcPort, { CHORUS_LOG_LEVEL: 'info' })
+    expect(flagged).not.toContain('"level":"info"')
+
+    // a bad config.json: exit 1 with INVALID_FIELD naming the file and the field
+    await writeFile(join(h, 'config.json'), JSON.stringify({ ...config, log: { level: 'loud' } }))
+    const bad = await run(['start', '--home', h])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toBe(`error: INVALID_FIELD: ${join(h, 'config.json')}: log.level must be debug, info, warn, error\n`)
+  }, 90_000)
 })

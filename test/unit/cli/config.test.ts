@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { announceOption, bootstrapOption, p2pHostOption, portOption } from '../../../src/cli/commands/options.ts'
-import { type NodeConfig, parseConfig, readConfig, resolveNetwork, writeConfig } from '../../../src/cli/config.ts'
+import { type NodeConfig, parseConfig, readConfig, resolveNetwork, resolveStart, writeConfig } from '../../../src/cli/config.ts'
 
 const PEER = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
 const PEER2 = '12D3KooWJUrAACSDgd3mtH4PdpRpthaTwKMXhBuUKznncbmpA4j6'
@@ -109,5 +109,70 @@ describe('start: flag > config.json > default', () => {
     expect(announceOption('/ip4/203.0.113.7/tcp/1', undefined)).toEqual(['/ip4/203.0.113.7/tcp/1'])
     expect(p2pHostOption('0.0.0.0')).toBe('0.0.0.0')
     expect(() => p2pHostOption('example.com')).toThrow(/IPv4 or IPv6/)
+  })
+})
+
+describe('config.json holds every start setting (#8 item 6)', () => {
+  const full: NodeConfig = {
+    rpc: { host: '0.0.0.0', port: 1000, corsOrigins: ['https://app.example'], allowedHosts: ['rpc.example'], maxConnections: 500, maxConnectionsPerIp: 10, maxResponseBytes: 1_000_000 },
+    p2p: { host: '127.0.0.1', port: 2000, maxPeers: 7 },
+    metrics: { host: '127.0.0.1', port: 9464 },
+    log: { level: 'warn', json: true },
+    validator: { passwordFile: 'pw.txt' }
+  }
+
+  it('accepts the RPC limits, metrics, log and validator sections, and refuses bad values naming the field', () => {
+    expect(parseConfig(full, FILE)).toEqual(full)
+    const cases: Array<[unknown, string]> = [
+      [{ rpc: { maxConnections: 0 } }, 'rpc.maxConnections'],
+      [{ rpc: { maxConnectionsPerIp: 1.5 } }, 'rpc.maxConnectionsPerIp'],
+      [{ rpc: { maxResponseBytes: '1' } }, 'rpc.maxResponseBytes'],
+      [{ rpc: { corsOrigins: '*' } }, 'rpc.corsOrigins'],
+      [{ rpc: { allowedHosts: ['a b'] } }, 'rpc.allowedHosts'],
+      [{ rpc: { maxConnectionz: 1 } }, 'rpc.maxConnectionz'],
+      [{ metrics: { port: 70000 } }, 'metrics.port'],
+      [{ metrics: { path: '/m' } }, 'metrics.path'],
+      [{ log: { level: 'loud' } }, 'log.level'],
+      [{ log: { json: 'yes' } }, 'log.json'],
+      [{ validator: { passwordFile: '' } }, 'validator.passwordFile'],
+      [{ validator: { key: 'x' } }, 'validator.key'],
+      [{ dev: true }, 'dev']
+    ]
+    for (const [value, field] of cases) {
+      let e: unknown = null
+      try { parseConfig(value, FILE) } catch (x) { e = x }
+      expect(e, JSON.stringify(value)).toMatchObject({ code: 'INVALID_FIELD' })
+      expect((e as { detail: string }).detail).toContain(`${FILE}: `)
+      expect((e as { detail: string }).detail).toContain(field)
+    }
+  })
+
+  it('resolves flag > config.json > default for every setting', () => {
+    expect(resolveStart('/h', null, {})).toEqual({
+      rpc: { host: '127.0.0.1', port: 26657 },
+      p2p: { listen: ['/ip4/127.0.0.1/tcp/36656'], announce: [], bootstrap: [], nodeKeyPath: '/h/node-key.json' },
+      metrics: null,
+      log: { level: 'info', json: false }
+    })
+    expect(resolveStart('/h', full, {})).toEqual({
+      rpc: { host: '0.0.0.0', port: 1000, corsOrigins: ['https://app.example'], allowedHosts: ['rpc.example'], maxConnections: 500, maxConnectionsPerIp: 10, maxResponseBytes: 1_000_000 },
+      p2p: { listen: ['/ip4/127.0.0.1/tcp/2000'], announce: [], bootstrap: [], nodeKeyPath: '/h/node-key.json', maxPeers: 7 },
+      metrics: { host: '127.0.0.1', port: 9464 },
+      log: { level: 'warn', json: true },
+      passwordFile: '/h/pw.txt' // relative to the home
+    })
+    const flagged = resolveStart('/h', full, {
+      rpcCorsOrigins: ['*'], rpcAllowedHosts: ['*'], rpcMaxConnections: 5, rpcMaxConnectionsPerIp: 2, rpcMaxResponseBytes: 99,
+      metricsPort: 1, metricsHost: '0.0.0.0', logLevel: 'debug', logJson: false, passwordFile: 'other.txt'
+    })
+    expect(flagged).toMatchObject({
+      rpc: { corsOrigins: ['*'], allowedHosts: ['*'], maxConnections: 5, maxConnectionsPerIp: 2, maxResponseBytes: 99 },
+      metrics: { host: '0.0.0.0', port: 1 },
+      log: { level: 'debug', json: false },
+      passwordFile: 'other.txt' // a flag's path is the working directory's
+    })
+    // the metrics port from the file, the host from a flag
+    expect(resolveStart('/h', { metrics: { port: 9 } }, { metricsHost: '0.0.0.0' }).metrics).toEqual({ host: '0.0.0.0', port: 9 })
+    expect(() => resolveStart('/h', { metrics: { host: '0.0.0.0' } }, {})).toThrow(/metrics-port/)
   })
 })
