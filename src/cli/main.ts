@@ -39,8 +39,6 @@ const chosen = word !== undefined && Object.hasOwn(MODULE_OF, word) ? [MODULE_OF
 for (const register of await Promise.all(chosen.map(async (m) => await MODULES[m]!()))) register(program)
 
 // `chorus` alone, or a group alone (`chorus tx`), prints its help on stdout and exits 0
-const words = args.filter((a) => !a.startsWith('-'))
-const groups = ['keys', 'tx', 'query']
-const asked = args.some((a) => ['-h', '--help', '-V', '--version'].includes(a))
-const argv = !asked && (words.length === 0 || (words.length === 1 && groups.includes(words[0]!))) ? [...process.argv, '--help'] : process.argv
+const alone = args.length === 0 || (args.length === 1 && ['keys', 'tx', 'query'].includes(args[0]!))
+const argv = alone ? [...process.argv, '--help'] : process.argv
 await program.parseAsync(argv)

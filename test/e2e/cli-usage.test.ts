@@ -70,6 +70,7 @@ describe('usage errors', () => {
     await expectUsage(['query', 'posts', ADDR, '--limit', '0'], 'INVALID_FIELD', { mentions: '--limit' })
     await expectUsage(['query', 'replies', 'xyz'], 'MALFORMED')
     await expectUsage(['no-such-command'], 'INVALID_FIELD', { mentions: 'no-such-command' })
+    await expectUsage(['--no-such-option'], 'INVALID_FIELD', { mentions: '--no-such-option' })
     await expectUsage(['init', '--genesis', 'g.json', '--validators', '2'], 'INVALID_FIELD', { mentions: '--genesis' })
     await expectUsage(['start', '--metrics-host', '127.0.0.1', '--home', join(dir, 'none')], 'INVALID_FIELD', { mentions: '--metrics-port' })
   })
