@@ -64,6 +64,7 @@ describe('usage errors', () => {
     await expectUsage(['tx', 'like', 'xyz'], 'MALFORMED', { mentions: 'post id' })
     await expectUsage(['tx', 'post'], 'INVALID_FIELD', { mentions: 'text' })
     await expectUsage(['tx', 'post', 'hi', '--offline'], 'BAD_NONCE', { mentions: '--nonce' })
+    await expectUsage(['tx', 'profile', '--home', join(dir, 'none')], 'INVALID_FIELD', { mentions: '--username' })
     await expectUsage(['tx', 'post', 'hi', '--no-such-flag'], 'INVALID_FIELD', { mentions: '--no-such-flag' })
     await expectUsage(['query', 'head', '--rpc', 'not a url'], 'INVALID_FIELD', { mentions: '--rpc' })
     await expectUsage(['query', 'head'], 'INVALID_FIELD', { env: { CHORUS_RPC: 'ftp://x' }, mentions: 'CHORUS_RPC' })

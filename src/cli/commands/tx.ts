@@ -54,7 +54,8 @@ const POST_ID: Arg = ['<postId>', 'the post\'s id (64 hex characters)', postIdOp
 const TARGET: Arg = ['<target>', 'an address or @username']
 const AMOUNT: Arg = ['<amount>', 'a whole number of coins', amountOption]
 
-function txCommand (tx: Command, name: string, args: Arg[], description: string, body: BodyBuilder, extra?: (c: Command) => Command): void {
+/** `check` refuses a command line that cannot make a tx (a usage error) before any key is read or node asked. */
+function txCommand (tx: Command, name: string, args: Arg[], description: string, body: BodyBuilder, extra?: (c: Command) => Command, check?: (opts: Record<string, unknown>) => void): void {
   let c = tx.command(name).description(description)
   for (const [arg, help, parse] of args) c = parse === undefined ? c.argument(arg, help) : c.argument(arg, help, parse)
   c = c
@@ -73,6 +74,7 @@ function txCommand (tx: Command, name: string, args: Arg[], description: string,
     const cmd = all[all.length - 1] as Command
     const opts = cmd.opts<TxOptions>()
     const positional = cmd.processedArgs as Args
+    check?.(opts as unknown as Record<string, unknown>)
     await runTx(opts, `chorus tx ${name}`, async (rpc, prefix) => await body(positional, rpc, prefix, opts as unknown as Record<string, unknown>))
   }))
 }
@@ -134,13 +136,12 @@ export function registerTx (program: Command): void {
   txCommand(tx, 'transfer', [TARGET, AMOUNT], 'Send coins to an account', async ([t, amount], rpc, prefix) => build.transfer(await target(str(t), rpc, prefix), big(amount)))
   txCommand(tx, 'stake', [AMOUNT], 'Bond coins as validator stake', async ([amount]) => build.stake(big(amount)))
   txCommand(tx, 'unstake', [AMOUNT], 'Unbond stake (returns after the unbonding period)', async ([amount]) => build.unstake(big(amount)))
-  txCommand(tx, 'profile', [], 'Set profile fields (omitted fields stay; "" clears)', async (_a, _r, _p, o) => {
-    const fields = { username: o.username, displayName: o.displayName, bio: o.bio, avatarUrl: o.avatarUrl } as Record<string, string | undefined>
-    if (Object.values(fields).every((v) => v === undefined)) usage(ErrorCode.INVALID_FIELD, 'give at least one of --username, --display-name, --bio, --avatar-url')
-    return build.profile(fields)
-  }, (c) => c
+  const profileFields = (o: Record<string, unknown>) => ({ username: o.username, displayName: o.displayName, bio: o.bio, avatarUrl: o.avatarUrl }) as Record<string, string | undefined>
+  txCommand(tx, 'profile', [], 'Set profile fields (omitted fields stay; "" clears)', async (_a, _r, _p, o) => build.profile(profileFields(o)), (c) => c
     .option('--username <name>', 'claim a username ([a-z0-9_]{3,20}; "" frees yours)')
     .option('--display-name <text>', 'display name')
     .option('--bio <text>', 'bio')
-    .option('--avatar-url <url>', 'avatar URL (http or https)'))
+    .option('--avatar-url <url>', 'avatar URL (http or https)'), (o) => {
+    if (Object.values(profileFields(o)).every((v) => v === undefined)) usage(ErrorCode.INVALID_FIELD, 'give at least one of --username, --display-name, --bio, --avatar-url')
+  })
 }
