@@ -38,7 +38,7 @@ const js = await build({
   external: EXTERNAL.map((p) => `${p}/*`).concat(EXTERNAL),
   metafile: true,
   legalComments: 'inline',
-  banner: { js: '// @chorus-social/client: built from the Chorus node\'s src/client (see docs/sdk.md)' },
+  banner: { js: `// @chorus-social/client: built from the Chorus node's src/client (see docs/sdk.md).\n// Bundles msgpackr's decoder: MIT License, Copyright (c) 2020 Kris Zyp (https://github.com/kriszyp/msgpackr).` },
   logLevel: 'warning'
 })
 for (const input of Object.keys(js.metafile.inputs)) {
