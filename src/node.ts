@@ -65,6 +65,8 @@ export interface RpcOptions {
   maxConnectionsPerIp?: number
   maxResponseBytes?: number
   admission?: Partial<AdmissionLimits>
+  /** The web app's built files (rpc/web.ts; the CLI gives dist/web unless --no-web); absent: no app. */
+  webDir?: string | null
 }
 
 export interface NodeOptions {
@@ -223,7 +225,8 @@ export class ChorusNode implements AsyncDisposable {
           maxConnections: fds.rpcConnections,
           maxConnectionsPerIp: opts.rpc.maxConnectionsPerIp ?? DEFAULT_RPC_OPTIONS.maxConnectionsPerIp,
           maxResponseBytes: opts.rpc.maxResponseBytes ?? DEFAULT_RPC_OPTIONS.maxResponseBytes,
-          admission: { ...DEFAULT_RPC_OPTIONS.admission, ...opts.rpc.admission }
+          admission: { ...DEFAULT_RPC_OPTIONS.admission, ...opts.rpc.admission },
+          webDir: opts.rpc.webDir ?? null
         }, ctx, log.child('rpc'), observers?.rpc ?? null)
       if (rpc !== null) {
         log.info('Descriptor limits', { openFiles: fds.softLimit ?? 'unknown', storeFiles: fds.storeFiles, peers: fds.peerFiles / 2, rpcConnections: fds.rpcConnections, rpcConnectionsPerIp: rpc.connections.maxPerIp })

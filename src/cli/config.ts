@@ -33,7 +33,8 @@
  *     },
  *     "validator": {
  *       "passwordFile": "pw.txt"         password of an encrypted validator key, relative to the home  --password-file
- *     }
+ *     },
+ *     "web": true                        the web app at GET / for browsers (rpc/web.ts)            --no-web     (default true)
  *   }
  *
  * Flag-only, as they make a home rather than run one: --dev, --block-time, --home.
@@ -47,6 +48,7 @@ import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import type { P2pOptions, RpcOptions } from '../node.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
+import { DEFAULT_WEB_DIR } from '../rpc/web.ts'
 
 export const CONFIG_FILE = 'config.json'
 export const NODE_KEY_FILE = 'node-key.json'
@@ -74,7 +76,7 @@ export interface P2pConfig { host?: string, port?: number, announce?: string[], 
 export interface MetricsConfig { host?: string, port?: number }
 export interface LogConfig { level?: LogLevel, json?: boolean }
 export interface ValidatorConfig { passwordFile?: string }
-export interface NodeConfig { rpc?: RpcConfig, p2p?: P2pConfig, metrics?: MetricsConfig, log?: LogConfig, validator?: ValidatorConfig }
+export interface NodeConfig { rpc?: RpcConfig, p2p?: P2pConfig, metrics?: MetricsConfig, log?: LogConfig, validator?: ValidatorConfig, web?: boolean }
 /** A config with the listen addresses and peers set: what `init` writes. */
 export interface FullConfig { rpc: Required<Pick<RpcConfig, 'host' | 'port'>>, p2p: Required<Omit<P2pConfig, 'maxPeers'>> }
 
@@ -168,7 +170,7 @@ function addrList (obj: Fields, file: string, name: string, key: string, needPee
  */
 export function parseConfig (value: unknown, file: string): NodeConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(ErrorCode.MALFORMED, `${file} must hold a JSON object`)
-  const top = section(value, file, '', ['rpc', 'p2p', 'metrics', 'log', 'validator'])!
+  const top = section(value, file, '', ['rpc', 'p2p', 'metrics', 'log', 'validator', 'web'])!
   const out: NodeConfig = {}
   const positive = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? null : 'must be a positive integer'
   const rpc = section(top.rpc, file, 'rpc', ['host', 'port', 'corsOrigins', 'allowedHosts', 'maxConnections', 'maxConnectionsPerIp', 'maxResponseBytes'])
@@ -207,6 +209,10 @@ export function parseConfig (value: unknown, file: string): NodeConfig {
   const validator = section(top.validator, file, 'validator', ['passwordFile'])
   if (validator !== undefined) {
     out.validator = pick({ passwordFile: field<string>(validator, file, 'validator', 'passwordFile', (v) => typeof v === 'string' && v !== '' ? null : 'must be a file name') })
+  }
+  if (top.web !== undefined) {
+    if (typeof top.web !== 'boolean') fail(ErrorCode.INVALID_FIELD, `${file}: web must be true or false`)
+    out.web = top.web
   }
   return out
 }
@@ -294,6 +300,8 @@ export interface StartFlags extends NetworkFlags {
   logLevel?: string
   logJson?: boolean
   passwordFile?: string
+  /** false: --no-web (commander gives true when the flag is absent, so true means "not given"). */
+  web?: boolean
 }
 
 /** Every setting of a node to start, after merging flags (and environment), config.json and defaults. */
@@ -329,7 +337,8 @@ export function resolveStart (home: string, config: NodeConfig | null, flags: St
       allowedHosts: flags.rpcAllowedHosts ?? rpc.allowedHosts,
       maxConnections: flags.rpcMaxConnections ?? rpc.maxConnections,
       maxConnectionsPerIp: flags.rpcMaxConnectionsPerIp ?? rpc.maxConnectionsPerIp,
-      maxResponseBytes: flags.rpcMaxResponseBytes ?? rpc.maxResponseBytes
+      maxResponseBytes: flags.rpcMaxResponseBytes ?? rpc.maxResponseBytes,
+      webDir: flags.web === false || config?.web === false ? undefined : DEFAULT_WEB_DIR
     }),
     p2p: network.p2p,
     metrics: metricsPort === undefined ? null : { host: metricsHost ?? DEFAULT_METRICS_HOST, port: metricsPort },

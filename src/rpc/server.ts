@@ -18,6 +18,7 @@ import { call, methods } from './methods.ts'
 import { openRpcDocument } from './openrpc.ts'
 import { DEFAULT_HTTP_POLICY, type HttpPolicy, PREFLIGHT_HEADERS, allowedHostsFor, corsHeaders, hostAllowed } from './http-policy.ts'
 import type { DropReason } from './outbox.ts'
+import { WebApp } from './web.ts'
 import { DEFAULT_WS_OPTIONS, WsRpc } from './websocket.ts'
 import type { Json } from './views.ts'
 
@@ -53,6 +54,8 @@ export interface RpcServerOptions {
   maxConnectionsPerIp: number
   /** Work in flight (see admission.ts). */
   admission: AdmissionLimits
+  /** The web app's built files (web.ts), served to browsers; null or absent: no app. */
+  webDir?: string | null
 }
 
 export const DEFAULT_RPC_OPTIONS: Omit<RpcServerOptions, 'port' | 'version'> = {
@@ -88,6 +91,8 @@ export class RpcServer {
   private server: Server | null = null
   private readonly doc: Record<string, unknown>
   private readonly hosts: Set<string> | null
+  /** The web app, when on and built. */
+  private readonly web: WebApp | null
   readonly admission: Admission
   readonly connections: ConnectionLimits
   /** The caller of each open connection (its signal aborts when the connection closes). */
@@ -100,6 +105,8 @@ export class RpcServer {
     this.doc = openRpcDocument(methods, opts.version)
     this.hosts = allowedHostsFor(opts.host, opts.http)
     this.connections = new ConnectionLimits(opts.maxConnections, opts.maxConnectionsPerIp)
+    this.web = opts.webDir == null ? null : WebApp.load(opts.webDir)
+    if (opts.webDir != null && this.web === null) log.warn('The web app is not built: GET / serves the OpenRPC document only (run npm run build)', { dir: opts.webDir })
     const admit = (req: IncomingMessage): boolean => this.callers.has(req.socket) && this.admits(req)
     this.ws = new WsRpc({ ...DEFAULT_WS_OPTIONS, admit }, ctx, async (req, caller) => (await this.one(req, caller))?.text ?? null, log, observer)
     this.admission = new Admission(opts.admission, [this.ws.queued])
@@ -174,6 +181,14 @@ export class RpcServer {
       for (const [k, v] of Object.entries(PREFLIGHT_HEADERS)) res.setHeader(k, v)
       res.writeHead(204).end()
       return
+    }
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.web !== null) {
+      const page = this.web.answer(req.url ?? '/', req.headers.accept)
+      if (page !== null) {
+        res.writeHead(page.status, { ...page.headers, 'content-length': page.body.length })
+        res.end(req.method === 'HEAD' ? undefined : page.body)
+        return
+      }
     }
     if (req.method === 'GET' && (req.url === '/openrpc.json' || req.url === '/')) return this.send(res, caller, 200, this.doc)
     if (req.method === 'GET' && req.url === '/health') {

@@ -133,6 +133,7 @@ export function registerStart (program: Command): void {
     .option('--rpc-max-connections <n>', 'open RPC connections (HTTP and WebSocket) at most; lowered, with a warning, to fit under the open-file limit (default 1024)', intOption)
     .option('--rpc-max-connections-per-ip <n>', 'open RPC connections from one IP at most (default 64; behind a reverse proxy every client is its IP)', intOption)
     .option('--rpc-max-response-bytes <n>', 'bytes of one RPC answer (a batch\'s together) at most; calls past it get TOO_LARGE (default 16777216)', intOption)
+    .option('--no-web', 'do not serve the web app (GET / with Accept: text/html); JSON-RPC, /openrpc.json and /ws are unchanged (default: config.json\'s web, else on)')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics, 0 for any free port (default: off; see docs/metrics.md)', portOption)
     .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { announceOption, bootstrapOption, p2pHostOption, portOption } from '../../../src/cli/commands/options.ts'
 import { type NodeConfig, parseConfig, readConfig, resolveNetwork, resolveStart, writeConfig } from '../../../src/cli/config.ts'
+import { DEFAULT_WEB_DIR } from '../../../src/rpc/web.ts'
 
 const PEER = '12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'
 const PEER2 = '12D3KooWJUrAACSDgd3mtH4PdpRpthaTwKMXhBuUKznncbmpA4j6'
@@ -149,13 +150,13 @@ describe('config.json holds every start setting (#8 item 6)', () => {
 
   it('resolves flag > config.json > default for every setting', () => {
     expect(resolveStart('/h', null, {})).toEqual({
-      rpc: { host: '127.0.0.1', port: 26657 },
+      rpc: { host: '127.0.0.1', port: 26657, webDir: DEFAULT_WEB_DIR },
       p2p: { listen: ['/ip4/127.0.0.1/tcp/36656'], announce: [], bootstrap: [], nodeKeyPath: '/h/node-key.json' },
       metrics: null,
       log: { level: 'info', json: false }
     })
     expect(resolveStart('/h', full, {})).toEqual({
-      rpc: { host: '0.0.0.0', port: 1000, corsOrigins: ['https://app.example'], allowedHosts: ['rpc.example'], maxConnections: 500, maxConnectionsPerIp: 10, maxResponseBytes: 1_000_000 },
+      rpc: { host: '0.0.0.0', port: 1000, corsOrigins: ['https://app.example'], allowedHosts: ['rpc.example'], maxConnections: 500, maxConnectionsPerIp: 10, maxResponseBytes: 1_000_000, webDir: DEFAULT_WEB_DIR },
       p2p: { listen: ['/ip4/127.0.0.1/tcp/2000'], announce: [], bootstrap: [], nodeKeyPath: '/h/node-key.json', maxPeers: 7 },
       metrics: { host: '127.0.0.1', port: 9464 },
       log: { level: 'warn', json: true },

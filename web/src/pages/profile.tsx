@@ -1,0 +1,27 @@
+/** A profile: who, the counters, and their posts newest first, paged. */
+import type { ProfileView } from '../../../src/client/index.ts'
+import { Show, useLoad } from '../load.tsx'
+import { Paged, PostItem } from '../posts.tsx'
+import { rpc } from '../rpc.ts'
+
+export function ProfilePage ({ who }: { who: string }) {
+  const loaded = useLoad(who, async () => await rpc.getProfile(who))
+  return (
+    <Show loaded={loaded} what={`the profile ${who}`}>{(p: ProfileView) => (
+      <>
+        <h1>{p.displayName !== '' ? p.displayName : p.username !== null ? `@${p.username}` : 'An account'}</h1>
+        {p.username !== null && <p class='username'>@{p.username}</p>}
+        <p><code class='id'>{p.address}</code></p>
+        {p.bio !== '' && <p class='bio'>{p.bio}</p>}
+        {p.avatarUrl !== '' && <p class='avatar'>Avatar: <span class='text'>{p.avatarUrl}</span> (not loaded: this page makes no request to other sites)</p>}
+        <ul class='counters' aria-label='Counters'>
+          <li><strong data-testid='post-count'>{p.postCount}</strong> {p.postCount === 1 ? 'post' : 'posts'}</li>
+          <li><strong data-testid='follower-count'>{p.followerCount}</strong> {p.followerCount === 1 ? 'follower' : 'followers'}</li>
+          <li><strong data-testid='following-count'>{p.followingCount}</strong> following</li>
+        </ul>
+        <h2>Posts</h2>
+        <Paged key={p.address} label='Posts' empty='No posts yet.' fetchPage={async (c) => await rpc.listPostsByAuthor(p.address, c, 20)} render={(post) => <PostItem post={post} />} />
+      </>
+    )}</Show>
+  )
+}
