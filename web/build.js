@@ -7,13 +7,15 @@
  *
  * Run by `npm run build` (so by `npm ci` and the test global setup). Fails if the bundle reaches a `node:` module.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
-const out = join(here, '../dist/web')
+const target = join(here, '../dist/web')
+// built beside the target, then swapped in: a node starting meanwhile (another test run) finds a whole app
+const out = `${target}.${process.pid}.tmp`
 
 rmSync(out, { recursive: true, force: true })
 mkdirSync(join(out, 'assets'), { recursive: true })
@@ -42,3 +44,7 @@ const js = outputs.find((n) => n.endsWith('.js'))
 const css = outputs.find((n) => n.endsWith('.css'))
 if (js === undefined || css === undefined) throw new Error(`the web build wrote ${outputs.join(', ')}: expected one .js and one .css`)
 writeFileSync(join(out, 'index.html'), readFileSync(join(here, 'index.html'), 'utf8').replace('%JS%', js).replace('%CSS%', css))
+const old = `${target}.${process.pid}.old`
+if (existsSync(target)) renameSync(target, old)
+renameSync(out, target)
+rmSync(old, { recursive: true, force: true })

@@ -1,0 +1,86 @@
+/**
+ * The web app (#9) in Debian's Chromium, headless, against a real `chorus start --dev`: content made
+ * with the SDK, then the page shows it. Screenshots go to test-artifacts/web/.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as b from '../../src/client/transactions.ts'
+import { artifactDir, launchChromium, loopbackPage } from '../support/browser.ts'
+import { type NodeProcess, signerFromHome, startNode } from '../support/node-process.ts'
+
+let home: string
+let node: NodeProcess
+let browser: Browser
+let chainId: string
+const alice = b.Signer.generate()
+
+async function send (s: b.Signer, body: b.TxDraft['body']): Promise<string> {
+  const nonce = Number((await node.rpc.getAccount(s.address())).pendingNonce)
+  return (await node.rpc.submitTx(s.sign({ chainId, nonce, body }).hex, { wait: 'commit' })).id
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'chorus-web-e2e-'))
+  // the browser first: without Chromium this fails at once, saying how to install it
+  browser = await launchChromium()
+  node = await startNode(home)
+  chainId = (await node.rpc.getParams()).chainId
+  const dev = await signerFromHome(home, 'dev')
+  await send(dev, b.transfer(alice.publicKey, 1_000_000n))
+  await send(alice, b.profile({ username: 'alice', displayName: 'Alice Liddell', bio: 'curiouser and curiouser' }))
+  await send(alice, b.post('first post from alice'))
+  await send(alice, b.post('second post from alice'))
+  await send(dev, b.follow(alice.publicKey))
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await node?.stop()
+  await rm(home, { recursive: true, force: true })
+})
+
+describe('the web app in a browser', () => {
+  it('shows new blocks live, and finds a profile by @username with its posts and counters', async () => {
+    const shots = await artifactDir('web')
+    const { page, external, errors } = await loopbackPage(browser)
+    await page.goto(node.rpcUrl + '/')
+    await page.getByText('Live', { exact: true }).waitFor()
+    expect(await page.getByText('Loading Chorus…').count()).toBe(0)
+
+    // a block arrives over the WebSocket, with no reload: the head shown moves past where it was
+    const head = page.getByTestId('head-height')
+    await head.waitFor()
+    const first = Number(await head.textContent())
+    const navigations: string[] = []
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations.push(f.url()) })
+    await page.locator(`ol.blocks li[data-height="${first + 1}"]`).waitFor({ timeout: 15_000 })
+    expect(Number(await head.textContent())).toBeGreaterThan(first)
+    expect(navigations).toEqual([])
+    await page.screenshot({ path: join(shots, 'home.png') })
+
+    // search @alice: her profile, counters and posts, newest first
+    await page.getByLabel('Search').fill('@alice')
+    await page.getByLabel('Search').press('Enter')
+    await page.getByRole('heading', { level: 1, name: 'Alice Liddell' }).waitFor()
+    expect(page.url()).toBe(`${node.rpcUrl}/profile/%40alice`)
+    expect(await page.getByTestId('post-count').textContent()).toBe('2')
+    expect(await page.getByTestId('follower-count').textContent()).toBe('1')
+    expect(await page.getByTestId('following-count').textContent()).toBe('0')
+    await page.getByText('curiouser and curiouser').waitFor()
+    const posts = page.locator('article.post .text')
+    await posts.first().waitFor()
+    expect(await posts.allTextContents()).toEqual(['second post from alice', 'first post from alice'])
+    await page.screenshot({ path: join(shots, 'profile.png') })
+
+    // a reload on the profile's route serves the app again (GET with Accept: text/html)
+    await page.reload()
+    await page.getByRole('heading', { level: 1, name: 'Alice Liddell' }).waitFor()
+
+    expect(external).toEqual([])
+    expect(errors).toEqual([])
+    await page.context().close()
+  })
+})
