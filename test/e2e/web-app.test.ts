@@ -1,6 +1,6 @@
 /**
  * The web app (#9) in Debian's Chromium, headless, against a real `chorus start --dev`: content made
- * with the SDK, then the page shows it. Screenshots go to test-artifacts/web/.
+ * with the SDK, then the page shows it; a key made in the page signs txs. Screenshots go to test-artifacts/web/.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as b from '../../src/client/transactions.ts'
+import { decodeAddress } from '../../src/crypto/address.ts'
 import { artifactDir, launchChromium, loopbackPage } from '../support/browser.ts'
 import { type NodeProcess, signerFromHome, startNode } from '../support/node-process.ts'
 
@@ -83,4 +84,60 @@ describe('the web app in a browser', () => {
     expect(errors).toEqual([])
     await page.context().close()
   })
+
+  it('makes a key in the page, and with it sets a username (a taken one is said in words), posts, follows and likes', async () => {
+    const shots = await artifactDir('web')
+    const { page, external, errors } = await loopbackPage(browser)
+    await page.goto(node.rpcUrl + '/key')
+    await page.getByLabel('Passphrase (8 characters or more)').fill('correct horse battery')
+    await page.getByRole('button', { name: 'Create a key' }).click()
+    const address = (await page.getByTestId('my-address').textContent())!
+    expect(address).toMatch(/^chorus1/)
+
+    // funds from the dev key, sent with the SDK; the page shows them after a refresh
+    await send(await signerFromHome(home, 'dev'), b.transfer(decodeAddress(address)!, 500_000n))
+    await page.getByRole('button', { name: 'Refresh balance' }).click()
+    await expect.poll(async () => await page.getByTestId('my-balance').textContent()).toBe('500000')
+
+    // a taken username: the typed error, in words
+    await page.getByLabel('Username').fill('alice')
+    await page.getByRole('button', { name: 'Save the profile' }).click()
+    await page.getByText('that username is taken').waitFor()
+
+    await page.getByLabel('Username').fill('carol')
+    await page.getByRole('button', { name: 'Save the profile' }).click()
+    await page.getByText(/Your profile: included in block \d+/).waitFor()
+
+    await page.getByLabel('What is happening?').fill('hello from the browser')
+    await page.getByRole('button', { name: 'Post', exact: true }).click()
+    await page.getByText(/Your post: included in block \d+/).waitFor()
+    await page.screenshot({ path: join(shots, 'key.png') })
+
+    // the chain has them: the profile page of @carol shows the post
+    expect((await node.rpc.getProfile('@carol')).address).toBe(address)
+    await page.getByLabel('Search').fill('@carol')
+    await page.getByLabel('Search').press('Enter')
+    await page.getByText('hello from the browser').waitFor()
+    expect(await page.getByTestId('post-count').textContent()).toBe('1')
+
+    // follow @alice: her follower count moves from 1 to 2 once included
+    await page.getByLabel('Search').fill('@alice')
+    await page.getByLabel('Search').press('Enter')
+    await page.getByRole('heading', { level: 1, name: 'Alice Liddell' }).waitFor()
+    await page.getByRole('button', { name: 'Follow', exact: true }).click()
+    await page.getByText(/Your follow: included in block \d+/).waitFor()
+    await expect.poll(async () => await page.getByTestId('follower-count').textContent()).toBe('2')
+
+    // like her first post, on its page
+    await page.locator('article.post', { hasText: 'first post from alice' }).locator('time').click()
+    await page.getByRole('heading', { level: 1, name: 'Post' }).waitFor()
+    await page.getByRole('button', { name: 'Like', exact: true }).click()
+    await page.getByText(/Your like: included in block \d+/).waitFor()
+    await page.getByText('1 like ·').waitFor()
+    expect((await node.rpc.getProfile('@carol')).followingCount).toBe(1)
+
+    expect(external).toEqual([])
+    expect(errors).toEqual([])
+    await page.context().close()
+  }, 60_000)
 })

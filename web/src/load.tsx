@@ -6,16 +6,19 @@ import { inWords } from './rpc.ts'
 
 export type Loaded<T> = { state: 'loading' } | { state: 'ok', value: T } | { state: 'error', error: unknown }
 
-/** Runs `load` when `key` changes; an answer for an older key is dropped. */
-export function useLoad<T> (key: string, load: () => Promise<T>): Loaded<T> {
+/**
+ * Runs `load` when `key` changes (showing "loading" meanwhile), and again when `version` changes
+ * (keeping what is shown until the new answer: a refresh after a tx). An answer for an older key is dropped.
+ */
+export function useLoad<T> (key: string, load: () => Promise<T>, version = 0): Loaded<T> {
   const [result, setResult] = useState<{ key: string, loaded: Loaded<T> }>({ key, loaded: { state: 'loading' } })
   useEffect(() => {
     let current = true
-    setResult({ key, loaded: { state: 'loading' } })
+    setResult((old) => old.key === key ? old : { key, loaded: { state: 'loading' } })
     load().then((value) => { if (current) setResult({ key, loaded: { state: 'ok', value } }) },
       (error: unknown) => { if (current) setResult({ key, loaded: { state: 'error', error } }) })
     return () => { current = false }
-  }, [key])
+  }, [key, version])
   return result.key === key ? result.loaded : { state: 'loading' }
 }
 

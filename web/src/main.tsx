@@ -7,6 +7,9 @@ import { BlockPage } from './pages/block.tsx'
 import { TxPage } from './pages/tx.tsx'
 import { ProfilePage } from './pages/profile.tsx'
 import { PostPage } from './pages/post.tsx'
+import { KeyPage } from './pages/key.tsx'
+import { KeyContext } from './key.tsx'
+import type { Signer } from '../../src/client/index.ts'
 import { searchTarget } from './search.ts'
 import './app.css'
 
@@ -31,11 +34,13 @@ function SearchForm () {
 }
 
 function App () {
+  const [signer, setSigner] = useState<Signer | null>(null)
   return (
-    <>
+    <KeyContext.Provider value={{ signer, setSigner }}>
       <header>
         <nav aria-label='Main'>
           <Link href='/' class='brand'>Chorus</Link>
+          <Link href='/key'>{signer === null ? 'Your key' : 'You'}</Link>
         </nav>
         <SearchForm />
       </header>
@@ -45,11 +50,12 @@ function App () {
           <Route path='/block/:height'>{(p) => <BlockPage height={Number(p.height)} />}</Route>
           <Route path='/tx/:id'>{(p) => <TxPage id={p.id} />}</Route>
           <Route path='/post/:id'>{(p) => <PostPage id={p.id} />}</Route>
+          <Route path='/key'><KeyPage /></Route>
           <Route path='/profile/:who'>{(p) => <ProfilePage who={decodeURIComponent(p.who)} />}</Route>
           <Route><h1>Not found</h1><p>There is no page here. <Link href='/'>Back to the chain</Link>.</p></Route>
         </Switch>
       </main>
-    </>
+    </KeyContext.Provider>
   )
 }
 

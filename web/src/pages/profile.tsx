@@ -1,11 +1,15 @@
 /** A profile: who, the counters, and their posts newest first, paged. */
-import type { ProfileView } from '../../../src/client/index.ts'
+import { useState } from 'preact/hooks'
+import { decodeAddress, follow, unfollow, type ProfileView } from '../../../src/client/index.ts'
+import { Actions, useKey } from '../key.tsx'
 import { Show, useLoad } from '../load.tsx'
 import { Paged, PostItem } from '../posts.tsx'
 import { rpc } from '../rpc.ts'
 
 export function ProfilePage ({ who }: { who: string }) {
-  const loaded = useLoad(who, async () => await rpc.getProfile(who))
+  const [version, setVersion] = useState(0)
+  const { signer } = useKey()
+  const loaded = useLoad(who, async () => await rpc.getProfile(who), version)
   return (
     <Show loaded={loaded} what={`the profile ${who}`}>{(p: ProfileView) => (
       <>
@@ -19,8 +23,14 @@ export function ProfilePage ({ who }: { who: string }) {
           <li><strong data-testid='follower-count'>{p.followerCount}</strong> {p.followerCount === 1 ? 'follower' : 'followers'}</li>
           <li><strong data-testid='following-count'>{p.followingCount}</strong> following</li>
         </ul>
+        {signer !== null && signer.address() !== p.address && (
+          <Actions done={() => setVersion((n) => n + 1)} actions={[
+            { label: 'Follow', what: 'Your follow', body: () => follow(decodeAddress(p.address)!) },
+            { label: 'Unfollow', what: 'Your unfollow', body: () => unfollow(decodeAddress(p.address)!) }
+          ]} />
+        )}
         <h2>Posts</h2>
-        <Paged key={p.address} label='Posts' empty='No posts yet.' fetchPage={async (c) => await rpc.listPostsByAuthor(p.address, c, 20)} render={(post) => <PostItem post={post} />} />
+        <Paged key={p.address} label='Posts' empty='No posts yet.' fetchPage={async (c) => await rpc.listPostsByAuthor(p.address, c, 20)} render={(post) => <PostItem post={{ ...post, authorProfile: post.authorProfile ?? p }} />} />
       </>
     )}</Show>
   )
