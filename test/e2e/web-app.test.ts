@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as b from '../../src/client/transactions.ts'
 import { decodeAddress } from '../../src/crypto/address.ts'
+import { parseHex } from '../../src/crypto/bytes.ts'
 import { artifactDir, launchChromium, loopbackPage } from '../support/browser.ts'
 import { type NodeProcess, signerFromHome, startNode } from '../support/node-process.ts'
 
@@ -32,9 +33,11 @@ beforeAll(async () => {
   const dev = await signerFromHome(home, 'dev')
   await send(dev, b.transfer(alice.publicKey, 1_000_000n))
   await send(alice, b.profile({ username: 'alice', displayName: 'Alice Liddell', bio: 'curiouser and curiouser' }))
-  await send(alice, b.post('first post from alice'))
+  const first = await send(alice, b.post('first post from alice'))
   await send(alice, b.post('second post from alice'))
   await send(dev, b.follow(alice.publicKey))
+  await send(dev, b.reply(parseHex(first)!, 'welcome, alice'))
+  await send(dev, b.like(parseHex(first)!))
 }, 60_000)
 
 afterAll(async () => {
@@ -44,7 +47,7 @@ afterAll(async () => {
 })
 
 describe('the web app in a browser', () => {
-  it('shows new blocks live, and finds a profile by @username with its posts and counters', async () => {
+  it('shows new blocks live; finds a profile by @username with its posts and counters, a post with its likes and replies, followers and a home feed', async () => {
     const shots = await artifactDir('web')
     const { page, external, errors } = await loopbackPage(browser)
     await page.goto(node.rpcUrl + '/')
@@ -79,6 +82,22 @@ describe('the web app in a browser', () => {
     // a reload on the profile's route serves the app again (GET with Accept: text/html)
     await page.reload()
     await page.getByRole('heading', { level: 1, name: 'Alice Liddell' }).waitFor()
+
+    // her first post: its like count and its reply
+    await page.locator('article.post', { hasText: 'first post from alice' }).locator('time').click()
+    await page.getByRole('heading', { level: 1, name: 'Post' }).waitFor()
+    await page.getByText('1 like · 1 reply · 0 reposts').waitFor()
+    await page.getByRole('region', { name: 'Replies' }).getByText('welcome, alice').waitFor()
+    await page.screenshot({ path: join(shots, 'post.png') })
+
+    // her followers (the dev key), and the dev key's home feed (her posts)
+    await page.goBack()
+    await page.getByRole('link', { name: /1 follower/ }).click()
+    await page.getByRole('heading', { level: 1, name: 'Followers of @alice' }).waitFor()
+    const devAddress = (await signerFromHome(home, 'dev')).address()
+    await page.locator(`a[href="/profile/${devAddress}"]`).first().waitFor()
+    await page.goto(`${node.rpcUrl}/profile/${devAddress}/feed`)
+    await page.getByText('second post from alice').waitFor()
 
     expect(external).toEqual([])
     expect(errors).toEqual([])
@@ -133,7 +152,7 @@ describe('the web app in a browser', () => {
     await page.getByRole('heading', { level: 1, name: 'Post' }).waitFor()
     await page.getByRole('button', { name: 'Like', exact: true }).click()
     await page.getByText(/Your like: included in block \d+/).waitFor()
-    await page.getByText('1 like ·').waitFor()
+    await page.getByText('2 likes ·').waitFor()
     expect((await node.rpc.getProfile('@carol')).followingCount).toBe(1)
 
     expect(external).toEqual([])

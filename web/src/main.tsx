@@ -8,6 +8,7 @@ import { TxPage } from './pages/tx.tsx'
 import { ProfilePage } from './pages/profile.tsx'
 import { PostPage } from './pages/post.tsx'
 import { KeyPage } from './pages/key.tsx'
+import { ListPage } from './pages/lists.tsx'
 import { KeyContext } from './key.tsx'
 import type { Signer } from '../../src/client/index.ts'
 import { searchTarget } from './search.ts'
@@ -51,6 +52,9 @@ function App () {
           <Route path='/tx/:id'>{(p) => <TxPage id={p.id} />}</Route>
           <Route path='/post/:id'>{(p) => <PostPage id={p.id} />}</Route>
           <Route path='/key'><KeyPage /></Route>
+          <Route path='/profile/:who/followers'>{(p) => <ListPage who={decodeURIComponent(p.who)} kind='followers' />}</Route>
+          <Route path='/profile/:who/following'>{(p) => <ListPage who={decodeURIComponent(p.who)} kind='following' />}</Route>
+          <Route path='/profile/:who/feed'>{(p) => <ListPage who={decodeURIComponent(p.who)} kind='feed' />}</Route>
           <Route path='/profile/:who'>{(p) => <ProfilePage who={decodeURIComponent(p.who)} />}</Route>
           <Route><h1>Not found</h1><p>There is no page here. <Link href='/'>Back to the chain</Link>.</p></Route>
         </Switch>

@@ -1,5 +1,6 @@
 /** A profile: who, the counters, and their posts newest first, paged. */
 import { useState } from 'preact/hooks'
+import { Link } from 'wouter-preact'
 import { decodeAddress, follow, unfollow, type ProfileView } from '../../../src/client/index.ts'
 import { Actions, useKey } from '../key.tsx'
 import { Show, useLoad } from '../load.tsx'
@@ -20,9 +21,10 @@ export function ProfilePage ({ who }: { who: string }) {
         {p.avatarUrl !== '' && <p class='avatar'>Avatar: <span class='text'>{p.avatarUrl}</span> (not loaded: this page makes no request to other sites)</p>}
         <ul class='counters' aria-label='Counters'>
           <li><strong data-testid='post-count'>{p.postCount}</strong> {p.postCount === 1 ? 'post' : 'posts'}</li>
-          <li><strong data-testid='follower-count'>{p.followerCount}</strong> {p.followerCount === 1 ? 'follower' : 'followers'}</li>
-          <li><strong data-testid='following-count'>{p.followingCount}</strong> following</li>
+          <li><Link href={`/profile/${p.address}/followers`}><strong data-testid='follower-count'>{p.followerCount}</strong> {p.followerCount === 1 ? 'follower' : 'followers'}</Link></li>
+          <li><Link href={`/profile/${p.address}/following`}><strong data-testid='following-count'>{p.followingCount}</strong> following</Link></li>
         </ul>
+        <p><Link href={`/profile/${p.address}/feed`}>Home feed</Link></p>
         {signer !== null && signer.address() !== p.address && (
           <Actions done={() => setVersion((n) => n + 1)} actions={[
             { label: 'Follow', what: 'Your follow', body: () => follow(decodeAddress(p.address)!) },
