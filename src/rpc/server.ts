@@ -78,6 +78,17 @@ const errorResponse = (id: Id, error: RpcError): Response => ({ jsonrpc: '2.0', 
 /** One call's answer: its JSON text, and whether it was refused for load (RATE_LIMITED or BUSY); `error`: what the text carries, if an error. */
 interface Answer { text: string, refusedForLoad: boolean, error: RpcError | null }
 
+/** Response bytes a request's answers may take: `whole` at first, `left` now. */
+interface Budget { left: number, readonly whole: number }
+const newBudget = (bytes: number): Budget => ({ left: bytes, whole: bytes })
+
+/** What an error answer to `req` may take: its id, echoed, and up to ERROR_ROOM bytes besides. */
+const ERROR_ROOM = 320
+function errorRoom (req: unknown): number {
+  const id = typeof req === 'object' && req !== null ? (req as { id?: unknown }).id : undefined
+  return ERROR_ROOM + (typeof id === 'string' ? Buffer.byteLength(JSON.stringify(id)) : 24)
+}
+
 /** Room a call needs left in its response budget to be run, per unit of its cost (a full block: 2 MiB). */
 const ANSWER_ROOM_PER_COST = 128 * 1024
 const LOAD_CODES: ReadonlySet<string | undefined> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.BUSY])
@@ -220,8 +231,10 @@ export class RpcServer {
       this.observer?.refused('request', ErrorCode.TOO_LARGE)
       return this.send(res, caller, 200, errorResponse(null, { code: RpcCode.INVALID_REQUEST, message: `batch over ${this.opts.maxBatch} calls`, data: { code: ErrorCode.TOO_LARGE } }))
     }
-    // the calls share one response budget, taken as their answers arrive
-    const budget = { left: this.opts.maxResponseBytes }
+    // the calls share one response budget, taken by results as they arrive; room for each
+    // call's error (and its comma) is set aside first, so that errors never push it over
+    const reserved = parsed.reduce((n: number, r) => n + errorRoom(r) + 1, 0)
+    const budget = newBudget(this.opts.maxResponseBytes - reserved)
     const answers = (await Promise.all(parsed.map(async (r) => await this.one(r, caller, budget)))).filter((a): a is Answer => a !== null)
     if (answers.length === 0) return void res.writeHead(204).end()
     this.sendText(res, caller, answers.every((a) => a.refusedForLoad) ? 429 : 200, `[${answers.map((a) => a.text).join(',')}]`)
@@ -232,7 +245,7 @@ export class RpcServer {
    * notification (no id), which gets no answer. `budget` is the response bytes
    * left for it (a batch's shared budget): an answer that would pass it becomes TOO_LARGE.
    */
-  private async one (req: unknown, caller: Caller, budget = { left: this.opts.maxResponseBytes }): Promise<Answer | null> {
+  private async one (req: unknown, caller: Caller, budget = newBudget(this.opts.maxResponseBytes)): Promise<Answer | null> {
     const started = performance.now()
     const { method, response, silent } = await this.respond(req, caller, budget)
     const answer = silent ? null : this.answer(response, budget)
@@ -241,7 +254,7 @@ export class RpcServer {
   }
 
   /** A call's response; `method` names it for metrics, `silent` when nobody gets an answer (a notification, or a caller gone). */
-  private async respond (req: unknown, caller: Caller, budget: { left: number }): Promise<{ method: string, response: Response, silent: boolean }> {
+  private async respond (req: unknown, caller: Caller, budget: Budget): Promise<{ method: string, response: Response, silent: boolean }> {
     const invalid = (id: Id, message: string) => ({ method: 'invalid', response: errorResponse(id, { code: RpcCode.INVALID_REQUEST, message }), silent: false })
     if (typeof req !== 'object' || req === null || Array.isArray(req)) return invalid(null, 'a request is an object')
     const r = req as { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
@@ -267,11 +280,11 @@ export class RpcServer {
    * Runs an admitted call; its cost counts until its work ends, even past its time limit.
    * A call whose answer could not fit what is left of the response budget is not run.
    */
-  private async run (caller: Caller, method: string, params: unknown, budget: { left: number }): Promise<Json> {
+  private async run (caller: Caller, method: string, params: unknown, budget: Budget): Promise<Json> {
     const cost = callCost(method, params)
     const release = await this.admission.enter(caller, cost)
     // the batch's answers so far have spent it (checked after the wait: they ran meanwhile)
-    if (budget.left < Math.min(cost * ANSWER_ROOM_PER_COST, this.opts.maxResponseBytes)) {
+    if (budget.left < Math.min(cost * ANSWER_ROOM_PER_COST, budget.whole)) {
       release()
       throw new RpcFailure({ code: RpcCode.INVALID_REQUEST, message: `the answers before this one took the response limit of ${this.opts.maxResponseBytes} bytes: ask for less in one request`, data: { code: ErrorCode.TOO_LARGE } })
     }
@@ -295,7 +308,7 @@ export class RpcServer {
   }
 
   /** The response as text, within the budget; one past it becomes a TOO_LARGE error. */
-  private answer (response: Response, budget: { left: number }): Answer {
+  private answer (response: Response, budget: Budget): Answer {
     let text = JSON.stringify(response)
     const bytes = Buffer.byteLength(text)
     let error = response.error ?? null
@@ -307,7 +320,8 @@ export class RpcServer {
       }
       text = JSON.stringify(errorResponse(response.id, error))
     }
-    budget.left -= Buffer.byteLength(text)
+    // an error's text came out of the room set aside for it
+    budget.left -= error === null ? Buffer.byteLength(text) : Math.max(0, Buffer.byteLength(text) - errorRoom(response))
     return { text, refusedForLoad: response.error !== undefined && LOAD_CODES.has(response.error.data?.code), error }
   }
 
