@@ -41,6 +41,10 @@ const viewCost = (tx: SignedTx): number => tx.bytes.length + VIEW_TX_OVERHEAD_BY
 
 interface SenderView { height: number, pending: number, view: StateView, bytes: number }
 
+export type TxOrigin = 'local' | 'gossip'
+/** What became of an offered tx: admitted, or the code it was refused with. */
+export type AdmissionResult = 'accepted' | ErrorCode | 'INTERNAL'
+
 export class TxPool {
   private readonly dropped = new Map<string, ChorusError>()
   /**
@@ -68,21 +72,43 @@ export class TxPool {
   }
 
   private readonly localListeners: Array<(tx: SignedTx) => void> = []
+  private readonly admissionListeners: Array<(origin: TxOrigin, result: AdmissionResult) => void> = []
 
   /** Calls `fn` with every tx admitted from this node's own clients (not from gossip): the network gossips them. */
   onLocalTx (fn: (tx: SignedTx) => void): void { this.localListeners.push(fn) }
 
+  /** Calls `fn` once for every tx offered, with where it came from and what became of it (metrics). */
+  onAdmission (fn: (origin: TxOrigin, result: AdmissionResult) => void): void { this.admissionListeners.push(fn) }
+
   /** Admits a signed tx given as bytes; throws the typed reason it cannot be. */
   async submit (bytes: Uint8Array): Promise<SignedTx> {
-    const tx = decodeSignedTx(bytes, this.chain.rules.params.maxTxBytes)
+    let tx: SignedTx
+    try {
+      tx = decodeSignedTx(bytes, this.chain.rules.params.maxTxBytes)
+    } catch (e) {
+      this.tell('local', e)
+      throw e
+    }
     return await this.submitDecoded(tx)
   }
 
   /** Admits a decoded tx; `origin` 'gossip' for txs that came from peers (they are not announced again). */
-  async submitDecoded (tx: SignedTx, origin: 'local' | 'gossip' = 'local'): Promise<SignedTx> {
-    const admitted = await this.admitChecked(tx)
+  async submitDecoded (tx: SignedTx, origin: TxOrigin = 'local'): Promise<SignedTx> {
+    let admitted: SignedTx
+    try {
+      admitted = await this.admitChecked(tx)
+    } catch (e) {
+      this.tell(origin, e)
+      throw e
+    }
+    this.tell(origin, null)
     if (origin === 'local') for (const fn of this.localListeners) fn(admitted)
     return admitted
+  }
+
+  private tell (origin: TxOrigin, error: unknown): void {
+    const result = error === null ? 'accepted' : error instanceof ChorusError ? error.code : 'INTERNAL'
+    for (const fn of this.admissionListeners) fn(origin, result)
   }
 
   private async admitChecked (tx: SignedTx): Promise<SignedTx> {

@@ -16,7 +16,6 @@ import type { Clock } from '../consensus/clock.ts'
 import type { ConsensusDriver, ConsensusObserver } from '../consensus/driver.ts'
 import type { ChorusNetwork } from '../p2p/network.ts'
 import type { Transport } from '../p2p/transport.ts'
-import { ChorusError } from '../protocol/errors.ts'
 import { RpcCode, type RpcError } from '../rpc/errors.ts'
 import type { RpcObserver, RpcServer } from '../rpc/server.ts'
 import type { Syncer } from '../sync/syncer.ts'
@@ -47,7 +46,6 @@ export function rpcOutcome (error: RpcError | null): string {
 
 const LOAD_CODES: ReadonlySet<string> = new Set(['RATE_LIMITED', 'BUSY'])
 
-type Origin = NonNullable<Parameters<TxPool['submitDecoded']>[1]>
 
 export class NodeObservers {
   /** Timeouts fired at the height being decided, observed when it commits. */
@@ -76,42 +74,9 @@ export class NodeObservers {
     dropped: (reason) => { this.metrics.wsDrops.inc({ reason }) }
   }
 
-  /**
-   * Counts every tx offered to `pool`, by origin and result. TxPool has no admission
-   * hook, so its two ways in are wrapped on this instance: `submit` (bytes, from the
-   * RPC) decodes and calls `submitDecoded` (also called by gossip), so an error is
-   * counted where it is first seen, once.
-   */
+  /** Counts every tx offered to `pool`, by origin and result. */
   meterTxPool (pool: TxPool): void {
-    const m = this.metrics
-    const counted = new WeakSet<object>()
-    const refused = (origin: Origin, e: unknown): void => {
-      if (typeof e === 'object' && e !== null) {
-        if (counted.has(e)) return
-        counted.add(e)
-      }
-      m.admissions.inc({ origin, result: e instanceof ChorusError ? e.code : 'INTERNAL' })
-    }
-    const submitDecoded = pool.submitDecoded.bind(pool)
-    const submit = pool.submit.bind(pool)
-    pool.submitDecoded = async (tx, origin = 'local') => {
-      try {
-        const admitted = await submitDecoded(tx, origin)
-        m.admissions.inc({ origin, result: 'accepted' })
-        return admitted
-      } catch (e) {
-        refused(origin, e)
-        throw e
-      }
-    }
-    pool.submit = async (bytes) => {
-      try {
-        return await submit(bytes)
-      } catch (e) {
-        refused('local', e)
-        throw e
-      }
-    }
+    pool.onAdmission((origin, result) => { this.metrics.admissions.inc({ origin, result }) })
   }
 
   /** Subscribes to the parts and points the gauges at them; the returned function lets go of them. */
