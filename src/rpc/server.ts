@@ -321,7 +321,7 @@ export class RpcServer {
       text = JSON.stringify(errorResponse(response.id, error))
     }
     // an error's text came out of the room set aside for it
-    budget.left -= error === null ? Buffer.byteLength(text) : Math.max(0, Buffer.byteLength(text) - errorRoom(response))
+    budget.left -= error === null ? bytes : Math.max(0, Buffer.byteLength(text) - errorRoom(response))
     return { text, refusedForLoad: response.error !== undefined && LOAD_CODES.has(response.error.data?.code), error }
   }
 
