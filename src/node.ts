@@ -37,6 +37,9 @@ import { Views } from './rpc/views.ts'
 import type { AdmissionLimits } from './rpc/admission.ts'
 import { planDescriptors, softFdLimit } from './util/descriptors.ts'
 import { readFileSync } from 'node:fs'
+import { ErrorCode, fail } from './protocol/errors.ts'
+import { DEV_CHAIN_ID } from './protocol/params.ts'
+import { Faucet } from './rpc/faucet.ts'
 import { Queries } from './state/queries.ts'
 import { Store } from './state/store.ts'
 import { DEFAULT_SYNC_OPTIONS, type SyncOptions, Syncer } from './sync/syncer.ts'
@@ -86,6 +89,8 @@ export interface NodeOptions {
   commitWaitMs?: number
   /** Prometheus metrics at http://host:port/metrics (docs/metrics.md); null or absent for none. */
   metrics?: MetricsServerOptions | null
+  /** On a dev chain: the dev key dev_faucet sends from (refused on any other chain); null or absent for none. */
+  faucet?: { secretKey: Uint8Array } | null
 }
 
 /** The parts a test, the simulator or a benchmark replaces; each defaults to the real one. */
@@ -137,6 +142,7 @@ export class ChorusNode implements AsyncDisposable {
   static async start (opts: NodeOptions, modules: NodeModules): Promise<ChorusNode> {
     const log = modules.logger
     const clock = modules.clock ?? systemClock
+    const faucet = opts.faucet == null ? null : devFaucet(opts.genesis.chainId, opts.faucet.secretKey)
     const fds = planDescriptors(openFileLimit(), {
       rpcConnections: opts.rpc?.maxConnections ?? DEFAULT_RPC_OPTIONS.maxConnections,
       peers: opts.p2p === null ? 0 : opts.p2p.maxPeers ?? DEFAULT_LIBP2P_TRANSPORT_OPTIONS.maxPeers
@@ -193,6 +199,7 @@ export class ChorusNode implements AsyncDisposable {
       const ctx: RpcContext = {
         chain, pool, queries: new Queries(store), views: new Views(prefix), evidence,
         commitWaitMs: opts.commitWaitMs ?? 30_000,
+        faucet,
         waitForInclusion: async (id, ms) => {
           const at = await chain.txLocation(id)
           return at ?? await waiters.wait(id, ms)
@@ -331,6 +338,12 @@ export class ChorusNode implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose] (): Promise<void> { await this.stop() }
+}
+
+/** A faucet hands out the dev key's coins: it is for dev chains only, whatever the caller says. */
+function devFaucet (chainId: string, secretKey: Uint8Array): Faucet {
+  if (chainId !== DEV_CHAIN_ID) fail(ErrorCode.INVALID_FIELD, `a faucet runs only on the dev chain ${DEV_CHAIN_ID}, not on ${chainId}`)
+  return new Faucet(secretKey)
 }
 
 async function libp2pTransport (p2p: P2pOptions, chainId: string, log: Logger, metrics: Libp2pTransportModules['metrics']): Promise<Transport> {

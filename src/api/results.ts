@@ -42,7 +42,11 @@ export const Profile = closed({
   bio: Type.String(),
   postCount: Uint,
   followerCount: Uint,
-  followingCount: Uint
+  followingCount: Uint,
+  viewer: Type.Optional(closed({
+    following: Type.Boolean({ description: 'the viewer follows this account' }),
+    followedBy: Type.Boolean({ description: 'this account follows the viewer' })
+  }, 'how the viewer (the viewer param) and this account are related; only when a viewer is given'))
 }, 'a profile, with its counters')
 
 export const Post = closed({
@@ -58,7 +62,11 @@ export const Post = closed({
   repostCount: Uint
 }, 'a post')
 
-export const PostWithAuthor = closed({ ...Post.properties, authorProfile: ProfileSummary }, 'a post and its author\'s profile summary')
+export const PostWithAuthor = closed({
+  ...Post.properties,
+  authorProfile: ProfileSummary,
+  viewer: Type.Optional(closed({ liked: Type.Boolean({ description: 'the viewer likes this post' }) }, 'the viewer\'s (the viewer param) relation to this post; only when a viewer is given'))
+}, 'a post and its author\'s profile summary')
 
 /** A tx's body, one shape per kind. */
 export const TxBody = Type.Union([
@@ -138,6 +146,8 @@ export const TxSubmitted = Type.Union([
   closed({ id: Hash }),
   closed({ id: Hash, height: Height, index: Uint })
 ], { description: '{id} once in the mempool; {id, height, index} once included (with wait: "commit")' })
+
+export const FaucetSent = closed({ id: Hash, height: Height, index: Uint, amount: Decimal }, 'the dev key\'s transfer, included')
 
 export const TxStatus = Type.Union([
   closed({ status: Type.Literal('pending'), tx: Tx }),
@@ -236,6 +246,7 @@ export type PeerView = Static<typeof Peer>
 export type ChainParamsView = Static<typeof ChainParams>
 export type TxStatusView = Static<typeof TxStatus>
 export type TxSubmittedView = Static<typeof TxSubmitted>
+export type FaucetSentView = Static<typeof FaucetSent>
 export type PostWithAuthorView = Static<typeof PostWithAuthor>
 export type NewHeadEventView = Static<typeof NewHeadEvent>
 export type PostEventView = Static<typeof PostEvent>
@@ -245,6 +256,6 @@ export type SubscriptionDroppedView = Static<typeof SubscriptionDropped>
 /** The schemas the OpenRPC document names in components.schemas (and refers to wherever they occur). */
 export const NAMED_SCHEMAS: Record<string, TSchema> = {
   Head, Account, ProfileSummary, Profile, Post, PostWithAuthor, TxBody, Tx, BlockHeader, Commit, Block, ChainParams,
-  TxSubmitted, TxStatus, Validator, Evidence, NodeStatus, Peer, MempoolStatus,
+  TxSubmitted, FaucetSent, TxStatus, Validator, Evidence, NodeStatus, Peer, MempoolStatus,
   NewHeadEvent, PostEvent, TxStatusEvent, SubscriptionNotification, SubscriptionDropped
 }

@@ -7,6 +7,7 @@
  *   txIndex(id) := [height, index]      meta('head') := Head
  *   meta('validators') := the set for the next height; meta('lastValidators') := the set that signed the head
  *   meta('genesis') := genesis hash (checked on every open)
+ *   the derived indexes' rows for the block (derived-indexes.ts)
  * Each block's writes and the new head go to LevelDB in one synced batch, so a
  * crash leaves the store at the last committed block, never between two.
  * Commits and mempool admissions take turns on `lock`; every commit, by
@@ -33,6 +34,7 @@ import { BoundedSet } from '../util/bounded-set.ts'
 import { BytesLru } from '../util/bytes-lru.ts'
 import { Lock } from '../util/lock.ts'
 import { ChainEvents } from './events.ts'
+import { derivedIndexMeta, derivedWrites, ensureDerivedIndexes } from './derived-indexes.ts'
 import { type Execution, executeBlock } from './execute.ts'
 import { type Genesis, genesisHash, genesisValidators, genesisWrites } from './genesis.ts'
 
@@ -93,10 +95,11 @@ export class Chain {
       const writes = genesisWrites(genesis)
       const head: Head = { height: 0, hash: gh, timeMs: genesis.genesisTimeMs, stateRoot: nextStateRoot(ZERO_HASH, writes) }
       const set = genesisValidators(genesis)
-      await store.commit([...writes, ...metaWrites(head, set, set), { bucket: Bucket.meta, key: META_GENESIS, value: gh }], true)
+      await store.commit([...writes, ...metaWrites(head, set, set), { bucket: Bucket.meta, key: META_GENESIS, value: gh }, derivedIndexMeta()], true)
       return new Chain(store, genesis, verify, head, set, set)
     }
     if (!equalBytes(stored, gh)) fail(ErrorCode.INVALID_FIELD, 'this data directory belongs to a different genesis')
+    await ensureDerivedIndexes(store)
     const head = decodeHead((await store.get(Bucket.meta, META_HEAD))!)
     const set = ValidatorSet.decode((await store.get(Bucket.meta, META_VALIDATORS))!)
     const last = ValidatorSet.decode((await store.get(Bucket.meta, META_LAST_VALIDATORS))!)
@@ -221,7 +224,7 @@ export class Chain {
     // one proposer step per height, whatever round decided it (nodes may decide in different rounds)
     let next = this._validators.advance(1)
     if (h.height % this.rules.params.epochBlocks === 0) next = await this.epochValidators(next, execution.writes)
-    const writes: Write[] = [...execution.writes, ...metaWrites(head, next, this._validators)]
+    const writes: Write[] = [...execution.writes, ...derivedWrites(execution.writes), ...metaWrites(head, next, this._validators)]
     writes.push({ bucket: Bucket.block, key: heightKey(h.height), value: checked.bytes ?? encodeBlock(block) })
     writes.push({ bucket: Bucket.commit, key: heightKey(h.height), value: encodeCommit(commit) })
     writes.push({ bucket: Bucket.blockHash, key: hash, value: u64be(h.height) })

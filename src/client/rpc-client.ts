@@ -28,6 +28,7 @@ export type ValidatorView = R.ValidatorView
 export type BlockView = R.BlockView
 export type EvidenceView = R.EvidenceView
 export type MempoolStatusView = R.MempoolStatusView
+export type FaucetSentView = R.FaucetSentView
 
 export class RpcClientError extends Error {
   constructor (readonly code: number, message: string, readonly data?: { code?: string, [k: string]: unknown }) {
@@ -88,8 +89,12 @@ export class RpcClient {
   }
   getTx (id: string): Promise<TxStatus> { return this.call('tx_get', [id]) }
   getAccount (address: string): Promise<AccountView> { return this.call('account_get', [address]) }
-  getProfile (addressOrUsername: string): Promise<ProfileView> { return this.call('profile_get', [addressOrUsername]) }
-  getPost (id: string): Promise<PostWithAuthorView> { return this.call('post_get', [id]) }
+  /** With `viewer` (an address or @username), the answer's `viewer` says whether it follows this account and is followed by it. */
+  getProfile (addressOrUsername: string, viewer?: string): Promise<ProfileView> { return this.call('profile_get', viewer === undefined ? [addressOrUsername] : [addressOrUsername, viewer]) }
+  /** With `viewer`, the answer's `viewer.liked` says whether it likes the post. */
+  getPost (id: string, viewer?: string): Promise<PostWithAuthorView> { return this.call('post_get', viewer === undefined ? [id] : [id, viewer]) }
+  /** Every post on the chain, newest first. */
+  listRecentPosts (cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('post_listRecent', [cursor, limit]) }
   listPostsByAuthor (address: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('post_listByAuthor', [address, cursor, limit]) }
   listReplies (id: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('post_listReplies', [id, cursor, limit]) }
   getFeed (address: string, cursor: string | null = null, limit = 20): Promise<Page<PostView>> { return this.call('feed_get', [address, cursor, limit]) }
@@ -102,4 +107,6 @@ export class RpcClient {
   getPeers (): Promise<{ items: PeerView[] }> { return this.call('net_peers') }
   getMempoolStatus (): Promise<MempoolStatusView> { return this.call('mempool_status') }
   listMempool (cursor: string | null = null, limit = 20): Promise<Page<TxView>> { return this.call('mempool_list', [cursor, limit]) }
+  /** On a dev chain only: coins from the node's dev key for `address`, once included. */
+  devFaucet (address: string): Promise<FaucetSentView> { return this.call('dev_faucet', [address]) }
 }

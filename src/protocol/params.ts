@@ -38,3 +38,6 @@ export const DEFAULT_PARAMS: ChainParams = {
 }
 
 export const USERNAME_PATTERN = /^[a-z0-9_]{3,20}$/
+
+/** The chain id of dev chains (genesis/devnet.json): the only chains a faucet (dev_faucet) runs on. */
+export const DEV_CHAIN_ID = 'chorus-dev'

@@ -57,6 +57,8 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
 const COSTS: Record<string, number> = {
   chain_getBlock: 2,
   tx_submit: 2,
+  dev_faucet: 2,
+  post_listRecent: 4,
   post_listByAuthor: 4,
   post_listReplies: 4,
   feed_get: 8,

@@ -4,6 +4,7 @@ import type { EvidencePool } from '../chain/evidence.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
 import type { Queries } from '../state/queries.ts'
 import type { PeerInfo } from '../p2p/transport.ts'
+import type { Faucet } from './faucet.ts'
 import type { Views } from './views.ts'
 
 export interface NodeStatus {
@@ -38,4 +39,6 @@ export interface RpcContext {
   waitForInclusion: (id: Uint8Array, timeoutMs: number) => Promise<{ height: number, index: number }>
   /** Longest a tx_submit with wait: "commit" may wait. */
   commitWaitMs: number
+  /** dev_faucet's sender: on a dev chain started with its dev key; null elsewhere. */
+  faucet: Faucet | null
 }

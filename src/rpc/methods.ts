@@ -12,6 +12,8 @@ import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 import { Bucket } from '../state/buckets.ts'
 import type { PostRef } from '../state/queries.ts'
 import type { RpcContext } from './context.ts'
+import { DEV_CHAIN_ID } from '../protocol/params.ts'
+import { FAUCET_AMOUNT } from './faucet.ts'
 import { mempoolPage, mempoolStatus } from './mempool-view.ts'
 import { type Param, type Params, account, checkParams, hex, limit, optStr, optional, param } from './params.ts'
 import * as R from '../api/results.ts'
@@ -46,6 +48,11 @@ async function accountsPage (ctx: RpcContext, page: { items: Uint8Array[], curso
   return { items, cursor: page.cursor }
 }
 
+/** The viewer param's account, or null when none was given. */
+async function viewerOf (ctx: RpcContext, p: Params): Promise<Uint8Array | null> {
+  return p.viewer === undefined ? null : await account(ctx, p, 'viewer')
+}
+
 async function blockRef (ctx: RpcContext, p: Params): Promise<number> {
   const v = p.heightOrHash
   if (typeof v === 'number') return v
@@ -66,6 +73,7 @@ const HeightOrHash = Type.Union([
   Type.String({ pattern: '^[0-9]{1,15}$' }),
   Hash32Param
 ], { description: 'a height (a number, or digits in a string) or a block hash in hex' })
+const viewer = optional('viewer', AccountParam, { code: ErrorCode.INVALID_ADDRESS, description: 'an address or @username to answer for (what it follows or likes)' })
 const lists: readonly ErrorCode[] = [ErrorCode.INVALID_CURSOR]
 const byAccount: readonly ErrorCode[] = [ErrorCode.INVALID_ADDRESS, ErrorCode.NOT_FOUND]
 
@@ -156,26 +164,38 @@ export const methods: Record<string, Method> = {
     }
   },
   profile_get: {
-    params: [param('addressOrUsername', AccountParam, { code: ErrorCode.INVALID_ADDRESS })],
-    summary: 'Profile fields, username and counters.',
+    params: [param('addressOrUsername', AccountParam, { code: ErrorCode.INVALID_ADDRESS }), viewer],
+    summary: 'Profile fields, username and counters; with a viewer, also whether the viewer follows this account and it the viewer.',
     result: R.Profile,
     errors: byAccount,
     run: async (ctx, p) => {
       const a = await account(ctx, p, 'addressOrUsername')
-      return ctx.views.profile(a, await ctx.queries.account(a))
+      const profile = ctx.views.profile(a, await ctx.queries.account(a))
+      const v = await viewerOf(ctx, p)
+      if (v === null) return profile
+      return { ...profile, viewer: { following: await ctx.queries.follows(v, a), followedBy: await ctx.queries.follows(a, v) } }
     }
   },
   post_get: {
-    params: [hash32('id')],
-    summary: 'A post with its author\'s profile summary and like, reply and repost counts.',
+    params: [hash32('id'), viewer],
+    summary: 'A post with its author\'s profile summary and like, reply and repost counts; with a viewer, also whether the viewer likes it.',
     result: R.PostWithAuthor,
-    errors: [ErrorCode.MALFORMED, ErrorCode.NOT_FOUND],
+    errors: [ErrorCode.MALFORMED, ErrorCode.NOT_FOUND, ErrorCode.INVALID_ADDRESS],
     run: async (ctx, p) => {
       const id = hex(p, 'id')
       const post = await ctx.queries.post(id)
       if (post === null) throw notFound('post')
-      return { ...ctx.views.post(id, post), authorProfile: ctx.views.profileSummary(post.author, await ctx.queries.account(post.author)) }
+      const withAuthor = { ...ctx.views.post(id, post), authorProfile: ctx.views.profileSummary(post.author, await ctx.queries.account(post.author)) }
+      const v = await viewerOf(ctx, p)
+      return v === null ? withAuthor : { ...withAuthor, viewer: { liked: await ctx.queries.likes(v, id) } }
     }
+  },
+  post_listRecent: {
+    params: [cursor, pageSize],
+    summary: 'Every post on the chain, newest first.',
+    result: R.Page(R.Post, 'a page of posts, newest first'),
+    errors: lists,
+    run: async (ctx, p) => await postsPage(ctx, await ctx.queries.recentPosts(optStr(p, 'cursor'), limit(p)))
   },
   post_listByAuthor: {
     params: [address, cursor, pageSize],
@@ -249,6 +269,16 @@ export const methods: Record<string, Method> = {
     result: R.Peers,
     errors: [],
     run: async (ctx) => ({ items: ctx.peers().map((p) => ({ peerId: p.peerId, remoteAddr: p.remoteAddr, direction: p.direction, score: p.score })) })
+  },
+  dev_faucet: {
+    params: [address],
+    summary: `On a dev chain (chain id ${DEV_CHAIN_ID}) whose node holds the dev key: sends ${FAUCET_AMOUNT} coins from the dev key to an address holding less, and answers once included. Elsewhere UNAVAILABLE.`,
+    result: R.FaucetSent,
+    errors: [ErrorCode.INVALID_ADDRESS, ErrorCode.NOT_FOUND, ErrorCode.UNAVAILABLE, ErrorCode.INVALID_AMOUNT, ErrorCode.TIMEOUT],
+    run: async (ctx, p) => {
+      if (ctx.faucet === null) throw new ChorusError(ErrorCode.UNAVAILABLE, `this node has no faucet: only a dev chain (${DEV_CHAIN_ID}) started with its dev key has one`)
+      return await ctx.faucet.send(ctx, await account(ctx, p, 'address'))
+    }
   },
   mempool_status: {
     params: [],

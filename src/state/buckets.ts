@@ -2,7 +2,8 @@
  * Every LevelDB sublevel, with what maps to what. Numbers are big-endian so
  * LevelDB order is numeric order. A name is never reused for another layout.
  *
- * State buckets (hashed into the state root) then chain buckets (derived).
+ * State buckets (hashed into the state root), chain buckets, then node-local
+ * derived indexes (rebuilt from the state when their version changes).
  */
 export const Bucket = {
   /** address(32) -> Account */
@@ -39,7 +40,10 @@ export const Bucket = {
   /** 'head' -> Head; 'validators' -> the validator set with priorities; 'genesis' -> genesis hash */
   meta: 'meta',
   /** height(u64) -> evidence of equivocation seen at that height */
-  evidence: 'ev'
+  evidence: 'ev',
+
+  /** height(u64) ‖ index(u32) -> postId(32): every post in chain order (a derived index, chain/derived-indexes.ts) */
+  postOrder: 'pord'
 } as const
 export type Bucket = typeof Bucket[keyof typeof Bucket]
 

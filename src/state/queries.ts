@@ -67,6 +67,23 @@ export class Queries {
     return await this.pageOfPosts(rows, limit, 32)
   }
 
+  /** Every post, chain-wide, newest first (the derived postOrder index). Cursor: height‖index (12 bytes). */
+  async recentPosts (cursor: string | null, limit: number): Promise<Page<PostRef>> {
+    const before = decodeCursor(cursor, 12)
+    const rows = await this.store.range(Bucket.postOrder, { ...(before === null ? {} : { lt: before }), reverse: true, limit: limit + 1 })
+    return await this.pageOfPosts(rows, limit, 0)
+  }
+
+  /** Whether `follower` follows `target`. */
+  async follows (follower: PublicKey, target: PublicKey): Promise<boolean> {
+    return await this.store.get(Bucket.following, pairKey(follower, target)) !== undefined
+  }
+
+  /** Whether `liker` likes the post `postId`. */
+  async likes (liker: PublicKey, postId: Hash): Promise<boolean> {
+    return await this.store.get(Bucket.likedBy, pairKey(liker, postId)) !== undefined
+  }
+
   /** Replies to a post, oldest first. Cursor: height‖index (12 bytes). */
   async replies (parent: Hash, cursor: string | null, limit: number): Promise<Page<PostRef>> {
     const after = decodeCursor(cursor, 12)

@@ -13,6 +13,7 @@ import * as b from '../../src/client/transactions.ts'
 import { decodeAddress } from '../../src/crypto/address.ts'
 import { parseHex } from '../../src/crypto/bytes.ts'
 import { type NodeProcess, cli, signerFromHome, startNode } from '../support/node-process.ts'
+import { documentSchemas } from '../support/openrpc.ts'
 import { waitFor } from '../support/wait.ts'
 
 let home: string
@@ -199,5 +200,19 @@ describe('a dev node, end to end', () => {
     expect(res.id).toBe(cold.json.id)
     expect((await node.rpc.getPost(res.id)).text).toBe('signed cold')
     expect(decodeAddress(signers.bob!.address())).toEqual(signers.bob!.publicKey)
+  })
+  it('has a faucet: the dev key\'s coins for a key made elsewhere, once, by an answer its schema describes', async () => {
+    const fresh = b.Signer.generate()
+    const sent = await node.rpc.devFaucet(fresh.address())
+    const schemas = documentSchemas(await node.rpc.call('rpc.discover'))
+    expect(schemas.result('dev_faucet')(sent)).toBe(true)
+    expect(sent.amount).toBe('1000000000')
+    expect((await node.rpc.getTx(sent.id))).toMatchObject({ status: 'included', height: sent.height, tx: { kind: 'transfer', sender: signers.dev!.address() } })
+    expect((await node.rpc.getAccount(fresh.address())).balance).toBe('1000000000')
+    expect(await typedError(node.rpc.devFaucet(fresh.address()))).toBe('INVALID_AMOUNT')
+    expect(await typedError(node.rpc.devFaucet('chorus1nope'))).toBe('INVALID_ADDRESS')
+    // the new key can act at once
+    const nonce = Number((await node.rpc.getAccount(fresh.address())).pendingNonce)
+    expect((await node.rpc.submitTx(fresh.sign({ chainId, nonce, body: b.post('paid for by the faucet') }).hex, { wait: 'commit' })).height).toBeGreaterThan(0)
   })
 })

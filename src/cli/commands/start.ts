@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { createLogger, type Level, type Logger } from '../../logger.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
+import { DEV_CHAIN_ID } from '../../protocol/params.ts'
 import { DEFAULT_METRICS_HOST, type StartFlags as ConfigStartFlags, readConfig, resolveStart } from '../config.ts'
 import { hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis } from '../home.ts'
 import { listKeys, loadKey } from '../keystore.ts'
@@ -49,6 +50,7 @@ function checkInitFlags (o: InitFlags): void {
 
 interface StartFlags extends ConfigStartFlags {
   dev?: boolean
+  faucet?: boolean
   home: string
   blockTime?: number
   json?: boolean
@@ -134,6 +136,7 @@ export function registerStart (program: Command): void {
     .option('--rpc-max-connections-per-ip <n>', 'open RPC connections from one IP at most (default 64; behind a reverse proxy every client is its IP)', intOption)
     .option('--rpc-max-response-bytes <n>', 'bytes of one RPC answer (a batch\'s together) at most; calls past it get TOO_LARGE (default 16777216)', intOption)
     .option('--no-web', 'do not serve the web app (GET / with Accept: text/html); JSON-RPC, /openrpc.json and /ws are unchanged (default: config.json\'s web, else on)')
+    .option('--no-faucet', `on a dev chain (${DEV_CHAIN_ID}) with an unencrypted dev key in the home: do not answer dev_faucet (default: answer it, sending the dev key's coins to keys made elsewhere, such as the web app's)`)
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics, 0 for any free port (default: off; see docs/metrics.md)', portOption)
     .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
@@ -156,6 +159,7 @@ export function registerStart (program: Command): void {
       const genesis = await loadGenesis(opts.home)
       const hasValidatorKey = (await listKeys(opts.home)).some((k) => k.name === 'validator')
       const validator = hasValidatorKey ? await loadKey(opts.home, 'validator', await readPassword(settings.passwordFile)) : null
+      const faucet = opts.faucet === false ? null : await devFaucetKey(opts.home, genesis.chainId, logger)
       const { ChorusNode } = await import('../../node.ts') // loaded here, not for every command (#8)
       const node = await ChorusNode.start({
         dataDir: paths.data,
@@ -163,10 +167,22 @@ export function registerStart (program: Command): void {
         validator: validator === null ? null : { secretKey: validator.secretKey, signStatePath: paths.signState, walPath: paths.wal },
         rpc: settings.rpc,
         p2p: settings.p2p,
-        metrics: settings.metrics
+        metrics: settings.metrics,
+        faucet
       }, { logger, onFatal: () => process.exit(1) }) // the node has logged why and stopped
       stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })
     }))
+}
+
+/** The dev key, for dev_faucet: only on the dev chain, and only when the home holds it unencrypted. */
+async function devFaucetKey (home: string, chainId: string, logger: Logger): Promise<{ secretKey: Uint8Array } | null> {
+  if (chainId !== DEV_CHAIN_ID || !(await listKeys(home)).some((k) => k.name === 'dev')) return null
+  try {
+    return { secretKey: (await loadKey(home, 'dev')).secretKey }
+  } catch (e) {
+    logger.warn('No faucet: the dev key cannot be read without a password', { error: (e as Error).message })
+    return null
+  }
 }
 
 /** The logger of a running node: text or JSON lines on stderr. */

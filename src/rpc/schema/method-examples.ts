@@ -67,12 +67,13 @@ export function methodExamples (w: ExampleWorld): Record<string, MethodExample> 
     tx_get: { name: 'an included post', params: [postId], result: { status: 'included', height: 2, index: 0, tx: helloTx } },
     account_get: { name: 'an account', params: [alice], result: { address: alice, balance: '999999000', nonce: '2', stake: '0', unbonding: '0', pendingNonce: '2' } },
     profile_get: {
-      name: 'a profile by @username',
-      params: ['@alice'],
-      result: { ...aliceSummary, bio: 'Writes about consensus.', postCount: 1, followerCount: 1, followingCount: 0 }
+      name: 'a profile by @username, as bob sees it',
+      params: ['@alice', bob],
+      result: { ...aliceSummary, bio: 'Writes about consensus.', postCount: 1, followerCount: 1, followingCount: 0, viewer: { following: true, followedBy: false } }
     },
-    post_get: { name: 'a post', params: [postId], result: { ...hello, authorProfile: aliceSummary } },
+    post_get: { name: 'a post, as bob sees it', params: [postId, '@bob'], result: { ...hello, authorProfile: aliceSummary, viewer: { liked: true } } },
     post_listByAuthor: { name: 'an author\'s posts', params: ['@alice', null, 10], result: page([hello]) },
+    post_listRecent: { name: 'the latest posts', params: [null, 2], result: { items: [welcome, hello], cursor: null } },
     post_listReplies: { name: 'replies to a post', params: [postId], result: page([welcome]) },
     feed_get: { name: 'what bob follows', params: [bob, null, 20], result: page([hello]) },
     graph_getFollowers: { name: 'alice\'s followers', params: [alice], result: page([bobSummary]) },
@@ -91,7 +92,8 @@ export function methodExamples (w: ExampleWorld): Record<string, MethodExample> 
       result: { items: [{ peerId: '12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE', remoteAddr: '/ip4/127.0.0.1/tcp/26656/p2p/12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5STiGwxBhgFRcw3UERE', direction: 'outbound', score: 0 }] }
     },
     mempool_status: { name: 'one pending tx', params: [], result: { count: 1, bytes: w.next.tx.bytes.length, feePerByte: { min: '1', median: '1', max: '1' } } },
-    mempool_list: { name: 'the first page', params: [null, 10], result: page([gmTx]) }
+    mempool_list: { name: 'the first page', params: [null, 10], result: page([gmTx]) },
+    dev_faucet: { name: 'coins for a new key, on a dev chain', params: [bob], result: { id: h('faucet transfer'), height: 7, index: 0, amount: '1000000000' } }
   }
 }
 

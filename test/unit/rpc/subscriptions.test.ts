@@ -49,7 +49,8 @@ async function harness (outbox: Partial<OutboxLimits> = {}, callOne: CallOne = e
     health: () => ({ ok: true }),
     peers: () => [],
     waitForInclusion: async () => { throw new Error('not used here') },
-    commitWaitMs: 1000
+    commitWaitMs: 1000,
+    faucet: null
   }
   const rpc = new WsRpc({ ...DEFAULT_WS_OPTIONS, outbox: { ...DEFAULT_OUTBOX_LIMITS, ...outbox } }, ctx, callOne, silentLogger)
   const server: Server = createServer()
