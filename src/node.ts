@@ -264,6 +264,7 @@ export class ChorusNode implements AsyncDisposable {
       log.info('Node started', {
         chainId: chain.chainId, height: chain.head.height, role: driver === null ? 'full node' : 'validator',
         ...(rpc === null ? {} : { rpc: `http://${opts.rpc!.host}:${rpc.port}` }),
+        ...(rpc?.servesWeb === true ? { web: `http://${browsableHost(opts.rpc!.host)}:${rpc.port}/` } : {}),
         ...(metrics === null ? {} : { metrics: metrics.server.url }),
         ...(transport.listenAddrs().length === 0 ? {} : { p2p: transport.listenAddrs()[0] })
       })
@@ -338,6 +339,13 @@ export class ChorusNode implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose] (): Promise<void> { await this.stop() }
+}
+
+/** Where a browser on this machine opens a server listening on `host` (every interface: loopback). */
+function browsableHost (host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::' || host === '[::]') return '[::1]'
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }
 
 /** A faucet hands out the dev key's coins: it is for dev chains only, whatever the caller says. */

@@ -32,13 +32,27 @@ export class LiveClient {
   private nextId = 1
   private readonly pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   private readonly handlers = new Map<string, { onEvent: Handler, onDropped?: DropHandler }>()
+  private readonly closeHandlers: Array<() => void> = []
+  private open = true
 
   private constructor (private readonly socket: MinimalSocket) {
     socket.addEventListener('message', (ev) => this.onMessage(String(ev.data)))
     socket.addEventListener('close', () => {
+      this.open = false
       for (const p of this.pending.values()) p.reject(new RpcClientError(-32002, 'connection closed', { code: 'UNAVAILABLE' }))
       this.pending.clear()
+      this.handlers.clear()
+      for (const fn of this.closeHandlers.splice(0)) fn()
     })
+  }
+
+  /** Whether the socket is still open: once closed, its subscriptions are over (connect again to resume). */
+  get isOpen (): boolean { return this.open }
+
+  /** Calls `fn` once the socket closes, whoever closed it (at once if it already has). */
+  onClose (fn: () => void): void {
+    if (this.open) this.closeHandlers.push(fn)
+    else fn()
   }
 
   /** Opens the socket; rejects with UNAVAILABLE if it cannot. */
@@ -55,6 +69,7 @@ export class LiveClient {
 
   /** Any JSON-RPC method, over the socket. */
   async call<T> (method: string, params: unknown[] = []): Promise<T> {
+    if (!this.open) throw new RpcClientError(-32002, 'connection closed', { code: 'UNAVAILABLE' })
     const id = this.nextId++
     const result = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }))
     this.socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }))

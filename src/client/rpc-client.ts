@@ -58,27 +58,52 @@ export class RpcClient {
 
   /** One raw call. */
   async call<T> (method: string, params: unknown[] | Record<string, unknown> = []): Promise<T> {
-    const id = this.nextId++
+    const body = await this.post<{ result?: T, error?: { code: number, message: string, data?: { code?: string } } }>({ jsonrpc: '2.0', id: this.nextId++, method, params })
+    if (body.error !== undefined) throw new RpcClientError(body.error.code, body.error.message, body.error.data)
+    return body.result as T
+  }
+
+  /** POSTs one JSON-RPC request (or batch) and parses the answer; UNAVAILABLE when there is none. */
+  private async post<A> (request: unknown): Promise<A> {
     let res: Response
     try {
       res = await this.fetchFn(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
+        body: JSON.stringify(request),
         signal: AbortSignal.timeout(this.timeoutMs)
       })
     } catch (e) {
       throw new RpcClientError(-32002, `cannot reach ${this.url}: ${(e as Error).message}`, { code: 'UNAVAILABLE' })
     }
     const text = await res.text()
-    let body: { result?: T, error?: { code: number, message: string, data?: { code?: string } } }
     try {
-      body = JSON.parse(text)
+      return JSON.parse(text) as A
     } catch {
       throw new RpcClientError(-32700, `the node answered HTTP ${res.status} with non-JSON`, { code: 'UNAVAILABLE' })
     }
-    if (body.error !== undefined) throw new RpcClientError(body.error.code, body.error.message, body.error.data)
-    return body.result as T
+  }
+
+  /**
+   * Several calls in one JSON-RPC batch (one request, answered in order): each answer is its result,
+   * or the RpcClientError it failed with. A failure of the whole request throws, as `call` does.
+   */
+  async callMany<T> (calls: ReadonlyArray<{ method: string, params?: unknown[] | Record<string, unknown> }>): Promise<Array<T | RpcClientError>> {
+    if (calls.length === 0) return []
+    const first = this.nextId
+    this.nextId += calls.length
+    const body = calls.map((c, i) => ({ jsonrpc: '2.0', id: first + i, method: c.method, params: c.params ?? [] }))
+    const answers = await this.post<Array<{ id: number, result?: T, error?: { code: number, message: string, data?: { code?: string } } }> | { error?: { code: number, message: string, data?: { code?: string } } }>(body)
+    if (!Array.isArray(answers)) {
+      const e = answers.error
+      throw new RpcClientError(e?.code ?? -32603, e?.message ?? 'the node did not answer the batch', e?.data)
+    }
+    const byId = new Map(answers.map((a) => [a.id, a]))
+    return calls.map((_, i) => {
+      const a = byId.get(first + i)
+      if (a === undefined) return new RpcClientError(-32603, 'the node left this call unanswered', { code: 'UNAVAILABLE' })
+      return a.error !== undefined ? new RpcClientError(a.error.code, a.error.message, a.error.data) : a.result as T
+    })
   }
 
   getHead (): Promise<Head> { return this.call('chain_getHead') }

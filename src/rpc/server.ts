@@ -104,6 +104,7 @@ export class RpcServer {
   private readonly hosts: Set<string> | null
   /** The web app, when on and built. */
   private readonly web: WebApp | null
+  get servesWeb (): boolean { return this.web !== null }
   readonly admission: Admission
   readonly connections: ConnectionLimits
   /** The caller of each open connection (its signal aborts when the connection closes). */

@@ -135,6 +135,18 @@ describe('a dev node, end to end', () => {
     expect((await rpc.getFollowing(signers.dev!.address())).items).toEqual([])
     expect((await rpc.listLikes(posts[0]!)).items.map((p) => p.address)).toEqual([bob])
 
+    // what a viewer sees: bob follows alice and likes her first post; the latest posts, chain-wide
+    expect((await rpc.getProfile('@alice', bob)).viewer).toEqual({ following: true, followedBy: false })
+    expect((await rpc.getProfile(bob, '@alice')).viewer).toEqual({ following: false, followedBy: true })
+    expect((await rpc.getProfile('@alice')).viewer).toBeUndefined()
+    expect((await rpc.getPost(posts[0]!, bob)).viewer).toEqual({ liked: true })
+    expect((await rpc.getPost(posts[1]!, bob)).viewer).toEqual({ liked: false })
+    const recent = (await rpc.listRecentPosts(null, 100)).items.map((p) => p.id)
+    expect(recent.slice(0, 3)).toEqual([repost, reply, posts[4]])
+    // several calls in one batch, each answered (or refused) on its own
+    const many = await rpc.callMany<{ username: string }>([{ method: 'profile_get', params: ['@alice'] }, { method: 'profile_get', params: ['@nobody_here'] }, { method: 'profile_get', params: { addressOrUsername: bob } }])
+    expect(many.map((m) => m instanceof RpcClientError ? m.typedCode : m.username)).toEqual(['alice', 'NOT_FOUND', 'bob'])
+
     const acct = await rpc.getAccount('@alice')
     expect(BigInt(acct.balance)).toBeLessThan(5_000_000n) // fees were paid
     expect(acct.nonce).toBe('6')

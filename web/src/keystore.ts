@@ -35,12 +35,16 @@ export async function storeKey (passphrase: string, secretKey?: Uint8Array): Pro
 
 /** The stored key, decrypted; throws when the passphrase is wrong. */
 export async function unlockKey (passphrase: string): Promise<Signer> {
+  return Signer.fromSecretKey(await revealSecret(passphrase))
+}
+
+/** The stored secret itself (for a backup), decrypted; throws when the passphrase is wrong. */
+export async function revealSecret (passphrase: string): Promise<Uint8Array> {
   const raw = localStorage.getItem(STORAGE_KEY)
   if (raw === null) throw new Error('there is no key in this browser')
   const s = JSON.parse(raw) as StoredKey
   try {
-    const secret = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: parseHex(s.iv)! as BufferSource }, await aesKey(passphrase, parseHex(s.salt)!), parseHex(s.ciphertext)! as BufferSource))
-    return Signer.fromSecretKey(secret)
+    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: parseHex(s.iv)! as BufferSource }, await aesKey(passphrase, parseHex(s.salt)!), parseHex(s.ciphertext)! as BufferSource))
   } catch {
     throw new Error('wrong passphrase')
   }

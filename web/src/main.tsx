@@ -8,6 +8,7 @@ import { TxPage } from './pages/tx.tsx'
 import { ProfilePage } from './pages/profile.tsx'
 import { PostPage } from './pages/post.tsx'
 import { KeyPage } from './pages/key.tsx'
+import { LatestPage } from './pages/latest.tsx'
 import { ListPage } from './pages/lists.tsx'
 import { KeyContext } from './key.tsx'
 import type { Signer } from '../../src/client/index.ts'
@@ -41,6 +42,7 @@ function App () {
       <header>
         <nav aria-label='Main'>
           <Link href='/' class='brand'>Chorus</Link>
+          <Link href='/posts'>Latest posts</Link>
           <Link href='/key'>{signer === null ? 'Your key' : 'You'}</Link>
         </nav>
         <SearchForm />
@@ -48,6 +50,7 @@ function App () {
       <main>
         <Switch>
           <Route path='/'><Home /></Route>
+          <Route path='/posts'><LatestPage /></Route>
           <Route path='/block/:height'>{(p) => <BlockPage height={Number(p.height)} />}</Route>
           <Route path='/tx/:id'>{(p) => <TxPage id={p.id} />}</Route>
           <Route path='/post/:id'>{(p) => <PostPage id={p.id} />}</Route>

@@ -5,12 +5,13 @@ export const rpc = new RpcClient(location.origin)
 
 export const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`
 
-/** One WebSocket for the page, opened on first use. */
+/** One WebSocket for the page, opened on first use, and again after it closes. */
 let live: Promise<LiveClient> | null = null
 export function liveClient (): Promise<LiveClient> {
   if (live === null) {
-    live = LiveClient.connect(wsUrl)
-    live.then((c) => c, () => { live = null })
+    const opening = LiveClient.connect(wsUrl)
+    live = opening
+    opening.then((c) => c.onClose(() => { if (live === opening) live = null }), () => { if (live === opening) live = null })
   }
   return live
 }
@@ -19,6 +20,13 @@ export function liveClient (): Promise<LiveClient> {
 const WORDS: Record<string, string> = {
   NOT_FOUND: 'not found',
   USERNAME_TAKEN: 'that username is taken',
+  INVALID_USERNAME: 'a username is 3 to 20 lowercase letters, digits and underscores',
+  ALREADY_FOLLOWING: 'you follow this account already',
+  NOT_FOLLOWING: 'you do not follow this account',
+  ALREADY_LIKED: 'you like this post already',
+  NOT_LIKED: 'you do not like this post',
+  SELF_FOLLOW: 'you cannot follow yourself',
+  TOO_LARGE: 'that is too long',
   INVALID_ADDRESS: 'that is not a valid address',
   MALFORMED: 'that is not well formed',
   INSUFFICIENT_FUNDS: 'not enough funds for this and its fee',

@@ -2,40 +2,44 @@
 import { useEffect, useState } from 'preact/hooks'
 import { Link } from 'wouter-preact'
 import { Hash, time } from '../load.tsx'
-import { inWords, liveClient, rpc } from '../rpc.ts'
+import { type LiveState, subscribeLive } from '../live.ts'
+import { inWords, rpc } from '../rpc.ts'
 
 interface BlockRow { height: number, hash: string, timeMs: number, txs: number }
 const SHOWN = 20
 
 export function Home () {
   const [blocks, setBlocks] = useState<BlockRow[]>([])
-  const [status, setStatus] = useState<'connecting' | 'live' | 'offline'>('connecting')
+  const [status, setStatus] = useState<LiveState>('connecting')
   const [problem, setProblem] = useState<string | null>(null)
 
   useEffect(() => {
     let closed = false
-    let sub: string | null = null
     const add = (rows: BlockRow[]) => setBlocks((old) => {
       const byHeight = new Map(old.map((b) => [b.height, b]))
       for (const r of rows) byHeight.set(r.height, r)
       return [...byHeight.values()].sort((a, b) => b.height - a.height).slice(0, SHOWN)
     })
-    const start = async () => {
-      const live = await liveClient()
-      // subscribe first, then read the recent blocks: a block made in between is in one or the other
-      sub = await live.subscribe('newHeads', {}, (e) => add([{ height: e.height as number, hash: e.hash as string, timeMs: e.timeMs as number, txs: e.txs as number }]))
-      if (closed) return
-      setStatus('live')
+    // the recent blocks, read once the subscription is live: a block made in between is in one or the other
+    let read = false
+    const readRecent = async () => {
       const head = await rpc.getHead()
       const heights = Array.from({ length: Math.min(10, head.height) }, (_, i) => head.height - i).filter((h) => h >= 1)
       const recent = await Promise.all(heights.map(async (h) => await rpc.getBlock(h)))
       if (!closed) add(recent.map((b) => ({ height: b.height, hash: b.hash, timeMs: b.header.timeMs, txs: b.txs.length })))
     }
-    start().catch((e) => { if (!closed) { setStatus('offline'); setProblem(inWords(e)) } })
-    return () => {
-      closed = true
-      if (sub !== null) liveClient().then((l) => l.unsubscribe(sub!)).catch(() => {})
-    }
+    const stop = subscribeLive('newHeads', {},
+      (e) => add([{ height: e.height as number, hash: e.hash as string, timeMs: e.timeMs as number, txs: e.txs as number }]),
+      (state, error) => {
+        if (closed) return
+        setStatus(state)
+        setProblem(state === 'offline' && error !== undefined ? `${inWords(error)}: trying again` : null)
+        if (state === 'live' && !read) {
+          read = true
+          readRecent().catch((e: unknown) => { read = false; if (!closed) setProblem(inWords(e)) })
+        }
+      })
+    return () => { closed = true; stop() }
   }, [])
 
   const head = blocks[0]
@@ -43,7 +47,7 @@ export function Home () {
     <>
       <h1>The chain</h1>
       <p class='status'>
-        <span class={`dot ${status}`} aria-hidden='true' /> {status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline'}
+        <span class={`dot ${status}`} aria-hidden='true' /> {status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline: reconnecting…'}
         {head !== undefined && <> · head at height <strong data-testid='head-height'>{head.height}</strong></>}
       </p>
       {problem !== null && <p class='problem' role='alert'>{problem}</p>}

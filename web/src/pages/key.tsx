@@ -1,9 +1,11 @@
 /** Your key: create or import it (kept encrypted in this browser), unlock it, see balance and nonce, post and edit your profile. */
 import { useState } from 'preact/hooks'
 import { Link } from 'wouter-preact'
-import { post, profile, type AccountView, type Signer } from '../../../src/client/index.ts'
+import { post, profile, toHex, type AccountView, type Signer } from '../../../src/client/index.ts'
+import { DEV_CHAIN_ID } from '../../../src/protocol/params.ts'
+import { forgetAuthor } from '../authors.ts'
 import { useKey, useSend } from '../key.tsx'
-import { forgetKey, parseSecret, storeKey, storedAddress, unlockKey } from '../keystore.ts'
+import { forgetKey, parseSecret, revealSecret, storeKey, storedAddress, unlockKey } from '../keystore.ts'
 import { useLoad, Show } from '../load.tsx'
 import { inWords, isNotFound, rpc } from '../rpc.ts'
 
@@ -71,7 +73,7 @@ function Account ({ signer }: { signer: Signer }) {
   const [text, setText] = useState('')
   const [fields, setFields] = useState({ username: '', displayName: '', bio: '', avatarUrl: '' })
   const posting = useSend(signer, () => { setText(''); refresh() })
-  const editing = useSend(signer, refresh)
+  const editing = useSend(signer, () => { forgetAuthor(address); refresh() })
   const given = (s: string): string | null => s.trim() === '' ? null : s.trim()
   return (
     <>
@@ -85,6 +87,7 @@ function Account ({ signer }: { signer: Signer }) {
         )}</Show>
       </dl>
       <p><button type='button' class='secondary' onClick={refresh}>Refresh balance</button> <button type='button' class='secondary' onClick={() => setSigner(null)}>Lock</button></p>
+      <DevFaucet address={address} done={refresh} />
 
       <form onSubmit={(e) => { e.preventDefault(); posting.send('Your post', post(text)) }}>
         <h2>Post</h2>
@@ -103,7 +106,55 @@ function Account ({ signer }: { signer: Signer }) {
         <button type='submit' disabled={editing.busy}>Save the profile</button>
         {editing.line}
       </form>
+
+      <Backup />
     </>
+  )
+}
+
+/** On a dev chain, coins from its node's dev key (dev_faucet): a new key can act at once. Nowhere else. */
+function DevFaucet ({ address, done }: { address: string, done: () => void }) {
+  const params = useLoad('params', async () => await rpc.getParams())
+  const [state, setState] = useState<{ busy: boolean, line: string | null, bad: boolean }>({ busy: false, line: null, bad: false })
+  if (params.state !== 'ok' || params.value.chainId !== DEV_CHAIN_ID) return null
+  const ask = () => {
+    setState({ busy: true, line: 'Asking the dev faucet…', bad: false })
+    rpc.devFaucet(address).then((r) => { setState({ busy: false, line: `The dev faucet sent ${r.amount}: included in block ${r.height}`, bad: false }); done() },
+      (e: unknown) => setState({ busy: false, line: `The dev faucet did not send: ${inWords(e)}`, bad: true }))
+  }
+  return (
+    <section aria-label='Dev faucet'>
+      <h2>Coins for testing</h2>
+      <p>This is a dev chain: its node can send your key coins from its dev key, to pay the fees of your posts.</p>
+      <button type='button' disabled={state.busy} onClick={ask}>Get coins from the dev faucet</button>
+      {state.line !== null && <p class={state.bad ? 'problem' : 'tx-progress'} role={state.bad ? 'alert' : 'status'}>{state.line}</p>}
+    </section>
+  )
+}
+
+/** The secret, shown after the passphrase is given again: the only way to keep the key beyond this browser. */
+function Backup () {
+  const [passphrase, setPassphrase] = useState('')
+  const [secret, setSecret] = useState<string | null>(null)
+  const [problem, setProblem] = useState<string | null>(null)
+  return (
+    <details class='backup'>
+      <summary>Back up your key</summary>
+      <p>Your key lives only in this browser. Keep its secret somewhere safe to use it elsewhere (import it on the key page) or if this browser forgets it.</p>
+      <form onSubmit={(e) => { e.preventDefault(); revealSecret(passphrase).then((b) => { setProblem(null); setSecret(toHex(b)) }, (x: unknown) => setProblem(inWords(x))) }}>
+        <label for='backup-pass'>Passphrase</label>
+        <input id='backup-pass' type='password' autocomplete='current-password' value={passphrase} onInput={(e) => setPassphrase(value(e))} />
+        <button type='submit'>Show the secret key</button>
+      </form>
+      {problem !== null && <p class='problem' role='alert'>{problem}</p>}
+      {secret !== null && (
+        <>
+          <p><code class='id' data-testid='my-secret'>{secret}</code></p>
+          <p class='hint'>Anyone who has it can post, follow and spend as you.</p>
+          <button type='button' class='secondary' onClick={() => { setSecret(null); setPassphrase('') }}>Hide it</button>
+        </>
+      )}
+    </details>
   )
 }
 

@@ -10,7 +10,8 @@ import { rpc } from '../rpc.ts'
 export function ProfilePage ({ who }: { who: string }) {
   const [version, setVersion] = useState(0)
   const { signer } = useKey()
-  const loaded = useLoad(who, async () => await rpc.getProfile(who), version)
+  const viewer = signer?.address()
+  const loaded = useLoad(`${who} ${viewer ?? ''}`, async () => await rpc.getProfile(who, viewer), version)
   return (
     <Show loaded={loaded} what={`the profile ${who}`}>{(p: ProfileView) => (
       <>
@@ -25,10 +26,12 @@ export function ProfilePage ({ who }: { who: string }) {
           <li><Link href={`/profile/${p.address}/following`}><strong data-testid='following-count'>{p.followingCount}</strong> following</Link></li>
         </ul>
         <p><Link href={`/profile/${p.address}/feed`}>Home feed</Link></p>
+        {p.viewer?.followedBy === true && <p class='hint'>Follows you</p>}
         {signer !== null && signer.address() !== p.address && (
           <Actions done={() => setVersion((n) => n + 1)} actions={[
-            { label: 'Follow', what: 'Your follow', body: () => follow(decodeAddress(p.address)!) },
-            { label: 'Unfollow', what: 'Your unfollow', body: () => unfollow(decodeAddress(p.address)!) }
+            p.viewer?.following === true
+              ? { label: 'Unfollow', what: 'Your unfollow', body: () => unfollow(decodeAddress(p.address)!) }
+              : { label: 'Follow', what: 'Your follow', body: () => follow(decodeAddress(p.address)!) }
           ]} />
         )}
         <h2>Posts</h2>
