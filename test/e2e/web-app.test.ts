@@ -230,6 +230,24 @@ describe('the web app in a browser', () => {
     await page.context().close()
   }, 120_000)
 
+  it('says where the app is when the node starts, and reconnects by itself when the node restarts', async () => {
+    expect(node.log()).toContain(`web=${node.rpcUrl}/`)
+    const { page, external, errors } = await loopbackPage(browser)
+    await page.goto(node.rpcUrl + '/')
+    await page.getByText('Live', { exact: true }).waitFor()
+    await node.stop()
+    await expect.poll(async () => await page.getByTestId('live-status').textContent()).toBe('Offline: reconnecting…')
+    node = await startNode(home, [], { rpcPort: node.rpcPort, p2pPort: node.p2pPort })
+    await expect.poll(async () => await page.getByTestId('live-status').textContent(), { timeout: 30_000 }).toBe('Live')
+    // blocks made after the restart arrive in the same page, with no reload
+    const after = (await node.rpc.getHead()).height + 1
+    await page.locator(`ol.blocks li[data-height="${after}"]`).waitFor({ timeout: 15_000 })
+    expect(external).toEqual([])
+    // the browser logs the failed connection attempts while the node is down; nothing else
+    expect(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e))).toEqual([])
+    await page.context().close()
+  }, 60_000)
+
   it('fits a phone-sized screen, and its controls are reachable from the keyboard', async () => {
     const shots = await artifactDir('web')
     const { page, external, errors } = await loopbackPage(browser)

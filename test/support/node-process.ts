@@ -62,6 +62,8 @@ export async function freeRange (count: number, avoid: number[] = []): Promise<n
 export interface NodeProcess {
   proc: ChildProcess
   rpcUrl: string
+  rpcPort: number
+  p2pPort: number
   rpc: RpcClient
   log: () => string
   /** SIGTERM, and wait for exit. */
@@ -70,10 +72,13 @@ export interface NodeProcess {
   kill: () => Promise<void>
 }
 
-/** Starts `chorus start --dev` on free ports and waits until its RPC answers; `openFiles` runs it under that `ulimit -n`. */
-export async function startNode (home: string, extra: string[] = [], opts: { openFiles?: number } = {}): Promise<NodeProcess> {
-  const rpcPort = await freePort()
-  const p2pPort = await freePort()
+/**
+ * Starts `chorus start --dev` on free ports (or the given ones: a restart where clients expect it)
+ * and waits until its RPC answers; `openFiles` runs it under that `ulimit -n`.
+ */
+export async function startNode (home: string, extra: string[] = [], opts: { openFiles?: number, rpcPort?: number, p2pPort?: number } = {}): Promise<NodeProcess> {
+  const rpcPort = opts.rpcPort ?? await freePort()
+  const p2pPort = opts.p2pPort ?? await freePort()
   const args = [CLI, 'start', '--dev', '--home', home, '--rpc-port', String(rpcPort), '--p2p-port', String(p2pPort), ...extra]
   const proc = opts.openFiles === undefined
     ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -91,7 +96,7 @@ export async function startNode (home: string, extra: string[] = [], opts: { ope
     throw new Error(`${(e as Error).message}\n${output}`)
   }
   return {
-    proc, rpcUrl, rpc,
+    proc, rpcUrl, rpc, rpcPort, p2pPort,
     log: () => output,
     stop: async () => { proc.kill('SIGTERM'); return await exited },
     kill: async () => { proc.kill('SIGKILL'); await exited }

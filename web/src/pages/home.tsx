@@ -47,7 +47,7 @@ export function Home () {
     <>
       <h1>The chain</h1>
       <p class='status'>
-        <span class={`dot ${status}`} aria-hidden='true' /> {status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline: reconnecting…'}
+        <span class={`dot ${status}`} aria-hidden='true' /> <span data-testid='live-status'>{status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline: reconnecting…'}</span>
         {head !== undefined && <> · head at height <strong data-testid='head-height'>{head.height}</strong></>}
       </p>
       {problem !== null && <p class='problem' role='alert'>{problem}</p>}
