@@ -28,27 +28,21 @@
  * homes and node logs in the temp dir it prints; --verbose prints the network load's blocks;
  * --node-debug runs the nodes at log level debug. Every child is SIGKILLed and the temp dir
  * removed on exit, failure or signal; the children also stop if this process dies (stdin).
+ * The processes, the signer, the poller and the social mix are shared with load.ts (social-load.ts).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { type KeyObject, createPrivateKey, sign as opensslSign } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { Chain } from '../../src/chain/chain.ts'
 import { parseGenesis } from '../../src/chain/genesis.ts'
-import { RpcClient } from '../../src/client/rpc-client.ts'
-import * as b from '../../src/client/transactions.ts'
-import { assembleSignedTx, encodeUnsignedTx } from '../../src/codec/tx.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
-import { parseHex, toHex } from '../../src/crypto/bytes.ts'
-import { signingBytes } from '../../src/crypto/hash.ts'
-import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
 import { verifySignature } from '../../src/crypto/verify.ts'
-import type { TxBody, UnsignedTx } from '../../src/protocol/types.ts'
 import { Store } from '../../src/state/store.ts'
+import {
+  CLI, Children, Fatal, type Proc, type Sender, type SocialSetup, Poller, SEED_POSTS_PER_SENDER,
+  cpuSeconds, devKey, fmt, freeRange, nextBody, now, prepareSocial, q, rpcBatch, sleep, stopProc, waitForRpc, waitUntil
+} from './social-load.ts'
 
 const flag = (name: string): string | undefined => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1] }
 const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--lanes')
@@ -63,239 +57,21 @@ const VERBOSE = process.argv.includes('--verbose')
 const NODE_DEBUG = process.argv.includes('--node-debug')
 if (!(RATE > 0) || !(SECONDS > 0) || !(MIN_CHAIN_TXS >= 0) || !(LANES >= 1)) throw new Error('usage: network.ts [tx/s] [seconds] [min-chain-txs] [--lanes N] [--keep] [--verbose] [--node-debug]')
 
-const CLI = fileURLToPath(new URL('../../bin/chorus.js', import.meta.url))
 const VALIDATORS = 4
 const SENDERS = 200
-const SEED_POSTS_PER_SENDER = 2
 const BATCH = 50
 /** A lane sends a smaller batch once its oldest queued tx has waited this long. */
 const BATCH_WAIT_MS = 100
-const POLL_MS = 50
 const WARMUP = 0.2
 const DRAIN_MAX_MS = 30_000
 /** The drain also ends when no load tx has committed for this long. */
 const DRAIN_IDLE_MS = 10_000
 const IDLE_MS = 4_000
-const now = (): number => performance.now()
-const sleep = async (ms: number): Promise<void> => await new Promise((r) => setTimeout(r, ms))
 
-// ---------------------------------------------------------------- processes and cleanup
-
-interface Proc {
-  name: string
-  proc: ChildProcess
-  url: string
-  rpc: RpcClient
-  lines: string[]
-  exited: Promise<void>
-  /** Set when this script stops it: any other exit is a crash. */
-  stopping: boolean
-}
-const procs: Proc[] = []
-const tempDirs: string[] = []
-
-function killAllNow (): void {
-  for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) try { p.proc.kill('SIGKILL') } catch { /* gone */ }
-}
-process.on('exit', () => {
-  killAllNow()
-  if (!KEEP) for (const d of tempDirs) try { rmSync(d, { recursive: true, force: true }) } catch { /* best effort */ }
-})
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { console.error(`\n${sig}: killing the nodes`); process.exit(130) })
-
-/** Spawns `chorus ARGS` (with --stop-with-stdin: it stops if this process dies) and keeps its output. */
-function spawnChorus (name: string, args: string[], rpcPort: number): Proc {
-  const proc = spawn(process.execPath, [CLI, ...args, '--stop-with-stdin', ...(NODE_DEBUG ? ['--log-level', 'debug'] : [])], { stdio: ['pipe', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let partial = ''
-  const onData = (d: Buffer): void => {
-    const parts = (partial + d.toString()).split('\n')
-    partial = parts.pop()!
-    lines.push(...parts)
-  }
-  proc.stdout!.on('data', onData)
-  proc.stderr!.on('data', onData)
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => { if (partial !== '') lines.push(partial); resolve() }))
-  const url = `http://127.0.0.1:${rpcPort}`
-  const p = { name, proc, url, rpc: new RpcClient(url, { timeoutMs: 30_000 }), lines, exited, stopping: false }
-  procs.push(p)
-  return p
-}
-
-/** Thrown inside a waitUntil condition: stops the wait at once (a child died). */
-class Fatal extends Error {}
-
-async function waitUntil<T> (what: string, f: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const end = now() + timeoutMs
-  for (;;) {
-    try {
-      const v = await f()
-      if (v !== undefined && v !== null && v !== false) return v
-    } catch (e) {
-      if (e instanceof Fatal) throw e
-      // not yet
-    }
-    if (now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(everyMs)
-  }
-}
-
-async function waitForRpc (p: Proc): Promise<void> {
-  await waitUntil(`${p.name}'s RPC`, async () => {
-    if (p.proc.exitCode !== null) throw new Fatal(`${p.name} exited (${p.proc.exitCode})`)
-    return await p.rpc.getHead()
-  }, 60_000).catch((e: Error) => { throw new Error(`${e.message}\n${p.lines.slice(-20).join('\n')}`) })
-}
-
-/** SIGTERM, wait up to 10 s, then SIGKILL. */
-async function stopProc (p: Proc): Promise<void> {
-  p.stopping = true
-  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return
-  p.proc.kill('SIGTERM')
-  const t = setTimeout(() => p.proc.kill('SIGKILL'), 10_000)
-  await p.exited
-  clearTimeout(t)
-}
-
-async function portFree (port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const s = createServer()
-    s.once('error', () => resolve(false))
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-  })
-}
-
-/** A base port with `count` free ports from it, from a random place in 20000–59999. */
-async function freeRange (count: number, avoid: Set<number> = new Set()): Promise<number> {
-  for (let tries = 0; tries < 200; tries++) {
-    const base = 20000 + Math.floor(Math.random() * 40000)
-    let ok = true
-    for (let i = 0; i < count && ok; i++) ok = !avoid.has(base + i) && await portFree(base + i)
-    if (ok) return base
-  }
-  throw new Error('no free port range')
-}
-
-// ---------------------------------------------------------------- signing (OpenSSL: the SDK's noble signer is too slow to feed the nodes)
-
-const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
-
-interface SignedOut { id: string, hex: string, nonce: number, size: number }
-
-class Sender {
-  readonly publicKey: Uint8Array
-  private readonly key: KeyObject
-  nonce = 0
-  follows = 0
-  likes = 0
-  /** Set after a BAD_NONCE: ask the node for the next nonce before signing again. */
-  resync = false
-  lane = 0
-
-  constructor (readonly secretKey: Uint8Array, readonly index: number) {
-    this.publicKey = publicKeyOf(secretKey)
-    this.key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secretKey]), format: 'der', type: 'pkcs8' })
-  }
-
-  /** As Signer.sign: fee = minFeePerByte × the signed size. */
-  sign (chainId: string, body: TxBody, minFeePerByte: bigint): SignedOut {
-    const unsigned: UnsignedTx = { chainId, sender: this.publicKey, nonce: this.nonce, fee: 0n, body }
-    for (;;) {
-      const size = assembleSignedTx(encodeUnsignedTx(unsigned), new Uint8Array(64), unsigned).bytes.length
-      const need = minFeePerByte * BigInt(size)
-      if (unsigned.fee >= need) break
-      unsigned.fee = need
-    }
-    const bytes = encodeUnsignedTx(unsigned)
-    const tx = assembleSignedTx(bytes, new Uint8Array(opensslSign(null, signingBytes('tx', bytes), this.key)), unsigned)
-    return { id: toHex(tx.id), hex: toHex(tx.bytes), nonce: this.nonce++, size: tx.bytes.length }
-  }
-}
-
-// ---------------------------------------------------------------- JSON-RPC batches
-
-interface RpcReply { result?: any, error?: { code: number, message: string, data?: { code?: string } } }
-
-async function rpcBatch (url: string, calls: Array<[string, unknown[]]>): Promise<RpcReply[]> {
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }))),
-      signal: AbortSignal.timeout(60_000)
-    })
-    const out = await res.json() as RpcReply[] | RpcReply
-    if (!Array.isArray(out)) return calls.map(() => out)
-    const byId: RpcReply[] = calls.map(() => ({ error: { code: -1, message: 'no reply' } }))
-    for (const r of out as Array<RpcReply & { id: number }>) byId[r.id] = r
-    return byId
-  } catch (e) {
-    return calls.map(() => ({ error: { code: -32002, message: (e as Error).message, data: { code: 'UNAVAILABLE' } } }))
-  }
-}
-
-// ---------------------------------------------------------------- the block poller
-
-interface BlockSeen { height: number, txs: number, seenAt: number }
-
-/** Reads every new block of one node as it commits: when each tx was first seen committed. */
-class Poller {
-  readonly blocks: BlockSeen[] = []
-  readonly committedAt = new Map<string, number>()
-  errors = 0
-  private running = true
-  private readonly done: Promise<void>
-
-  constructor (private readonly rpc: RpcClient, private next: number) {
-    this.done = this.loop()
-  }
-
-  get height (): number { return this.next - 1 }
-  txsUpTo (h: number): number { return this.blocks.filter((x) => x.height <= h).reduce((s, x) => s + x.txs, 0) }
-  get chainTxs (): number { return this.blocks.reduce((s, x) => s + x.txs, 0) }
-
-  private async loop (): Promise<void> {
-    while (this.running) {
-      try {
-        const head = await this.rpc.getHead()
-        while (this.running && this.next <= head.height) {
-          const blk = await this.rpc.getBlock(this.next)
-          const t = now()
-          for (const id of blk.txs as string[]) this.committedAt.set(id, t)
-          this.blocks.push({ height: this.next, txs: blk.txs.length, seenAt: t })
-          this.next++
-        }
-      } catch {
-        this.errors++
-      }
-      await sleep(POLL_MS)
-    }
-  }
-
-  async waitFor (ids: string[], what: string, timeoutMs = 60_000): Promise<void> {
-    await waitUntil(what, async () => ids.every((id) => this.committedAt.has(id)), timeoutMs, 50)
-  }
-
-  async stop (): Promise<void> {
-    this.running = false
-    await this.done
-  }
-}
+const children = new Children(KEEP)
+const procs = children.procs
 
 // ---------------------------------------------------------------- CPU and P2P bytes
-
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 } catch { return 100 } })()
-
-async function cpuSeconds (pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK
-  } catch {
-    return 0
-  }
-}
 
 let ssAvailable = (() => { try { execFileSync('ss', ['-V'], { stdio: 'ignore' }); return true } catch { return false } })()
 
@@ -341,8 +117,6 @@ function bytesBetween (a: Map<string, number> | null, b: Map<string, number> | n
 
 // ---------------------------------------------------------------- the load
 
-interface Chain0 { chainId: string, prefix: string, minFee: bigint }
-
 interface LoadResult {
   offered: number
   sent: number
@@ -369,24 +143,10 @@ interface LoadResult {
   committedLoadTxs: number
 }
 
-interface LoadSetup {
-  urls: string[]
-  senders: Sender[]
-  seedPosts: Uint8Array[]
-  chain: Chain0
+interface LoadSetup extends SocialSetup {
   poller: Poller
   nodes: Proc[]
   p2pPorts: Set<number> | null
-}
-
-let txCounter = 0
-
-function nextBody (s: Sender, setup: LoadSetup): TxBody {
-  const r = txCounter++ % 20
-  const n = setup.senders.length
-  if (r >= 14 && r < 17 && s.follows < n - 1) return b.follow(setup.senders[(s.index + 1 + s.follows++) % n]!.publicKey)
-  if (r >= 17 && s.likes < setup.seedPosts.length) return b.like(setup.seedPosts[(s.index + s.likes++) % setup.seedPosts.length]!)
-  return b.post(`benchmark post ${txCounter} by sender ${s.index}: a short message, about as long as people write them`)
 }
 
 async function runLoad (setup: LoadSetup, rate: number, seconds: number, measure: boolean): Promise<LoadResult> {
@@ -505,76 +265,22 @@ async function runLoad (setup: LoadSetup, rate: number, seconds: number, measure
 }
 
 /** Funds the senders from the dev key and has each make its seed posts (what likes point at). */
+/** Funds the senders from the dev key and has each make its seed posts (what likes point at). */
 async function prepare (nodes: Proc[], devSecret: Uint8Array, poller: Poller, p2pPorts: Set<number> | null): Promise<LoadSetup> {
-  const urls = nodes.map((p) => p.url)
-  const params = await nodes[0]!.rpc.getParams()
-  const chain: Chain0 = { chainId: params.chainId, prefix: params.addressPrefix, minFee: BigInt(params.params.minFeePerByte!) }
-  const dev = new Sender(devSecret, -1)
-  // the OpenSSL signer makes the SDK's bytes
-  const check = b.Signer.fromSecretKey(devSecret).sign({ chainId: chain.chainId, nonce: 7, body: b.post('same bytes?') }, { minFeePerByte: chain.minFee })
-  dev.nonce = 7
-  if (dev.sign(chain.chainId, b.post('same bytes?'), chain.minFee).hex !== check.hex) throw new Error('the OpenSSL signer disagrees with the SDK')
-  dev.nonce = Number((await nodes[0]!.rpc.getAccount(encodeAddress(dev.publicKey, chain.prefix))).pendingNonce)
-
-  const senders = Array.from({ length: SENDERS }, (_, i) => new Sender(generateSecretKey(), i))
-  senders.forEach((s, i) => { s.lane = i % LANES })
-  const fund: string[] = []
-  for (let i = 0; i < senders.length; i += BATCH) {
-    const txs = senders.slice(i, i + BATCH).map((s) => dev.sign(chain.chainId, b.transfer(s.publicKey, 10_000_000_000n), chain.minFee))
-    const r = await rpcBatch(urls[0]!, txs.map((t) => ['tx_submit', [t.hex]]))
-    const bad = r.find((x) => x.error !== undefined)
-    if (bad !== undefined) throw new Error(`funding refused: ${JSON.stringify(bad.error)}`)
-    fund.push(...txs.map((t) => t.id))
-  }
-  await poller.waitFor(fund, 'the funding transfers to commit')
-
-  const seeds: Array<{ id: string, lane: number, hex: string }> = []
-  for (const s of senders) for (let k = 0; k < SEED_POSTS_PER_SENDER; k++) seeds.push({ lane: s.lane, ...s.sign(chain.chainId, b.post(`seed post ${k} of sender ${s.index}`), chain.minFee) })
-  await Promise.all(Array.from({ length: LANES }, async (_, lane) => {
-    const mine = seeds.filter((x) => x.lane === lane)
-    for (let i = 0; i < mine.length; i += BATCH) {
-      const part = mine.slice(i, i + BATCH)
-      const r = await rpcBatch(urls[lane % urls.length]!, part.map((t) => ['tx_submit', [t.hex]]))
-      const bad = r.find((x) => x.error !== undefined)
-      if (bad !== undefined) throw new Error(`seed post refused: ${JSON.stringify(bad.error)}`)
-    }
-  }))
-  await poller.waitFor(seeds.map((x) => x.id), 'the seed posts to commit')
-  return { urls, senders, seedPosts: seeds.map((x) => parseHex(x.id)!), chain, poller, nodes, p2pPorts }
-}
-
-async function devKey (home: string): Promise<Uint8Array> {
-  return parseHex((JSON.parse(await readFile(join(home, 'keys', 'dev.json'), 'utf8')) as { secretKey: string }).secretKey)!
+  const social = await prepareSocial(nodes.map((p) => p.url), devSecret, poller, { senders: SENDERS, lanes: LANES, batch: BATCH })
+  return { ...social, poller, nodes, p2pPorts }
 }
 
 // ---------------------------------------------------------------- reporting helpers
 
-const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
-const q = (sorted: number[], p: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 const committedRate = (r: LoadResult): number => r.committedInWindow / (r.windowMs / 1000)
 const rejectText = (r: LoadResult): string => r.rejected.size === 0 ? 'none' : [...r.rejected].map(([c, n]) => `${c} ${fmt(n)}`).join(', ')
-
-function logSummary (): Array<{ name: string, warn: number, error: number, examples: string[] }> {
-  return procs.map((p) => {
-    const warn = p.lines.filter((l) => / WARN /.test(l))
-    const error = p.lines.filter((l) => / ERROR /.test(l) || /^\s*(Error|TypeError|RangeError)\b/.test(l))
-    const seen = new Set<string>()
-    const examples: string[] = []
-    for (const l of [...error, ...warn]) {
-      const key = l.replace(/^\S+ /, '').replace(/ .*?=.*$/, '').slice(0, 60)
-      if (seen.has(key)) continue
-      seen.add(key)
-      if (examples.length < 4) examples.push(l.replace(/^\S+ /, '').slice(0, 220))
-    }
-    return { name: p.name, warn: warn.length, error: error.length, examples }
-  })
-}
 
 // ---------------------------------------------------------------- main
 
 async function main (): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'chorus-bench-network-'))
-  tempDirs.push(root)
+  children.tempDirs.push(root)
   console.log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}; offered load ${fmt(RATE)} tx/s for ${SECONDS} s; catch-up chain ≥ ${fmt(MIN_CHAIN_TXS)} txs; temp dir ${root}`)
   if (!ssAvailable) console.log('`ss` not found: P2P bytes not measured')
 
@@ -583,7 +289,7 @@ async function main (): Promise<void> {
   const devHome = join(root, 'dev')
   const devRpc = await freeRange(1)
   const devP2p = await freeRange(1, new Set([devRpc]))
-  const dev = spawnChorus('dev', ['start', '--dev', '--home', devHome, '--rpc-port', String(devRpc), '--p2p-port', String(devP2p), '--block-time', '1000'], devRpc)
+  const dev = children.spawnChorus('dev', ['start', '--dev', '--home', devHome, '--rpc-port', String(devRpc), '--p2p-port', String(devP2p), '--block-time', '1000'], devRpc, { debug: NODE_DEBUG })
   await waitForRpc(dev)
   const devPoller = new Poller(dev.rpc, 1)
   const devSetup = await prepare([dev], await devKey(devHome), devPoller, null)
@@ -599,7 +305,7 @@ async function main (): Promise<void> {
   const p2pBase = await freeRange(VALIDATORS, new Set(Array.from({ length: VALIDATORS }, (_, i) => rpcBase + i)))
   const net = join(root, 'net')
   execFileSync(process.execPath, [CLI, 'init', '--validators', String(VALIDATORS), '--out', net, '--rpc-port', String(rpcBase), '--p2p-port', String(p2pBase), '--block-time', '1000', '--json'], { stdio: 'ignore' })
-  const vals = Array.from({ length: VALIDATORS }, (_, i) => spawnChorus(`node${i}`, ['start', '--home', join(net, `node${i}`)], rpcBase + i))
+  const vals = Array.from({ length: VALIDATORS }, (_, i) => children.spawnChorus(`node${i}`, ['start', '--home', join(net, `node${i}`)], rpcBase + i, { debug: NODE_DEBUG }))
   await Promise.all(vals.map(waitForRpc))
   await waitUntil('every validator to see the other three and commit a block', async () => {
     const s = await Promise.all(vals.map(async (v) => await v.rpc.getStatus()))
@@ -641,7 +347,7 @@ async function main (): Promise<void> {
   await waitUntil('the poller to reach the target', async () => poller.height >= target, 30_000)
   const targetTxs = poller.txsUpTo(target)
   const tSpawn = now()
-  const full = spawnChorus('full', ['start', '--home', fullHome], fullRpc)
+  const full = children.spawnChorus('full', ['start', '--home', fullHome], fullRpc, { debug: NODE_DEBUG })
   let tRpc = NaN
   let firstSeen: { h: number, t: number } | null = null
   let txsAtFirst = 0
@@ -724,7 +430,7 @@ async function main (): Promise<void> {
   console.log(`full node / in-process: ${ratio.toFixed(2)}x`)
 
   console.log('\n=== node logs (WARN / ERROR lines)')
-  for (const s of logSummary()) {
+  for (const s of children.logSummary()) {
     console.log(`${s.name.padEnd(6)} warn ${String(s.warn).padStart(4)}  error ${String(s.error).padStart(4)}`)
     for (const e of s.examples) console.log(`         ${e}`)
   }
@@ -733,15 +439,12 @@ async function main (): Promise<void> {
     console.log(`kept ${root} (homes and <node>.log)`)
   } else {
     await rm(root, { recursive: true, force: true })
-    tempDirs.length = 0
+    children.tempDirs.length = 0
   }
 }
 
 main().then(() => process.exit(0), async (e: unknown) => {
   console.error(e)
-  for (const p of procs) if (!p.stopping && (p.proc.exitCode !== null || p.proc.signalCode !== null)) console.error(`${p.name} died: exit ${p.proc.exitCode ?? p.proc.signalCode}\n  ${p.lines.slice(-5).join('\n  ')}`)
-  for (const s of logSummary()) if (s.warn + s.error > 0) console.error(`${s.name}: warn ${s.warn}, error ${s.error}\n  ${s.examples.join('\n  ')}`)
-  killAllNow()
-  await Promise.race([Promise.all(procs.map(async (p) => await p.exited)), sleep(5000)])
+  await children.reportFailure()
   process.exit(1)
 })

@@ -1,0 +1,505 @@
+/**
+ * What the load benchmarks share (network.ts, load.ts): `chorus` child processes and
+ * their cleanup, free loopback ports, an OpenSSL signer that makes the SDK's bytes,
+ * JSON-RPC batches, the block poller, and the social load itself: senders funded by
+ * transfers from the dev key, two seed posts each (what likes point at), and the mix of
+ * 70% posts, 15% follows, 15% likes.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type KeyObject, createPrivateKey, sign as opensslSign } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { RpcClient } from '../../src/client/rpc-client.ts'
+import * as b from '../../src/client/transactions.ts'
+import { assembleSignedTx, encodeUnsignedTx } from '../../src/codec/tx.ts'
+import { encodeAddress } from '../../src/crypto/address.ts'
+import { parseHex, toHex } from '../../src/crypto/bytes.ts'
+import { signingBytes } from '../../src/crypto/hash.ts'
+import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
+import type { TxBody, UnsignedTx } from '../../src/protocol/types.ts'
+
+export const CLI = fileURLToPath(new URL('../../bin/chorus.js', import.meta.url))
+export const SEED_POSTS_PER_SENDER = 2
+/** How often the poller asks for the head. */
+export const POLL_MS = 50
+export const now = (): number => performance.now()
+export const sleep = async (ms: number): Promise<void> => await new Promise((r) => setTimeout(r, ms))
+export const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+/** The p-quantile of an ascending array. */
+export const q = (sorted: number[], p: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
+
+// ---------------------------------------------------------------- processes and cleanup
+
+export interface Proc {
+  name: string
+  proc: ChildProcess
+  url: string
+  rpc: RpcClient
+  lines: string[]
+  exited: Promise<void>
+  /** Set when the script stops it: any other exit is a crash. */
+  stopping: boolean
+}
+
+export interface SpawnOptions {
+  /** Node's own flags, before bin/chorus.js (e.g. --cpu-prof). */
+  nodeArgs?: string[]
+  env?: NodeJS.ProcessEnv
+  /** The node logs at debug level. */
+  debug?: boolean
+}
+
+/**
+ * The `chorus` children of this process and its temp dirs. On exit, failure or signal
+ * every child is SIGKILLed and (unless `keep`) the temp dirs removed; the children also
+ * stop by themselves if this process dies (--stop-with-stdin: their stdin closes).
+ */
+export class Children {
+  readonly procs: Proc[] = []
+  readonly tempDirs: string[] = []
+
+  constructor (private readonly keep: boolean) {
+    process.on('exit', () => {
+      this.killAllNow()
+      if (!this.keep) for (const d of this.tempDirs) try { rmSync(d, { recursive: true, force: true }) } catch { /* best effort */ }
+    })
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { console.error(`\n${sig}: killing the nodes`); process.exit(130) })
+  }
+
+  killAllNow (): void {
+    for (const p of this.procs) if (p.proc.exitCode === null && p.proc.signalCode === null) try { p.proc.kill('SIGKILL') } catch { /* gone */ }
+  }
+
+  /** Spawns `chorus ARGS --stop-with-stdin` and keeps its output. */
+  spawnChorus (name: string, args: string[], rpcPort: number, opts: SpawnOptions = {}): Proc {
+    const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args, '--stop-with-stdin', ...(opts.debug === true ? ['--log-level', 'debug'] : [])], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: opts.env ?? process.env
+    })
+    const lines: string[] = []
+    let partial = ''
+    const onData = (d: Buffer): void => {
+      const parts = (partial + d.toString()).split('\n')
+      partial = parts.pop()!
+      lines.push(...parts)
+    }
+    proc.stdout!.on('data', onData)
+    proc.stderr!.on('data', onData)
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => { if (partial !== '') lines.push(partial); resolve() }))
+    const url = `http://127.0.0.1:${rpcPort}`
+    const p = { name, proc, url, rpc: new RpcClient(url, { timeoutMs: 30_000 }), lines, exited, stopping: false }
+    this.procs.push(p)
+    return p
+  }
+
+  /** Per child: its WARN and ERROR lines counted, with up to four distinct examples. */
+  logSummary (): Array<{ name: string, warn: number, error: number, examples: string[] }> {
+    return this.procs.map((p) => {
+      const warn = p.lines.filter((l) => / WARN /.test(l))
+      const error = p.lines.filter((l) => / ERROR /.test(l) || /^\s*(Error|TypeError|RangeError)\b/.test(l))
+      const seen = new Set<string>()
+      const examples: string[] = []
+      for (const l of [...error, ...warn]) {
+        const key = l.replace(/^\S+ /, '').replace(/ .*?=.*$/, '').slice(0, 60)
+        if (seen.has(key)) continue
+        seen.add(key)
+        if (examples.length < 4) examples.push(l.replace(/^\S+ /, '').slice(0, 220))
+      }
+      return { name: p.name, warn: warn.length, error: error.length, examples }
+    })
+  }
+
+  /** After a failure: which children died, and their logs' warnings; then every child is killed. */
+  async reportFailure (): Promise<void> {
+    for (const p of this.procs) if (!p.stopping && (p.proc.exitCode !== null || p.proc.signalCode !== null)) console.error(`${p.name} died: exit ${p.proc.exitCode ?? p.proc.signalCode}\n  ${p.lines.slice(-5).join('\n  ')}`)
+    for (const s of this.logSummary()) if (s.warn + s.error > 0) console.error(`${s.name}: warn ${s.warn}, error ${s.error}\n  ${s.examples.join('\n  ')}`)
+    this.killAllNow()
+    await Promise.race([Promise.all(this.procs.map(async (p) => await p.exited)), sleep(5000)])
+  }
+}
+
+/** Thrown inside a waitUntil condition: stops the wait at once (a child died). */
+export class Fatal extends Error {}
+
+export async function waitUntil<T> (what: string, f: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const end = now() + timeoutMs
+  for (;;) {
+    try {
+      const v = await f()
+      if (v !== undefined && v !== null && v !== false) return v
+    } catch (e) {
+      if (e instanceof Fatal) throw e
+      // not yet
+    }
+    if (now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(everyMs)
+  }
+}
+
+export async function waitForRpc (p: Proc): Promise<void> {
+  await waitUntil(`${p.name}'s RPC`, async () => {
+    if (p.proc.exitCode !== null) throw new Fatal(`${p.name} exited (${p.proc.exitCode})`)
+    return await p.rpc.getHead()
+  }, 60_000).catch((e: Error) => { throw new Error(`${e.message}\n${p.lines.slice(-20).join('\n')}`) })
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL. */
+export async function stopProc (p: Proc, graceMs = 10_000): Promise<void> {
+  p.stopping = true
+  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return
+  p.proc.kill('SIGTERM')
+  const t = setTimeout(() => p.proc.kill('SIGKILL'), graceMs)
+  await p.exited
+  clearTimeout(t)
+}
+
+async function portFree (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const s = createServer()
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+  })
+}
+
+/** A base port with `count` free ports from it, from a random place in 20000–59999. */
+export async function freeRange (count: number, avoid: Set<number> = new Set()): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const base = 20000 + Math.floor(Math.random() * 40000)
+    let ok = true
+    for (let i = 0; i < count && ok; i++) ok = !avoid.has(base + i) && await portFree(base + i)
+    if (ok) return base
+  }
+  throw new Error('no free port range')
+}
+
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 } catch { return 100 } })()
+
+/** CPU seconds (user + system) a process has used, from /proc; 0 if unknown. */
+export async function cpuSeconds (pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK
+  } catch {
+    return 0
+  }
+}
+
+/** Resident memory of a process now and at its peak (VmRSS, VmHWM), bytes; null if unknown. */
+export async function memoryOf (pid: number | undefined): Promise<{ rss: number, peak: number } | null> {
+  if (pid === undefined) return null
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8')
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
+    return { rss: kb('VmRSS'), peak: kb('VmHWM') }
+  } catch {
+    return null
+  }
+}
+
+// ---------------------------------------------------------------- signing (OpenSSL: the SDK's noble signer is too slow to feed the nodes)
+
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+export interface SignedOut { id: string, hex: string, nonce: number, size: number }
+
+export class Sender {
+  readonly publicKey: Uint8Array
+  private readonly key: KeyObject
+  nonce = 0
+  follows = 0
+  likes = 0
+  /** Set after a BAD_NONCE: ask the node for the next nonce before signing again. */
+  resync = false
+  lane = 0
+
+  constructor (readonly secretKey: Uint8Array, readonly index: number) {
+    this.publicKey = publicKeyOf(secretKey)
+    this.key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secretKey]), format: 'der', type: 'pkcs8' })
+  }
+
+  /** As Signer.sign: fee = minFeePerByte × the signed size. */
+  sign (chainId: string, body: TxBody, minFeePerByte: bigint): SignedOut {
+    const unsigned: UnsignedTx = { chainId, sender: this.publicKey, nonce: this.nonce, fee: 0n, body }
+    for (;;) {
+      const size = assembleSignedTx(encodeUnsignedTx(unsigned), new Uint8Array(64), unsigned).bytes.length
+      const need = minFeePerByte * BigInt(size)
+      if (unsigned.fee >= need) break
+      unsigned.fee = need
+    }
+    const bytes = encodeUnsignedTx(unsigned)
+    const tx = assembleSignedTx(bytes, new Uint8Array(opensslSign(null, signingBytes('tx', bytes), this.key)), unsigned)
+    return { id: toHex(tx.id), hex: toHex(tx.bytes), nonce: this.nonce++, size: tx.bytes.length }
+  }
+}
+
+// ---------------------------------------------------------------- JSON-RPC batches
+
+export interface RpcReply { result?: any, error?: { code: number, message: string, data?: { code?: string, expected?: number } } }
+
+/** One JSON-RPC batch; a transport failure answers every call with UNAVAILABLE. */
+export async function rpcBatch (url: string, calls: Array<[string, unknown[]]>): Promise<RpcReply[]> {
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(calls.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }))),
+      signal: AbortSignal.timeout(60_000)
+    })
+    const out = await res.json() as RpcReply[] | RpcReply
+    if (!Array.isArray(out)) return calls.map(() => out)
+    const byId: RpcReply[] = calls.map(() => ({ error: { code: -1, message: 'no reply' } }))
+    for (const r of out as Array<RpcReply & { id: number }>) byId[r.id] = r
+    return byId
+  } catch (e) {
+    return calls.map(() => ({ error: { code: -32002, message: (e as Error).message, data: { code: 'UNAVAILABLE' } } }))
+  }
+}
+
+/** tx_submit refusals for load or room: the tx can be sent again as it is. */
+export const RETRYABLE: ReadonlySet<string> = new Set(['RATE_LIMITED', 'BUSY', 'UNAVAILABLE', 'TIMEOUT', 'MEMPOOL_FULL'])
+
+/**
+ * Submits signed txs in one batch until every one is accepted: a tx refused for load
+ * (RETRYABLE), and its sender's later txs in the batch (BAD_NONCE then), go again after
+ * 20 ms. Any other refusal throws. (A node admits 32 units of work in flight per IP, 16
+ * tx_submit calls, so lanes in parallel from one client are refused part of their batches.)
+ */
+export async function submitAll (url: string, txs: Array<SignedOut & { sender: Sender }>, what: string): Promise<void> {
+  let left = txs
+  for (let tries = 0; left.length > 0; tries++) {
+    if (tries > 0) await sleep(20)
+    if (tries > 500) throw new Error(`${what}: still refused for load after 500 tries`)
+    const r = await rpcBatch(url, left.map((t) => ['tx_submit', [t.hex]]))
+    const retrying = new Set<Sender>()
+    const again: typeof left = []
+    r.forEach((x, i) => {
+      const t = left[i]!
+      if (x.error === undefined) return
+      const code = x.error.data?.code ?? String(x.error.code)
+      if (code === 'ALREADY_KNOWN') return
+      if (!RETRYABLE.has(code) && !(code === 'BAD_NONCE' && retrying.has(t.sender))) throw new Error(`${what} refused: ${JSON.stringify(x.error)}`)
+      retrying.add(t.sender)
+      again.push(t)
+    })
+    left = again
+  }
+}
+
+// ---------------------------------------------------------------- the block poller
+
+export interface BlockSeen {
+  height: number
+  txs: number
+  /** When the poller had read the block (after chain_getBlock). */
+  seenAt: number
+  /** When chain_getHead first answered this height or a later one. */
+  headAt: number
+}
+
+/** What sees txs commit: when each was first seen committed. */
+export interface CommitWatcher {
+  readonly committedAt: ReadonlyMap<string, number>
+  waitFor: (ids: string[], what: string, timeoutMs?: number) => Promise<void>
+}
+
+/** Reads every new block of one node as it commits (chain_getHead every POLL_MS): when each tx was first seen committed. */
+export class Poller implements CommitWatcher {
+  readonly blocks: BlockSeen[] = []
+  readonly committedAt = new Map<string, number>()
+  errors = 0
+  private running = true
+  private readonly done: Promise<void>
+
+  constructor (private readonly rpc: RpcClient, private next: number) {
+    this.done = this.loop()
+  }
+
+  get height (): number { return this.next - 1 }
+  txsUpTo (h: number): number { return this.blocks.filter((x) => x.height <= h).reduce((s, x) => s + x.txs, 0) }
+  get chainTxs (): number { return this.blocks.reduce((s, x) => s + x.txs, 0) }
+
+  private async loop (): Promise<void> {
+    while (this.running) {
+      try {
+        const head = await this.rpc.getHead()
+        const headAt = now()
+        while (this.running && this.next <= head.height) {
+          const blk = await this.rpc.getBlock(this.next)
+          const t = now()
+          for (const id of blk.txs as string[]) this.committedAt.set(id, t)
+          this.blocks.push({ height: this.next, txs: blk.txs.length, seenAt: t, headAt })
+          this.next++
+        }
+      } catch {
+        this.errors++
+      }
+      await sleep(POLL_MS)
+    }
+  }
+
+  async waitFor (ids: string[], what: string, timeoutMs = 60_000): Promise<void> {
+    await waitUntil(what, async () => ids.every((id) => this.committedAt.has(id)), timeoutMs, 50)
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.done
+  }
+}
+
+/**
+ * The heads of one node as a client sees them, from a newHeads subscription on its
+ * WebSocket (/ws): each block's time is when its event arrived (pushed, so not held up by
+ * the RPC admission that a busy client's polls meet). Each block's tx ids are read
+ * afterwards (chain_getBlock, again until answered) and take their block's time.
+ */
+export class HeadWatcher implements CommitWatcher {
+  readonly blocks: BlockSeen[] = []
+  readonly committedAt = new Map<string, number>()
+  errors = 0
+  private readonly toRead: BlockSeen[] = []
+  private running = true
+  private reader: Promise<void> = Promise.resolve()
+
+  private constructor (private readonly rpc: RpcClient, private readonly ws: WebSocket, private next: number) {}
+
+  /** Subscribes at `url` (http://host:port; the socket is ws://host:port/ws); the first block it records is `from`. */
+  static async open (url: string, from: number): Promise<HeadWatcher> {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`)
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener('open', () => resolve(), { once: true })
+      ws.addEventListener('error', () => reject(new Error(`WebSocket ${url}/ws failed`)), { once: true })
+    })
+    const w = new HeadWatcher(new RpcClient(url, { timeoutMs: 30_000 }), ws, from)
+    const subscribed = new Promise<void>((resolve, reject) => {
+      ws.addEventListener('message', (e) => {
+        const m = JSON.parse(String(e.data)) as { id?: number, result?: unknown, error?: unknown, method?: string, params?: { result?: { height?: number } } }
+        if (m.id === 1) { if (m.error !== undefined) reject(new Error(`subscribe: ${JSON.stringify(m.error)}`)); else resolve() }
+        const height = m.method === 'subscription' ? m.params?.result?.height : undefined
+        if (typeof height === 'number') w.onHead(height, now())
+      })
+    })
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: ['newHeads', {}] }))
+    await subscribed
+    w.reader = w.read()
+    return w
+  }
+
+  get height (): number { return this.next - 1 }
+
+  /** Every height from the last one seen to `height` became the head at `at` (the ones between were never shown). */
+  private onHead (height: number, at: number): void {
+    for (; this.next <= height; this.next++) {
+      const b: BlockSeen = { height: this.next, txs: 0, seenAt: NaN, headAt: at }
+      this.blocks.push(b)
+      this.toRead.push(b)
+    }
+  }
+
+  private async read (): Promise<void> {
+    while (this.running || this.toRead.length > 0) {
+      const b = this.toRead[0]
+      if (b === undefined) { await sleep(20); continue }
+      try {
+        const blk = await this.rpc.getBlock(b.height)
+        b.txs = blk.txs.length
+        b.seenAt = now()
+        for (const id of blk.txs as string[]) this.committedAt.set(id, b.headAt)
+        this.toRead.shift()
+      } catch {
+        this.errors++
+        await sleep(50)
+      }
+    }
+  }
+
+  /** Blocks whose txs are not read yet. */
+  get unread (): number { return this.toRead.length }
+
+  async waitFor (ids: string[], what: string, timeoutMs = 60_000): Promise<void> {
+    await waitUntil(what, async () => ids.every((id) => this.committedAt.has(id)), timeoutMs, 50)
+  }
+
+  /** Closes the subscription, then reads the blocks it has seen. */
+  async stop (): Promise<void> {
+    this.ws.close()
+    this.running = false
+    await this.reader
+  }
+}
+
+// ---------------------------------------------------------------- the social load
+
+export interface ChainInfo { chainId: string, prefix: string, minFee: bigint }
+
+export interface SocialSetup {
+  urls: string[]
+  senders: Sender[]
+  seedPosts: Uint8Array[]
+  chain: ChainInfo
+}
+
+export interface SocialOptions {
+  senders: number
+  /** Sender i submits on lane i mod lanes, and lane l to urls[l mod urls.length]. */
+  lanes: number
+  /** Txs per JSON-RPC batch. */
+  batch: number
+}
+
+let txCounter = 0
+
+/** The next tx of the mix for `s`: of every 20, 14 posts, 3 follows, 3 likes (a post once it has followed or liked all it can). */
+export function nextBody (s: Sender, setup: Pick<SocialSetup, 'senders' | 'seedPosts'>): TxBody {
+  const r = txCounter++ % 20
+  const n = setup.senders.length
+  if (r >= 14 && r < 17 && s.follows < n - 1) return b.follow(setup.senders[(s.index + 1 + s.follows++) % n]!.publicKey)
+  if (r >= 17 && s.likes < setup.seedPosts.length) return b.like(setup.seedPosts[(s.index + s.likes++) % setup.seedPosts.length]!)
+  return b.post(`benchmark post ${txCounter} by sender ${s.index}: a short message, about as long as people write them`)
+}
+
+/** The secret key of a home's dev account (`<home>/keys/dev.json`, as `chorus start --dev` writes it). */
+export async function devKey (home: string): Promise<Uint8Array> {
+  return await keyFromFile(join(home, 'keys', 'dev.json'))
+}
+
+export async function keyFromFile (file: string): Promise<Uint8Array> {
+  return parseHex((JSON.parse(await readFile(file, 'utf8')) as { secretKey: string }).secretKey)!
+}
+
+/** Funds the senders from the dev key and has each make its seed posts (what likes point at); returns once all are committed. */
+export async function prepareSocial (urls: string[], devSecret: Uint8Array, poller: CommitWatcher, opts: SocialOptions): Promise<SocialSetup> {
+  const rpc = new RpcClient(urls[0]!, { timeoutMs: 30_000 })
+  const params = await rpc.getParams()
+  const chain: ChainInfo = { chainId: params.chainId, prefix: params.addressPrefix, minFee: BigInt(params.params.minFeePerByte!) }
+  const dev = new Sender(devSecret, -1)
+  // the OpenSSL signer makes the SDK's bytes
+  const check = b.Signer.fromSecretKey(devSecret).sign({ chainId: chain.chainId, nonce: 7, body: b.post('same bytes?') }, { minFeePerByte: chain.minFee })
+  dev.nonce = 7
+  if (dev.sign(chain.chainId, b.post('same bytes?'), chain.minFee).hex !== check.hex) throw new Error('the OpenSSL signer disagrees with the SDK')
+  dev.nonce = Number((await rpc.getAccount(encodeAddress(dev.publicKey, chain.prefix))).pendingNonce)
+
+  const senders = Array.from({ length: opts.senders }, (_, i) => new Sender(generateSecretKey(), i))
+  senders.forEach((s, i) => { s.lane = i % opts.lanes })
+  const fund: string[] = []
+  for (let i = 0; i < senders.length; i += opts.batch) {
+    const txs = senders.slice(i, i + opts.batch).map((s) => dev.sign(chain.chainId, b.transfer(s.publicKey, 10_000_000_000n), chain.minFee))
+    await submitAll(urls[0]!, txs.map((t) => ({ ...t, sender: dev })), 'funding')
+    fund.push(...txs.map((t) => t.id))
+  }
+  await poller.waitFor(fund, 'the funding transfers to commit')
+
+  const seeds: Array<SignedOut & { sender: Sender }> = []
+  for (const s of senders) for (let k = 0; k < SEED_POSTS_PER_SENDER; k++) seeds.push({ sender: s, ...s.sign(chain.chainId, b.post(`seed post ${k} of sender ${s.index}`), chain.minFee) })
+  await Promise.all(Array.from({ length: opts.lanes }, async (_, lane) => {
+    const mine = seeds.filter((x) => x.sender.lane === lane)
+    for (let i = 0; i < mine.length; i += opts.batch) await submitAll(urls[lane % urls.length]!, mine.slice(i, i + opts.batch), 'seed post')
+  }))
+  await poller.waitFor(seeds.map((x) => x.id), 'the seed posts to commit')
+  return { urls, senders, seedPosts: seeds.map((x) => parseHex(x.id)!), chain }
+}
