@@ -1,20 +1,56 @@
 /** Byte helpers shared by every layer; browser-safe. */
 import { hexToBytes } from '@noble/hashes/utils.js'
 
-const HEX_CODES = new TextEncoder().encode('0123456789abcdef')
-const latin = new TextDecoder()
+/**
+ * Node's Buffer, when this runs in Node (bytes.ts is also bundled for browsers, so no `node:`
+ * import): its native hex and latin1 slicers read any Uint8Array, with no Buffer made.
+ */
+type Slicer = (this: Uint8Array, start: number, end: number) => string
+const nodeBuffer = (globalThis as { Buffer?: { prototype: { hexSlice?: Slicer, latin1Slice?: Slicer } } }).Buffer
+const nativeHex = checked(nodeBuffer?.prototype.hexSlice, '00010f10abff')
+const nativeLatin1 = checked(nodeBuffer?.prototype.latin1Slice, '\x00\x01\x0f\x10\xab\xff')
+
+/** `slice` if it is a function that gives `expected` for the sample bytes, else undefined. */
+function checked (slice: Slicer | undefined, expected: string): Slicer | undefined {
+  if (typeof slice !== 'function') return undefined
+  try {
+    return slice.call(new Uint8Array([0, 1, 0x0f, 0x10, 0xab, 0xff]), 0, 6) === expected ? slice : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The two hex digits of every byte, as char codes. */
+const HEX_PAIRS = (() => {
+  const digits = '0123456789abcdef'
+  const t = new Uint16Array(256)
+  for (let i = 0; i < 256; i++) t[i] = digits.charCodeAt(i >> 4) | (digits.charCodeAt(i & 15) << 8)
+  return t
+})()
+const latin = new TextDecoder('latin1')
 
 /**
- * Lowercase hex, as one flat string. (Built by `+=`, as noble's bytesToHex does without a
+ * Lowercase hex, as one flat string. Node's native slicer where there is one; elsewhere a
+ * table of digit pairs decoded at once. (Built by `+=`, as noble's bytesToHex does without a
  * native toHex, a 32-byte key is a chain of 63 cons strings, ~2 KiB that a Map key keeps.)
  */
 export function toHex (b: Uint8Array): string {
-  const out = new Uint8Array(b.length * 2)
-  for (let i = 0; i < b.length; i++) {
-    out[2 * i] = HEX_CODES[b[i]! >> 4]!
-    out[2 * i + 1] = HEX_CODES[b[i]! & 15]!
-  }
+  if (nativeHex !== undefined) return nativeHex.call(b, 0, b.length)
+  const out = new Uint16Array(b.length)
+  for (let i = 0; i < b.length; i++) out[i] = HEX_PAIRS[b[i]!]!
+  // little-endian pairs read as bytes: first digit, then second (every platform JS runs on is little-endian)
   return latin.decode(out)
+}
+
+/**
+ * The bytes as a string of one char per byte (latin1): a compact, flat Map key for byte
+ * strings, half the length of hex. Not for display; `equal keys ⇔ equal bytes`.
+ */
+export function binaryKey (b: Uint8Array): string {
+  if (nativeLatin1 !== undefined) return nativeLatin1.call(b, 0, b.length)
+  let s = ''
+  for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096))
+  return s
 }
 
 /** Strict hex (even length, [0-9a-f], optional 0x); returns null when malformed. */
@@ -46,10 +82,13 @@ export function compareBytes (a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length
 }
 
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder()
+
 export const utf8 = {
-  encode: (s: string): Uint8Array => new TextEncoder().encode(s),
-  decode: (b: Uint8Array): string => new TextDecoder().decode(b),
-  byteLength: (s: string): number => new TextEncoder().encode(s).length
+  encode: (s: string): Uint8Array => utf8Encoder.encode(s),
+  decode: (b: Uint8Array): string => utf8Decoder.decode(b),
+  byteLength: (s: string): number => utf8Encoder.encode(s).length
 }
 
 /** Big-endian u64 so that LevelDB key order is numeric order. */

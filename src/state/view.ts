@@ -4,7 +4,7 @@
  * Block execution runs each tx in a child view and merges it only on success,
  * so a failing tx leaves no trace.
  */
-import { compareBytes, toHex } from '../crypto/bytes.ts'
+import { binaryKey, compareBytes } from '../crypto/bytes.ts'
 import type { Bucket } from './buckets.ts'
 
 export interface StateReader {
@@ -19,22 +19,33 @@ export interface Write {
 }
 
 export class StateView implements StateReader {
-  private readonly writes = new Map<string, Write>()
+  /** bucket -> binaryKey(key) -> the latest write of that key */
+  private readonly writes = new Map<Bucket, Map<string, Write>>()
 
   constructor (private readonly parent: StateReader) {}
 
   async get (bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined> {
-    const w = this.writes.get(slot(bucket, key))
+    const w = this.writes.get(bucket)?.get(binaryKey(key))
     if (w !== undefined) return w.value ?? undefined
     return await this.parent.get(bucket, key)
   }
 
   put (bucket: Bucket, key: Uint8Array, value: Uint8Array): void {
-    this.writes.set(slot(bucket, key), { bucket, key, value })
+    this.set({ bucket, key, value })
   }
 
   del (bucket: Bucket, key: Uint8Array): void {
-    this.writes.set(slot(bucket, key), { bucket, key, value: null })
+    this.set({ bucket, key, value: null })
+  }
+
+  private set (w: Write): void {
+    this.bucketWrites(w.bucket).set(binaryKey(w.key), w)
+  }
+
+  private bucketWrites (bucket: Bucket): Map<string, Write> {
+    let m = this.writes.get(bucket)
+    if (m === undefined) this.writes.set(bucket, m = new Map())
+    return m
   }
 
   child (): StateView {
@@ -43,13 +54,16 @@ export class StateView implements StateReader {
 
   /** Moves a child's writes into this view. */
   merge (child: StateView): void {
-    for (const [k, w] of child.writes) this.writes.set(k, w)
+    for (const [bucket, ws] of child.writes) {
+      const mine = this.bucketWrites(bucket)
+      for (const [k, w] of ws) mine.set(k, w)
+    }
   }
 
   /** The writes, sorted by (bucket, key): the order the state root hashes them in. */
   sortedWrites (): Write[] {
-    return [...this.writes.values()].sort((a, b) => a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : compareBytes(a.key, b.key))
+    const all: Write[] = []
+    for (const ws of this.writes.values()) for (const w of ws.values()) all.push(w)
+    return all.sort((a, b) => a.bucket < b.bucket ? -1 : a.bucket > b.bucket ? 1 : compareBytes(a.key, b.key))
   }
 }
-
-const slot = (bucket: Bucket, key: Uint8Array): string => `${bucket}:${toHex(key)}`

@@ -1,7 +1,7 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { describe, expect, it } from 'vitest'
-import { parseHex, toHex } from '../../../src/crypto/bytes.ts'
+import { binaryKey, parseHex, toHex } from '../../../src/crypto/bytes.ts'
 
 describe('toHex', () => {
   it('is lowercase hex that parseHex reads back', () => {
@@ -10,6 +10,13 @@ describe('toHex', () => {
     const b = crypto.getRandomValues(new Uint8Array(257))
     expect(parseHex(toHex(b))).toEqual(b)
     expect(toHex(b.subarray(5, 9))).toBe(Buffer.from(b.subarray(5, 9)).toString('hex'))
+  })
+
+  it('gives every byte value the same digits as Buffer, at any offset into a larger buffer', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i)
+    expect(toHex(all)).toBe(Buffer.from(all).toString('hex'))
+    const big = crypto.getRandomValues(new Uint8Array(1000))
+    for (const [s, e] of [[0, 0], [1, 33], [999, 1000], [17, 900]] as const) expect(toHex(big.subarray(s, e))).toBe(Buffer.from(big.subarray(s, e)).toString('hex'))
   })
 
   it('returns a flat string: a kept 32-byte key costs ~100 B of heap, not a 2 KiB chain of cons strings', () => {
@@ -25,5 +32,16 @@ describe('toHex', () => {
     expect(kept[0]).toHaveLength(64)
     // a flat 64-char string is ~80 B; built by += it is 63 cons strings of 32 B
     expect(perKey).toBeLessThan(400)
+  })
+})
+
+describe('binaryKey', () => {
+  it('is one char per byte, and equal only for equal bytes', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i)
+    const k = binaryKey(all)
+    expect(k).toHaveLength(256)
+    for (let i = 0; i < 256; i++) expect(k.charCodeAt(i)).toBe(i)
+    expect(binaryKey(all.subarray(3, 7))).toBe(binaryKey(Uint8Array.from([3, 4, 5, 6])))
+    expect(binaryKey(Uint8Array.from([1, 0]))).not.toBe(binaryKey(Uint8Array.from([1])))
   })
 })
