@@ -28,13 +28,25 @@ const MAX_U64 = (1n << 64n) - 1n
 const MIN_I64 = -(1n << 63n)
 const textEncoder = new TextEncoder()
 
+/** A scratch writer grown past this is dropped after its encode rather than kept. */
+const KEEP_SCRATCH_BYTES = 1 << 20
+
 class Writer {
-  private buf = new Uint8Array(256)
-  private view = new DataView(this.buf.buffer)
+  buf: Uint8Array
+  view: DataView
   pos = 0
 
-  private ensure (n: number): void {
-    if (this.pos + n <= this.buf.length) return
+  constructor (size: number) {
+    this.buf = new Uint8Array(size)
+    this.view = new DataView(this.buf.buffer)
+  }
+
+  /** Makes room for `n` more bytes; every write below calls it, or checks first itself. */
+  ensure (n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n)
+  }
+
+  private grow (n: number): void {
     let size = this.buf.length * 2
     while (size < this.pos + n) size *= 2
     const next = new Uint8Array(size)
@@ -43,14 +55,25 @@ class Writer {
     this.view = new DataView(next.buffer)
   }
 
-  u8 (v: number): void { this.ensure(1); this.buf[this.pos++] = v }
+  u8 (v: number): void {
+    if (this.pos >= this.buf.length) this.grow(1)
+    this.buf[this.pos++] = v
+  }
+
   u16 (v: number): void { this.ensure(2); this.view.setUint16(this.pos, v); this.pos += 2 }
   u32 (v: number): void { this.ensure(4); this.view.setUint32(this.pos, v); this.pos += 4 }
   u64 (v: bigint): void { this.ensure(8); this.view.setBigUint64(this.pos, v); this.pos += 8 }
   i64 (v: bigint): void { this.ensure(8); this.view.setBigInt64(this.pos, v); this.pos += 8 }
   bytes (b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length }
+  /** A copy of what was written: the writer's buffer is reused. */
   result (): Uint8Array { return this.buf.slice(0, this.pos) }
 }
+
+/**
+ * The writer every encode reuses: encoding is synchronous and never re-enters itself, so one
+ * scratch buffer serves all (started at 0 by each encode, copied out at its end).
+ */
+let scratch = new Writer(4096)
 
 function writeInt (w: Writer, n: bigint): void {
   if (n >= 0n) {
@@ -70,11 +93,65 @@ function writeInt (w: Writer, n: bigint): void {
   }
 }
 
+/** writeInt for a safe integer `number`, in the same bytes, without making a bigint below 2^32. */
+function writeNumber (w: Writer, n: number): void {
+  if (n >= 0) {
+    if (n < 0x80) w.u8(n)
+    else if (n <= 0xff) { w.u8(0xcc); w.u8(n) }
+    else if (n <= 0xffff) { w.u8(0xcd); w.u16(n) }
+    else if (n <= 0xffffffff) { w.u8(0xce); w.u32(n) }
+    else { w.u8(0xcf); w.u64(BigInt(n)) }
+  } else {
+    if (n >= -32) w.u8(n & 0xff)
+    else if (n >= -0x80) { w.u8(0xd0); w.u8(n & 0xff) }
+    else if (n >= -0x8000) { w.u8(0xd1); w.u16(n & 0xffff) }
+    else if (n >= -0x80000000) { w.u8(0xd2); w.u32(n >>> 0) }
+    else { w.u8(0xd3); w.i64(BigInt(n)) }
+  }
+}
+
 function writeLength (w: Writer, n: number, fix: number | null, fixMax: number, b8: number | null, b16: number, b32: number): void {
   if (fix !== null && n <= fixMax) w.u8(fix | n)
   else if (b8 !== null && n <= 0xff) { w.u8(b8); w.u8(n) }
   else if (n <= 0xffff) { w.u8(b16); w.u16(n) }
   else { w.u8(b32); w.u32(n) }
+}
+
+/** Bytes of a str header for a string of `n` UTF-8 bytes. */
+const strHead = (n: number): number => n <= 31 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : 5
+
+/**
+ * A string, encoded straight into the writer: ASCII up to 31 chars byte by byte, the rest
+ * with encodeInto after room for the longest header it could need, moved back when the
+ * UTF-8 came out shorter.
+ */
+function writeString (w: Writer, s: string): void {
+  const len = s.length
+  if (len <= 31) {
+    w.ensure(1 + len)
+    const { buf } = w
+    const start = w.pos
+    let i = 0
+    for (; i < len; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) break
+      buf[start + 1 + i] = c
+    }
+    if (i === len) {
+      buf[start] = 0xa0 | len
+      w.pos = start + 1 + len
+      return
+    }
+  }
+  const max = len * 3 // UTF-8 bytes per UTF-16 unit, at most
+  const head = strHead(max)
+  w.ensure(head + max)
+  const start = w.pos
+  const { written } = textEncoder.encodeInto(s, w.buf.subarray(start + head, start + head + max))
+  const need = strHead(written)
+  if (need !== head) w.buf.copyWithin(start + need, start + head, start + head + written)
+  writeLength(w, written, 0xa0, 31, 0xd9, 0xda, 0xdb)
+  w.pos = start + need + written
 }
 
 function write (w: Writer, v: Value, depth: number): void {
@@ -83,29 +160,31 @@ function write (w: Writer, v: Value, depth: number): void {
   else if (v === true) w.u8(0xc3)
   else if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) fail(ErrorCode.MALFORMED, 'only safe integers are encodable')
-    writeInt(w, BigInt(v))
+    writeNumber(w, v)
   } else if (typeof v === 'bigint') writeInt(w, v)
-  else if (typeof v === 'string') {
-    const b = textEncoder.encode(v)
-    writeLength(w, b.length, 0xa0, 31, 0xd9, 0xda, 0xdb)
-    w.bytes(b)
-  } else if (v instanceof Uint8Array) {
+  else if (typeof v === 'string') writeString(w, v)
+  else if (v instanceof Uint8Array) {
     writeLength(w, v.length, null, 0, 0xc4, 0xc5, 0xc6)
     w.bytes(v)
   } else if (Array.isArray(v)) {
     if (depth >= MAX_DEPTH) fail(ErrorCode.MALFORMED, `arrays nested deeper than ${MAX_DEPTH}`)
     writeLength(w, v.length, 0x90, 15, null, 0xdc, 0xdd)
-    for (const item of v) write(w, item, depth + 1)
+    for (let i = 0; i < v.length; i++) write(w, v[i] as Value, depth + 1)
   } else {
     fail(ErrorCode.MALFORMED, `not encodable: ${Object.prototype.toString.call(v)}`)
   }
 }
 
-/** The canonical bytes of `v`. */
+/** The canonical bytes of `v` (a fresh array the caller owns). */
 export function encodeCanonical (v: Value): Uint8Array {
-  const w = new Writer()
-  write(w, v, 0)
-  return w.result()
+  const w = scratch
+  w.pos = 0
+  try {
+    write(w, v, 0)
+    return w.result()
+  } finally {
+    if (w.buf.length > KEEP_SCRATCH_BYTES) scratch = new Writer(4096)
+  }
 }
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint', moreTypes: false })
