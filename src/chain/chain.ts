@@ -22,7 +22,8 @@ import { verifyCommit } from '../protocol/commit.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Block, BlockHeader, Commit, Hash, PublicKey, SignedTx } from '../protocol/types.ts'
 import { BLOCK_VERSION, ZERO_HASH } from '../protocol/types.ts'
-import type { ChainRules, VerifyFn } from '../protocol/validate.ts'
+import { type ChainRules, type VerifyFn, txSignatureCheck } from '../protocol/validate.ts'
+import { type BatchVerifyFn, inlineBatchVerify } from '../crypto/signature-batch.ts'
 import { ValidatorSet } from '../protocol/validator-set.ts'
 import { Bucket } from '../state/buckets.ts'
 import { heightKey } from '../state/keys.ts'
@@ -79,7 +80,10 @@ export class Chain {
   private constructor (
     readonly store: Store,
     readonly genesis: Genesis,
+    /** One signature, on this thread: votes, proposals, commits, evidence. */
     readonly verify: VerifyFn,
+    /** Many signatures at once (txs), off the main thread when the node has a verify pool. */
+    readonly verifyBatch: BatchVerifyFn,
     private _head: Head,
     private _validators: ValidatorSet,
     private _lastValidators: ValidatorSet
@@ -88,7 +92,7 @@ export class Chain {
   }
 
   /** Opens the chain in `store`, writing genesis on first use; refuses a store made for another genesis. */
-  static async open (store: Store, genesis: Genesis, verify: VerifyFn): Promise<Chain> {
+  static async open (store: Store, genesis: Genesis, verify: VerifyFn, verifyBatch: BatchVerifyFn = inlineBatchVerify(verify)): Promise<Chain> {
     const gh = genesisHash(genesis)
     const stored = await store.get(Bucket.meta, META_GENESIS)
     if (stored === undefined) {
@@ -96,14 +100,14 @@ export class Chain {
       const head: Head = { height: 0, hash: gh, timeMs: genesis.genesisTimeMs, stateRoot: nextStateRoot(ZERO_HASH, writes) }
       const set = genesisValidators(genesis)
       await store.commit([...writes, ...metaWrites(head, set, set), { bucket: Bucket.meta, key: META_GENESIS, value: gh }, derivedIndexMeta()], true)
-      return new Chain(store, genesis, verify, head, set, set)
+      return new Chain(store, genesis, verify, verifyBatch, head, set, set)
     }
     if (!equalBytes(stored, gh)) fail(ErrorCode.INVALID_FIELD, 'this data directory belongs to a different genesis')
     await ensureDerivedIndexes(store)
     const head = decodeHead((await store.get(Bucket.meta, META_HEAD))!)
     const set = ValidatorSet.decode((await store.get(Bucket.meta, META_VALIDATORS))!)
     const last = ValidatorSet.decode((await store.get(Bucket.meta, META_LAST_VALIDATORS))!)
-    return new Chain(store, genesis, verify, head, set, last)
+    return new Chain(store, genesis, verify, verifyBatch, head, set, last)
   }
 
   get head (): Head { return this._head }
@@ -113,10 +117,27 @@ export class Chain {
   /** The set that signed the head's commit. */
   get lastValidators (): ValidatorSet { return this._lastValidators }
 
-  /** Records that `tx`'s signature verified (on admission, or when fetched to fill a block). */
-  markVerified (tx: SignedTx): void { this.verifiedTxs.add(verifiedKey(tx)) }
   /** Whether this exact tx (id and signature) was verified here before. */
   readonly isVerified = (tx: SignedTx): boolean => this.verifiedTxs.has(verifiedKey(tx))
+
+  /**
+   * Whether each tx's signature verifies. Those verified here before (on admission, or
+   * fetched to fill a block) are not checked again; the rest go in one batch, and the
+   * ones that pass are remembered.
+   */
+  async verifyTxSignatures (txs: readonly SignedTx[]): Promise<boolean[]> {
+    const valid = txs.map(this.isVerified)
+    const todo = txs.filter((_, i) => !valid[i])
+    if (todo.length === 0) return valid
+    const answers = await this.verifyBatch(todo.map(txSignatureCheck))
+    let k = 0
+    for (const [i, ok] of valid.entries()) {
+      if (ok) continue
+      valid[i] = answers[k++]!
+      if (valid[i]) this.verifiedTxs.add(verifiedKey(txs[i]!))
+    }
+    return valid
+  }
 
   /**
    * Builds the next block from `candidates` (in priority order), executing each and leaving out what fails.
@@ -127,7 +148,7 @@ export class Chain {
     const height = head.height + 1
     const commitBytes = lastCommit === null ? 0 : encodeCommit(lastCommit).length
     const execution = await executeBlock(this.store, { height, timeMs, proposer, prevStateRoot: head.stateRoot }, candidates, {
-      rules: this.rules, verify: this.verify, verified: () => true, mode: 'build', maxTxBytes: this.rules.params.maxBlockBytes - commitBytes - 1024
+      rules: this.rules, signatureValid: () => true, mode: 'build', maxTxBytes: this.rules.params.maxBlockBytes - commitBytes - 1024
     })
     const header: BlockHeader = {
       version: BLOCK_VERSION, chainId: this.chainId, height, timeMs, prevHash: head.hash,
@@ -173,8 +194,11 @@ export class Chain {
     const ids = new Set(block.txs.map((t) => toHex(t.id)))
     if (ids.size !== block.txs.length) bad('duplicateTx', 'a tx appears twice')
     if (!equalBytes(h.txRoot, merkleRoot(block.txs.map((t) => t.id)))) bad('txRoot', 'txRoot does not match')
+    // every signature not verified here before, in one batch (off the main thread with a verify pool)
+    const valid = await this.verifyTxSignatures(block.txs)
+    const invalid = new Set(block.txs.filter((_, i) => !valid[i]))
     const execution = await executeBlock(this.store, { height: h.height, timeMs: h.timeMs, proposer: h.proposer, prevStateRoot: head.stateRoot }, block.txs, {
-      rules: this.rules, verify: this.verify, mode: 'check', verified: this.isVerified
+      rules: this.rules, mode: 'check', signatureValid: (tx) => !invalid.has(tx)
     })
     if (!equalBytes(execution.stateRoot, h.stateRoot)) bad('stateRoot', 'stateRoot does not match')
     const checked = { block, hash, execution, bytes }

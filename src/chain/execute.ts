@@ -4,7 +4,7 @@
  */
 import { u64be } from '../crypto/bytes.ts'
 import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
-import { type ChainRules, type VerifyFn, alreadyVerified, validateTxStateless } from '../protocol/validate.ts'
+import { type ChainRules, checkTxRules, failSignature } from '../protocol/validate.ts'
 import type { Hash, PublicKey, SignedTx } from '../protocol/types.ts'
 import { Bucket } from '../state/buckets.ts'
 import { decodeAmount } from '../state/records.ts'
@@ -35,13 +35,15 @@ export interface Execution {
 
 export interface ExecuteOptions {
   rules: ChainRules
-  verify: VerifyFn
+  /**
+   * Whether a candidate's signature verifies. The caller verifies before executing (in one
+   * batch, off the main thread), or knows (a candidate from the mempool was verified on admission).
+   */
+  signatureValid: (tx: SignedTx) => boolean
   /** Building: drop failing txs and stop at the limits. Checking: any failure is a bad block. */
   mode: 'build' | 'check'
   /** Byte budget for the txs (build mode). */
   maxTxBytes?: number
-  /** Txs whose signatures were already verified (on admission): not verified again. */
-  verified?: (tx: SignedTx) => boolean
 }
 
 
@@ -58,7 +60,8 @@ export async function executeBlock (source: StateSource, env: BlockEnv, candidat
     }
     const child = view.child()
     try {
-      validateTxStateless(tx, opts.rules, opts.verified?.(tx) === true ? alreadyVerified : opts.verify)
+      checkTxRules(tx, opts.rules)
+      if (!opts.signatureValid(tx)) failSignature()
       await applyTx(child, tx, { height: env.height, timeMs: env.timeMs, index: txs.length, proposer: env.proposer, params })
     } catch (e) {
       if (!(e instanceof ChorusError)) throw e

@@ -10,7 +10,7 @@ import { decodeSignedTx } from '../codec/tx.ts'
 import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
 import { toHex } from '../crypto/bytes.ts'
 import type { PublicKey, SignedTx } from '../protocol/types.ts'
-import { alreadyVerified, validateTxStateless } from '../protocol/validate.ts'
+import { checkTxRules } from '../protocol/validate.ts'
 import { applyTx, readAccount } from '../state/transition.ts'
 import { StateView } from '../state/view.ts'
 import type { Chain } from './chain.ts'
@@ -40,6 +40,7 @@ const SENDER_VIEWS_MIN_SHARE = 1 / 8
 const viewCost = (tx: SignedTx): number => tx.bytes.length + VIEW_TX_OVERHEAD_BYTES
 
 interface SenderView { height: number, pending: number, view: StateView, bytes: number }
+interface Gathered { txs: SignedTx[], origins: TxOrigin[], settle: Array<(r: SignedTx | Error) => void> }
 
 export type TxOrigin = 'local' | 'gossip'
 /** What became of an offered tx: admitted, or the code it was refused with. */
@@ -72,6 +73,8 @@ export class TxPool {
   }
 
   private readonly localListeners: Array<(tx: SignedTx) => void> = []
+  /** Txs offered in this turn of the event loop, admitted together at its end (submitDecoded). */
+  private gathering: Gathered | null = null
   private readonly admissionListeners: Array<(origin: TxOrigin, result: AdmissionResult) => void> = []
 
   /** Calls `fn` with every tx admitted from this node's own clients (not from gossip): the network gossips them. */
@@ -92,41 +95,91 @@ export class TxPool {
     return await this.submitDecoded(tx)
   }
 
-  /** Admits a decoded tx; `origin` 'gossip' for txs that came from peers (they are not announced again). */
+  /**
+   * Admits a decoded tx; `origin` 'gossip' for txs that came from peers (they are not announced again).
+   * Txs offered in the same turn of the event loop (a JSON-RPC batch's calls, concurrent clients)
+   * are admitted together, as `submitMany` does.
+   */
   async submitDecoded (tx: SignedTx, origin: TxOrigin = 'local'): Promise<SignedTx> {
-    let admitted: SignedTx
-    try {
-      admitted = await this.admitChecked(tx)
-    } catch (e) {
-      this.tell(origin, e)
-      throw e
+    if (this.gathering === null) {
+      const batch: Gathered = { txs: [], origins: [], settle: [] }
+      this.gathering = batch
+      setImmediate(() => {
+        this.gathering = null
+        this.admitMany(batch.txs, batch.origins).then((results) => results.forEach((r, i) => batch.settle[i]!(r)),
+          (e: unknown) => batch.settle.forEach((settle) => settle(e as Error)))
+      })
     }
-    this.tell(origin, null)
-    if (origin === 'local') for (const fn of this.localListeners) fn(admitted)
-    return admitted
+    const batch = this.gathering
+    const result = await new Promise<SignedTx | Error>((resolve) => {
+      batch.txs.push(tx)
+      batch.origins.push(origin)
+      batch.settle.push(resolve)
+    })
+    if (result instanceof Error) throw result
+    return result
+  }
+
+  /**
+   * Admits several txs together (a gossip batch): the stateless rules of each, their signatures
+   * in one batch (off the main thread with a verify pool), then one turn of the lock for all
+   * their dry runs, in order. Answers each with the tx admitted or the error it was refused with.
+   */
+  async submitMany (txs: readonly SignedTx[], origin: TxOrigin = 'local'): Promise<Array<SignedTx | Error>> {
+    return await this.admitMany(txs, txs.map(() => origin))
+  }
+
+  private async admitMany (txs: readonly SignedTx[], origins: readonly TxOrigin[]): Promise<Array<SignedTx | Error>> {
+    const results: Array<SignedTx | Error | null> = txs.map((tx) => {
+      try {
+        if (this.mempool.has(tx.id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
+        checkTxRules(tx, this.chain.rules)
+        return null
+      } catch (e) {
+        return e as Error
+      }
+    })
+    // a tx that came first in a proposal or block was verified when it was fetched: verifyTxSignatures knows
+    const unchecked = txs.filter((_, i) => results[i] === null)
+    const valid = await this.chain.verifyTxSignatures(unchecked)
+    let k = 0
+    for (const [i, r] of results.entries()) {
+      if (r === null && !valid[k++]!) results[i] = new ChorusError(ErrorCode.BAD_SIGNATURE, 'signature does not verify')
+    }
+    if (results.includes(null)) {
+      await this.chain.lock.run(async () => {
+        for (const [i, tx] of txs.entries()) {
+          if (results[i] !== null) continue
+          try {
+            // the same tx twice in one batch: the second is already pending
+            if (this.mempool.has(tx.id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
+            results[i] = await this.admit(tx)
+          } catch (e) {
+            results[i] = await this.explainRefusal(tx, e as Error)
+          }
+        }
+      })
+    }
+    const done = results as Array<SignedTx | Error>
+    for (const [i, r] of done.entries()) {
+      const origin = origins[i]!
+      this.tell(origin, r instanceof Error ? r : null)
+      if (origin === 'local' && !(r instanceof Error)) for (const fn of this.localListeners) fn(r)
+    }
+    return done
+  }
+
+  /** A replay fails on its used nonce: say what it is, once we know (a read only on this path). */
+  private async explainRefusal (tx: SignedTx, e: Error): Promise<Error> {
+    if (e instanceof ChorusError && e.code === ErrorCode.BAD_NONCE && await this.chain.txLocation(tx.id) !== null) {
+      return new ChorusError(ErrorCode.ALREADY_KNOWN, 'tx is already in a block')
+    }
+    return e
   }
 
   private tell (origin: TxOrigin, error: unknown): void {
     const result = error === null ? 'accepted' : error instanceof ChorusError ? error.code : 'INTERNAL'
     for (const fn of this.admissionListeners) fn(origin, result)
-  }
-
-  private async admitChecked (tx: SignedTx): Promise<SignedTx> {
-    if (this.mempool.has(tx.id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
-    // a tx that came first in a proposal or block was verified when it was fetched
-    validateTxStateless(tx, this.chain.rules, this.chain.isVerified(tx) ? alreadyVerified : this.chain.verify)
-    this.chain.markVerified(tx)
-    return await this.chain.lock.run(async () => {
-      try {
-        return await this.admit(tx)
-      } catch (e) {
-        // a replay fails on its used nonce: say what it is, once we know (a read only on this path)
-        if (e instanceof ChorusError && e.code === ErrorCode.BAD_NONCE && await this.chain.txLocation(tx.id) !== null) {
-          fail(ErrorCode.ALREADY_KNOWN, 'tx is already in a block')
-        }
-        throw e
-      }
-    })
   }
 
   /** The dry run and the mempool insert; runs under the lock. */

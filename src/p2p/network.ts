@@ -32,7 +32,7 @@ import type { ConsensusMessage, ConsensusOutbox } from '../consensus/driver.ts'
 import type { Logger } from '../logger.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Block, SignedProposal, SignedTx, SignedVote } from '../protocol/types.ts'
-import { validateTxStateless } from '../protocol/validate.ts'
+import { checkTxRules, failSignature } from '../protocol/validate.ts'
 import type { ValidatorSet } from '../protocol/validator-set.ts'
 import type { SyncPeers } from '../sync/syncer.ts'
 import { BoundedSet } from '../util/bounded-set.ts'
@@ -293,11 +293,12 @@ export class ChorusNetwork implements SyncPeers {
         return ignore(ErrorCode.UNAVAILABLE, `could not fetch ${missing.length} txs: ${(e as Error).message}`)
       }
       const byId = new Map<string, SignedTx>()
-      for (const tx of got) {
-        if (tx === null) continue
-        // the id does not cover the signature: a fetched tx is checked before it is used, kept or served
-        validateTxStateless(tx, this.m.chain.rules, this.m.chain.verify)
-        this.m.chain.markVerified(tx)
+      // the id does not cover the signature: a fetched tx is checked before it is used, kept or served
+      const fetched = got.filter((tx): tx is SignedTx => tx !== null)
+      for (const tx of fetched) checkTxRules(tx, this.m.chain.rules)
+      const valid = await this.m.chain.verifyTxSignatures(fetched)
+      for (const [i, tx] of fetched.entries()) {
+        if (!valid[i]) failSignature()
         byId.set(toHex(tx.id), tx)
       }
       for (const [i, id] of c.txIds.entries()) if (txs[i] === undefined) txs[i] = byId.get(toHex(id))

@@ -65,11 +65,26 @@ export const alreadyVerified: VerifyFn = () => true
 
 /** Throws the typed error of the first rule `tx` breaks; the signature is checked last (it is the dearest). */
 export function validateTxStateless (tx: SignedTx, rules: ChainRules, verify: VerifyFn): void {
+  checkTxRules(tx, rules)
+  const c = txSignatureCheck(tx)
+  if (!verify(c.publicKey, c.message, c.signature)) failSignature()
+}
+
+/** Every stateless rule but the signature, in order: for callers that verify signatures in batches (then failSignature). */
+export function checkTxRules (tx: SignedTx, rules: ChainRules): void {
   const { params } = rules
   if (tx.bytes.length > params.maxTxBytes) fail(ErrorCode.TOO_LARGE, `tx is ${tx.bytes.length} bytes, limit ${params.maxTxBytes}`)
   if (tx.unsigned.chainId !== rules.chainId) fail(ErrorCode.WRONG_CHAIN, `tx is for chain ${JSON.stringify(tx.unsigned.chainId)}`)
   const need = minFee(params, tx.bytes.length)
   if (tx.unsigned.fee < need) fail(ErrorCode.FEE_TOO_LOW, `fee ${tx.unsigned.fee} is below ${need}`, { minFee: need.toString() })
   checkBody(tx.unsigned.body, tx.unsigned.sender, params)
-  if (!verify(tx.unsigned.sender, signingBytes('tx', tx.unsignedBytes), tx.signature)) fail(ErrorCode.BAD_SIGNATURE, 'signature does not verify')
+}
+
+/** What a tx's signature must verify over: the sender's key, the domain-tagged unsigned bytes. */
+export function txSignatureCheck (tx: SignedTx): { publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array } {
+  return { publicKey: tx.unsigned.sender, message: signingBytes('tx', tx.unsignedBytes), signature: tx.signature }
+}
+
+export function failSignature (): never {
+  return fail(ErrorCode.BAD_SIGNATURE, 'signature does not verify')
 }

@@ -17,17 +17,15 @@ const INVALID_IN_ITSELF = new Set<Code>([
   ErrorCode.UNKNOWN_VERSION, ErrorCode.UNKNOWN_KIND, ErrorCode.TOO_LARGE, ErrorCode.INVALID_FIELD, ErrorCode.INVALID_USERNAME, ErrorCode.INVALID_AMOUNT
 ])
 
-/** Admits what it can; returns the txs admitted, or throws a GossipError. */
+/** Admits what it can (all of the batch together: one signature batch, one turn of the lock); returns the txs admitted, or throws a GossipError. */
 export async function admitTxBatch (txs: readonly SignedTx[], pool: TxPool): Promise<SignedTx[]> {
-  const admitted: SignedTx[] = []
-  for (const tx of txs) {
-    try {
-      admitted.push(await pool.submitDecoded(tx, 'gossip'))
-    } catch (e) {
-      if (!(e instanceof ChorusError)) throw e
-      if (INVALID_IN_ITSELF.has(e.code)) reject(e.code, `tx ${admitted.length}: ${e.detail}`)
-    }
+  const results = await pool.submitMany(txs, 'gossip')
+  for (const [i, r] of results.entries()) {
+    if (!(r instanceof Error)) continue
+    if (!(r instanceof ChorusError)) throw r
+    if (INVALID_IN_ITSELF.has(r.code)) reject(r.code, `tx ${i}: ${r.detail}`)
   }
+  const admitted = results.filter((r): r is SignedTx => !(r instanceof Error))
   if (admitted.length === 0) ignore(ErrorCode.ALREADY_KNOWN, 'nothing new in the batch')
   return admitted
 }

@@ -2,7 +2,9 @@ import { verify as opensslVerify, createPublicKey } from 'node:crypto'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { describe, expect, it } from 'vitest'
 import { verifyReference } from '../../../src/crypto/signature-rule.ts'
+import { inlineBatchVerify, packChecks, verifyPacked } from '../../../src/crypto/signature-batch.ts'
 import { verifySignature } from '../../../src/crypto/verify.ts'
+import { VerifyPool } from '../../../src/crypto/verify-pool.ts'
 import { type Case, edgeCases, randomCases, rng } from '../../support/ed25519-cases.ts'
 
 const SEED = 20261126
@@ -54,6 +56,31 @@ describe('Chorus-Ed25519-v1: fast path and reference agree', () => {
       if (want) accepted++
     }
     expect(accepted).toBeGreaterThanOrEqual(500) // the valid sixth, at least
+  })
+
+  it('gives identical answers through the verify pool\'s worker threads, in batches split across them, and on this thread if a worker dies', { timeout: 120_000 }, async () => {
+    const all = [...edges, ...randoms]
+    const pool = new VerifyPool(2)
+    try {
+      // one batch large enough to be split, then small ones interleaved
+      const whole = await pool.verifyBatch(all)
+      expect(whole.map((v, i) => v === ref(all[i]!) ? '' : all[i]!.label).filter(Boolean)).toEqual([])
+      const small = await Promise.all(edges.map(async (c) => (await pool.verifyBatch([c]))[0]))
+      expect(small).toEqual(edges.map(ref))
+      // a worker that dies with work in hand: that work is answered here, by the same rule
+      const pending = pool.verifyBatch(all)
+      await pool.killWorkerForTest()
+      expect(await pending).toEqual(all.map(ref))
+      expect(pool.answeredHere).toBeGreaterThan(0)
+      expect(await pool.verifyBatch(all.slice(200, 400))).toEqual(all.slice(200, 400).map(ref))
+    } finally {
+      await pool.close()
+    }
+    // a key or signature of the wrong length is refused, not misread
+    const good = randoms.find((c) => ref(c))!
+    expect(await inlineBatchVerify(verifySignature)([{ ...good, publicKey: good.publicKey.subarray(0, 31) }])).toEqual([false])
+    const packed = packChecks([{ ...good, signature: good.signature.subarray(0, 63) }, good])
+    expect(Array.from(verifyPacked(packed, verifySignature))).toEqual([0, 1])
   })
 
   it('stock verifiers each disagree with the rule somewhere, so this test can fail', { timeout: 120_000 }, () => {

@@ -1,0 +1,98 @@
+/**
+ * Signature checks on the other cores: worker threads that run the node's rule
+ * (verify.ts) over packed batches (signature-batch.ts), so the main thread only
+ * packs a batch and goes on with other work until the answers come back. A large
+ * batch is split across the workers; a small one goes to the least busy. If a
+ * worker dies, what it held is verified on this thread instead (the same rule, so
+ * the same answers) and the worker is replaced: a check is never lost or guessed.
+ */
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import type { VerifyFn } from '../protocol/validate.ts'
+import { type BatchVerifyFn, type SignatureCheck, packChecks } from './signature-batch.ts'
+import { verifySignature } from './verify.ts'
+
+// under the test runner this module runs as TypeScript, and Node strips the worker's types itself
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './verify-worker.ts' : './verify-worker.js', import.meta.url)
+/** Below this many checks a batch is not split: a worker's turn costs more than the checks. */
+const SPLIT_AT = 64
+
+interface Job { checks: readonly SignatureCheck[], resolve: (ok: boolean[]) => void }
+interface Slot { worker: Worker, jobs: Job[], queued: number }
+
+export class VerifyPool {
+  private readonly slots: Slot[] = []
+  private closed = false
+  /** Checks answered on this thread because their worker died or the pool had closed. */
+  answeredHere = 0
+
+  /** One thread fewer than the machine has: the main thread keeps a core. */
+  static defaultThreads (): number { return Math.max(1, availableParallelism() - 1) }
+
+  constructor (readonly threads: number = VerifyPool.defaultThreads(), private readonly fallback: VerifyFn = verifySignature) {
+    for (let i = 0; i < threads; i++) this.slots.push(this.spawn())
+  }
+
+  /** The pool as a BatchVerifyFn. */
+  readonly verifyBatch: BatchVerifyFn = async (checks) => {
+    if (checks.length === 0) return []
+    if (this.closed) return this.inline(checks)
+    const parts = checks.length < SPLIT_AT ? 1 : Math.min(this.slots.length, Math.ceil(checks.length / SPLIT_AT))
+    const size = Math.ceil(checks.length / parts)
+    const answers = await Promise.all(Array.from({ length: parts }, async (_, i) => await this.send(checks.slice(i * size, (i + 1) * size))))
+    return answers.flat()
+  }
+
+  /** Test seam: ends the worker holding the most work, as a crash would. */
+  async killWorkerForTest (): Promise<void> {
+    const slot = this.slots.reduce((a, b) => b.queued > a.queued ? b : a)
+    await slot.worker.terminate()
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    await Promise.all(this.slots.map(async (s) => { this.settleInline(s); await s.worker.terminate() }))
+  }
+
+  private async send (checks: readonly SignatureCheck[]): Promise<boolean[]> {
+    const slot = this.slots.reduce((a, b) => b.queued < a.queued ? b : a)
+    const packed = packChecks(checks)
+    return await new Promise<boolean[]>((resolve) => {
+      slot.jobs.push({ checks, resolve })
+      slot.queued += checks.length
+      slot.worker.postMessage(packed, [packed.buffer as ArrayBuffer])
+    })
+  }
+
+  private spawn (): Slot {
+    const worker = new Worker(WORKER_URL)
+    const slot: Slot = { worker, jobs: [], queued: 0 }
+    // a worker answers its jobs in the order it got them
+    worker.on('message', (results: Uint8Array) => {
+      const job = slot.jobs.shift()
+      if (job === undefined) return
+      slot.queued -= job.checks.length
+      job.resolve(Array.from(results, (r) => r === 1))
+    })
+    const replace = () => {
+      this.settleInline(slot)
+      if (this.closed) return
+      const i = this.slots.indexOf(slot)
+      if (i >= 0) this.slots[i] = this.spawn()
+    }
+    worker.once('error', replace)
+    worker.once('exit', (code) => { if (!this.closed && code !== 0) replace() })
+    return slot
+  }
+
+  /** Answers a slot's outstanding jobs on this thread. */
+  private settleInline (slot: Slot): void {
+    for (const job of slot.jobs.splice(0)) job.resolve(this.inline(job.checks))
+    slot.queued = 0
+  }
+
+  private inline (checks: readonly SignatureCheck[]): boolean[] {
+    this.answeredHere += checks.length
+    return checks.map((c) => this.fallback(c.publicKey, c.message, c.signature))
+  }
+}
