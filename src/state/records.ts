@@ -1,9 +1,23 @@
-/** Stored records of the state buckets, as canonical msgpack arrays. */
-import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
-import { asAmount, asArray, asBytes, asBytesOrNull, asString, asStringOrNull, asUint } from '../codec/schema.ts'
+/**
+ * Stored records of the state buckets, as canonical msgpack arrays.
+ *
+ * Every decoder here reads bytes this node wrote to its own store (or to a state view on
+ * the way there), never bytes from the wire: they use the TRUSTED `decodeStored` (no
+ * re-encoding to check the form, text not checked for NFC again). The wire's decoders
+ * (codec/tx.ts, codec/block.ts, codec/gossip.ts) keep `decodeCanonical` and its checks.
+ */
+import { decodeStored, encodeCanonical } from '../codec/canonical.ts'
+import { asAmount, asArray, asBytes, asBytesOrNull, asUint } from '../codec/schema.ts'
+import type { Value } from '../codec/canonical.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Hash, PublicKey } from '../protocol/types.ts'
 
-const MAX_RECORD = 1 << 20
+/** Text of a stored record: checked NFC when it was a tx's, on admission. */
+function storedString (v: Value, what: string): string {
+  return typeof v === 'string' ? v : fail(ErrorCode.MALFORMED, `${what}: expected text`)
+}
+
+const storedStringOrNull = (v: Value, what: string): string | null => v === null ? null : storedString(v, what)
 
 export interface Account {
   balance: bigint
@@ -31,16 +45,16 @@ export function encodeAccount (a: Account): Uint8Array {
 }
 
 export function decodeAccount (b: Uint8Array): Account {
-  const f = asArray(decodeCanonical(b, MAX_RECORD), 11, 'account')
+  const f = asArray(decodeStored(b), 11, 'account')
   return {
     balance: asAmount(f[0]!, 'balance'),
     nonce: asUint(f[1]!, 'nonce'),
     stake: asAmount(f[2]!, 'stake'),
     unbonding: asAmount(f[3]!, 'unbonding'),
-    username: asStringOrNull(f[4]!, 'username'),
-    displayName: asString(f[5]!, 'displayName'),
-    bio: asString(f[6]!, 'bio'),
-    avatarUrl: asString(f[7]!, 'avatarUrl'),
+    username: storedStringOrNull(f[4]!, 'username'),
+    displayName: storedString(f[5]!, 'displayName'),
+    bio: storedString(f[6]!, 'bio'),
+    avatarUrl: storedString(f[7]!, 'avatarUrl'),
     postCount: asUint(f[8]!, 'postCount'),
     followerCount: asUint(f[9]!, 'followerCount'),
     followingCount: asUint(f[10]!, 'followingCount')
@@ -66,10 +80,10 @@ export function encodePost (p: Post): Uint8Array {
 }
 
 export function decodePost (b: Uint8Array): Post {
-  const f = asArray(decodeCanonical(b, MAX_RECORD), 10, 'post')
+  const f = asArray(decodeStored(b), 10, 'post')
   return {
     author: asBytes(f[0]!, 'author', 32),
-    text: asString(f[1]!, 'text'),
+    text: storedString(f[1]!, 'text'),
     replyTo: asBytesOrNull(f[2]!, 'replyTo', 32),
     repostOf: asBytesOrNull(f[3]!, 'repostOf', 32),
     height: asUint(f[4]!, 'height'),
@@ -86,5 +100,5 @@ export function encodeAmount (n: bigint): Uint8Array {
 }
 
 export function decodeAmount (b: Uint8Array): bigint {
-  return asAmount(decodeCanonical(b, 16), 'amount')
+  return asAmount(decodeStored(b), 'amount')
 }
