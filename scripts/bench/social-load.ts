@@ -9,6 +9,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { type KeyObject, createPrivateKey, sign as opensslSign } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import type { Agent } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,6 +21,7 @@ import { parseHex, toHex } from '../../src/crypto/bytes.ts'
 import { signingBytes } from '../../src/crypto/hash.ts'
 import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
 import type { TxBody, UnsignedTx } from '../../src/protocol/types.ts'
+import { ownAgent, rpcBatch as httpBatch } from './abuse-measure.ts'
 
 export const CLI = fileURLToPath(new URL('../../bin/chorus.js', import.meta.url))
 export const SEED_POSTS_PER_SENDER = 2
@@ -239,10 +241,21 @@ export class Sender {
 
 // ---------------------------------------------------------------- JSON-RPC batches
 
+const agents = new Map<string, Agent>()
+
 export interface RpcReply { result?: any, error?: { code: number, message: string, data?: { code?: string, expected?: number } } }
 
-/** One JSON-RPC batch; a transport failure answers every call with UNAVAILABLE. */
-export async function rpcBatch (url: string, calls: Array<[string, unknown[]]>): Promise<RpcReply[]> {
+/**
+ * One JSON-RPC batch; a transport failure answers every call with UNAVAILABLE. With
+ * `from`, the request leaves from that loopback address (its own keep-alive agent): the
+ * node counts its RPC work per client IP, so lanes from distinct addresses are distinct clients.
+ */
+export async function rpcBatch (url: string, calls: Array<[string, unknown[]]>, from?: string): Promise<RpcReply[]> {
+  if (from !== undefined) {
+    let agent = agents.get(from)
+    if (agent === undefined) agents.set(from, agent = ownAgent(1))
+    return await httpBatch(Number(new URL(url).port), calls, { agent, localAddress: from, timeoutMs: 60_000 })
+  }
   try {
     const res = await fetch(url, {
       method: 'POST',

@@ -143,6 +143,8 @@ export class ChorusNetwork implements SyncPeers {
     const batch = this.pendingTxs
     this.pendingTxs = []
     this.pendingBytes = 0
+    // with nobody to hear it, a publish goes nowhere: do not encode it (a dev node, a node between peers)
+    if (this.m.transport.peers().length === 0) return
     this.m.transport.publish('tx', encodeTxBatch(batch))
   }
 

@@ -10,7 +10,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo, Socket } from 'node:net'
 import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 import type { Logger } from '../logger.ts'
-import { Admission, type AdmissionLimits, type Caller, DEFAULT_ADMISSION_LIMITS, callCost, newCaller } from './admission.ts'
+import { Admission, type AdmissionLimits, type Caller, DEFAULT_ADMISSION_LIMITS, SharedAdmission, callCost, newCaller, submitGroupCost } from './admission.ts'
 import type { RpcContext } from './context.ts'
 import { RpcCode, type RpcError, RpcFailure, toRpcError } from './errors.ts'
 import { ConnectionLimits, type ConnectionRefusal } from './connection-limits.ts'
@@ -236,7 +236,12 @@ export class RpcServer {
     // call's error (and its comma) is set aside first, so that errors never push it over
     const reserved = parsed.reduce((n: number, r) => n + errorRoom(r) + 1, 0)
     const budget = newBudget(this.opts.maxResponseBytes - reserved)
-    const answers = (await Promise.all(parsed.map(async (r) => await this.one(r, caller, budget)))).filter((a): a is Answer => a !== null)
+    const submits = parsed.filter(isPlainSubmit)
+    const shared = submits.length < 2 ? null : new SharedAdmission(this.admission.enter(caller, submitGroupCost(submits.length)))
+    const settled = Promise.all(parsed.map(async (r) => await this.one(r, caller, budget, shared !== null && isPlainSubmit(r) ? shared : undefined)))
+    // a call's work may outlive its answer (a timeout): the shared cost is given back when the last of it ends
+    settled.finally(() => shared?.close()).catch(() => {})
+    const answers = (await settled).filter((a): a is Answer => a !== null)
     if (answers.length === 0) return void res.writeHead(204).end()
     this.sendText(res, caller, answers.every((a) => a.refusedForLoad) ? 429 : 200, `[${answers.map((a) => a.text).join(',')}]`)
   }
@@ -246,16 +251,16 @@ export class RpcServer {
    * notification (no id), which gets no answer. `budget` is the response bytes
    * left for it (a batch's shared budget): an answer that would pass it becomes TOO_LARGE.
    */
-  private async one (req: unknown, caller: Caller, budget = newBudget(this.opts.maxResponseBytes)): Promise<Answer | null> {
+  private async one (req: unknown, caller: Caller, budget = newBudget(this.opts.maxResponseBytes), shared?: SharedAdmission): Promise<Answer | null> {
     const started = performance.now()
-    const { method, response, silent } = await this.respond(req, caller, budget)
+    const { method, response, silent } = await this.respond(req, caller, budget, shared)
     const answer = silent ? null : this.answer(response, budget)
     this.observer?.call(method, answer === null ? response.error ?? null : answer.error, (performance.now() - started) / 1000)
     return answer
   }
 
   /** A call's response; `method` names it for metrics, `silent` when nobody gets an answer (a notification, or a caller gone). */
-  private async respond (req: unknown, caller: Caller, budget: Budget): Promise<{ method: string, response: Response, silent: boolean }> {
+  private async respond (req: unknown, caller: Caller, budget: Budget, shared?: SharedAdmission): Promise<{ method: string, response: Response, silent: boolean }> {
     const invalid = (id: Id, message: string) => ({ method: 'invalid', response: errorResponse(id, { code: RpcCode.INVALID_REQUEST, message }), silent: false })
     if (typeof req !== 'object' || req === null || Array.isArray(req)) return invalid(null, 'a request is an object')
     const r = req as { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
@@ -267,7 +272,7 @@ export class RpcServer {
     if (!known) response = errorResponse(id, { code: RpcCode.METHOD_NOT_FOUND, message: `method not found: ${r.method.slice(0, 64)}` })
     else {
       try {
-        response = { jsonrpc: '2.0', id, result: await this.run(caller, r.method, r.params, budget) }
+        response = { jsonrpc: '2.0', id, result: await this.run(caller, r.method, r.params, budget, shared) }
       } catch (e) {
         const error = toRpcError(e)
         if (error.code === RpcCode.INTERNAL) this.logInternal(r.method, e)
@@ -281,9 +286,9 @@ export class RpcServer {
    * Runs an admitted call; its cost counts until its work ends, even past its time limit.
    * A call whose answer could not fit what is left of the response budget is not run.
    */
-  private async run (caller: Caller, method: string, params: unknown, budget: Budget): Promise<Json> {
+  private async run (caller: Caller, method: string, params: unknown, budget: Budget, shared?: SharedAdmission): Promise<Json> {
     const cost = callCost(method, params)
-    const release = await this.admission.enter(caller, cost)
+    const release = shared !== undefined ? await shared.enter() : await this.admission.enter(caller, cost)
     // the batch's answers so far have spent it (checked after the wait: they ran meanwhile)
     if (budget.left < Math.min(cost * ANSWER_ROOM_PER_COST, budget.whole)) {
       release()
@@ -375,4 +380,13 @@ async function readBody (req: IncomingMessage, max: number): Promise<string | nu
     req.once('end', () => finish(size > max || declared > max ? null : Buffer.concat(chunks).toString('utf8')))
     req.once('error', () => finish(null))
   })
+}
+
+/** A tx_submit that does not wait for its block: in a batch, these are admitted as one piece of work. */
+function isPlainSubmit (r: unknown): boolean {
+  if (typeof r !== 'object' || r === null) return false
+  const { method, params } = r as { method?: unknown, params?: unknown }
+  if (method !== 'tx_submit') return false
+  const options = Array.isArray(params) ? params[1] : typeof params === 'object' && params !== null ? (params as { options?: unknown }).options : undefined
+  return (options as { wait?: unknown } | null | undefined)?.wait !== 'commit'
 }

@@ -18,6 +18,7 @@ import { encodeAddress } from '../../../src/crypto/address.ts'
 import { generateSecretKey, publicKeyOf } from '../../../src/crypto/keys.ts'
 import { silentLogger } from '../../../src/logger.ts'
 import { ChorusNode } from '../../../src/node.ts'
+import { submitGroupCost } from '../../../src/rpc/admission.ts'
 import { waitFor } from '../../support/wait.ts'
 
 const MAX_RESPONSE = 64 * 1024
@@ -143,6 +144,25 @@ describe('RPC limits', () => {
     open()
     for (const r of await Promise.all(held)) expect(JSON.parse(r.text).result.header.height).toBe(bigHeight)
     expect((await post$({ jsonrpc: '2.0', id: 7, method: 'chain_getHead' }, '127.0.0.3')).status).toBe(200)
+  })
+
+  it('admits a batch\'s tx_submits as one piece of work, at a cost by their count, held until the last of them ends', async () => {
+    // 60 calls at tx_submit's cost of 2 would be 120 units, far past the IP's share of 32
+    const from = Number((await new RpcClient(`http://127.0.0.1:${node.rpcPort}`).getAccount(alice.address())).pendingNonce)
+    const txs = Array.from({ length: 60 }, (_, i) => alice.sign({ chainId: 'limits-test', nonce: from + i, body: post(`batched ${i}`) }))
+    const original = node.chain.verifyTxSignatures.bind(node.chain)
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const spy = vi.spyOn(node.chain, 'verifyTxSignatures').mockImplementation(async (t) => { await gate; return await original(t) })
+    const batch = post$([...txs.map((t, id) => ({ jsonrpc: '2.0', id, method: 'tx_submit', params: [t.hex] })), { jsonrpc: '2.0', id: 60, method: 'chain_getHead' }], '127.0.0.5')
+    await waitFor(() => spy.mock.calls.length === 1, 'the batch\'s txs at the signature check')
+    expect(spy.mock.calls[0]![0]).toHaveLength(60) // all of them together
+    expect(admission().inFlight).toBe(submitGroupCost(60)) // chain_getHead has answered meanwhile
+    open()
+    const answers = JSON.parse((await batch).text) as any[]
+    expect(answers.map((a) => a.result?.id ?? a.error?.data?.code)).toEqual([...txs.map((t) => t.id), undefined])
+    expect(answers[60].result.height).toBeGreaterThan(0)
+    await waitFor(() => admission().inFlight === 0, 'the batch\'s cost given back')
   })
 
   it('stops the work of a batch whose client went away', async () => {
