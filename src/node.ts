@@ -12,10 +12,11 @@ import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './chain/mem
 import { TxPool } from './chain/tx-pool.ts'
 import { TxWaiters } from './chain/tx-waiters.ts'
 import { type Clock, systemClock } from './consensus/clock.ts'
-import { ConsensusDriver, type ConsensusMessage, DEFAULT_TIMEOUTS, type Timeouts } from './consensus/driver.ts'
+import { ConsensusDriver, type ConsensusMessage, DEFAULT_TIMEOUTS, type Timeouts, type ValidatorIdentity } from './consensus/driver.ts'
 import { SignState, type SignStore, fileSignStore } from './consensus/sign-state.ts'
 import type { ConsensusBugs } from './consensus/state-machine.ts'
 import { type Wal, fileWal } from './consensus/wal.ts'
+import { fileConsensusLog } from './consensus/consensus-log.ts'
 import { encodeAddress } from './crypto/address.ts'
 import { equalBytes } from './crypto/bytes.ts'
 import { publicKeyOf } from './crypto/keys.ts'
@@ -166,13 +167,7 @@ export class ChorusNode implements AsyncDisposable {
       const syncer = new Syncer(opts.sync ?? DEFAULT_SYNC_OPTIONS, { chain, peers: network, clock, logger: log.child('sync') })
       network.onFutureHeight((h) => syncer.hint(h))
 
-      const identity = opts.validator === null
-        ? null
-        : {
-            publicKey: publicKeyOf(opts.validator.secretKey),
-            signState: await SignState.load(modules.signStore ?? fileSignStore(opts.validator.signStatePath), opts.validator.secretKey),
-            wal: modules.wal ?? fileWal(opts.validator.walPath)
-          }
+      const identity = opts.validator === null ? null : await validatorIdentity(opts.validator, modules)
       // the driver's tasks run from driver.start() on, below, once `node` is set
       let node: ChorusNode | undefined
       const driver = identity === null
@@ -369,5 +364,19 @@ function openFileLimit (): number | null {
     return softFdLimit(readFileSync('/proc/self/limits', 'utf8'))
   } catch {
     return null
+  }
+}
+
+/**
+ * The validator's guard and WAL: by default one log (consensus-log.ts), where one fsync per
+ * signature makes both durable; a store or WAL handed in (tests) is used with the file-backed
+ * other half, as two files.
+ */
+async function validatorIdentity (v: NonNullable<NodeOptions['validator']>, modules: NodeModules): Promise<ValidatorIdentity> {
+  const log = modules.signStore === undefined && modules.wal === undefined ? fileConsensusLog(v.walPath, v.signStatePath) : null
+  return {
+    publicKey: publicKeyOf(v.secretKey),
+    signState: await SignState.load(log?.signStore ?? modules.signStore ?? fileSignStore(v.signStatePath), v.secretKey),
+    wal: log?.wal ?? modules.wal ?? fileWal(v.walPath)
   }
 }

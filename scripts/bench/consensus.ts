@@ -4,19 +4,43 @@
  * each with a real LevelDB, file WAL and file sign state (fsyncs included):
  *   1. heights per second with empty blocks and a 0 ms target block time;
  *   2. commit latency (time from the target block time to each commit), p50/p99, at a 1,000 ms target.
- *   npx tsx scripts/bench/consensus.ts [seconds-for-1] [heights-for-2]
+ * Beside 1, measured in the same run so that figures from a busy machine compare: the disk's
+ * raw rate of 200-byte appends each followed by an fsync (what bounds a validator's votes), and
+ * 1 again with the WAL and sign state as two files (the scheme before consensus-log.ts).
+ *   npx tsx scripts/bench/consensus.ts [seconds-for-1] [heights-for-2] [--no-baseline]
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseGenesis } from '../../src/chain/genesis.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
 import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
 import { silentLogger } from '../../src/logger.ts'
-import { ChorusNode } from '../../src/node.ts'
+import { fileSignStore } from '../../src/consensus/sign-state.ts'
+import { fileWal } from '../../src/consensus/wal.ts'
+import { ChorusNode, type NodeModules } from '../../src/node.ts'
 import { MemoryHub } from '../../src/p2p/memory-transport.ts'
 
-async function run (blockTimeMs: number, until: (heights: number, elapsedMs: number) => boolean) {
+/** Appends of 200 bytes, each fsynced, per second, in one file for `ms`. */
+async function fsyncRate (ms: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'chorus-bench-fsync-'))
+  const f = await open(join(dir, 'f'), 'a')
+  const buf = new Uint8Array(200)
+  const t0 = performance.now()
+  let n = 0
+  try {
+    while (performance.now() - t0 < ms) { await f.writeFile(buf); await f.sync(); n++ }
+  } finally {
+    await f.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+  return n / ((performance.now() - t0) / 1000)
+}
+
+/** The validators' WAL and sign state: one log (the node's default), or two files as before it. */
+type Persistence = 'one log' | 'two files'
+
+async function run (blockTimeMs: number, until: (heights: number, elapsedMs: number) => boolean, persistence: Persistence = 'one log') {
   const dir = await mkdtemp(join(tmpdir(), 'chorus-bench-consensus-'))
   const keys = Array.from({ length: 4 }, () => generateSecretKey())
   const genesis = parseGenesis({
@@ -29,10 +53,13 @@ async function run (blockTimeMs: number, until: (heights: number, elapsedMs: num
   const nodes: ChorusNode[] = []
   for (const [i, secretKey] of keys.entries()) {
     const home = join(dir, `v${i}`)
+    const signStatePath = join(home, 'sign-state.json')
+    const walPath = join(home, 'consensus.wal')
+    const twoFiles: Partial<NodeModules> = persistence === 'two files' ? { signStore: fileSignStore(signStatePath), wal: fileWal(walPath) } : {}
     nodes.push(await ChorusNode.start({
       dataDir: join(home, 'data'), genesis, rpc: null, p2p: null,
-      validator: { secretKey, signStatePath: join(home, 'sign-state.json'), walPath: join(home, 'consensus.wal') }
-    }, { logger: silentLogger, transport: hub.transport(`v${i}`) }))
+      validator: { secretKey, signStatePath, walPath }
+    }, { logger: silentLogger, transport: hub.transport(`v${i}`), ...twoFiles }))
   }
   const t0 = Date.now()
   nodes[0]!.chain.events.onCommitted(({ checked }) => {
@@ -48,10 +75,18 @@ async function run (blockTimeMs: number, until: (heights: number, elapsedMs: num
   return { heights: commitTimes.length, elapsed, latencies }
 }
 
-const seconds = Number(process.argv[2] ?? 10)
-const heights = Number(process.argv[3] ?? 30)
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+const baseline = !process.argv.includes('--no-baseline')
+const seconds = Number(args[0] ?? 10)
+const heights = Number(args[1] ?? 30)
+const rate = (r: { heights: number, elapsed: number }) => `${r.heights} heights in ${(r.elapsed / 1000).toFixed(1)} s = ${(r.heights / (r.elapsed / 1000)).toFixed(1)} heights/s`
+if (baseline) console.log(`baseline, this disk: ${(await fsyncRate(2000)).toFixed(0)} fsynced 200-byte appends/s`)
 const fast = await run(0, (_h, ms) => ms >= seconds * 1000)
-console.log(`empty blocks, 0 ms target: ${fast.heights} heights in ${(fast.elapsed / 1000).toFixed(1)} s = ${(fast.heights / (fast.elapsed / 1000)).toFixed(1)} heights/s`)
+console.log(`empty blocks, 0 ms target: ${rate(fast)}`)
+if (baseline) {
+  const before = await run(0, (_h, ms) => ms >= seconds * 1000, 'two files')
+  console.log(`baseline, same but WAL and sign state in two files (the scheme before consensus-log.ts): ${rate(before)}`)
+}
 const paced = await run(1000, (h) => h >= heights)
 const sorted = [...paced.latencies].sort((a, b) => a - b)
 const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!

@@ -4,9 +4,11 @@
  * (SignState), broadcasts, timers and commits, and turns messages, timers and
  * block checks back into events. Events are handled one at a time, in order.
  *
- * Every input of the current height goes to the WAL first; the WAL is synced
- * before anything is signed, so a restarted validator replays its inputs,
- * rebuilds the same state (locks included) and re-signs only identical bytes.
+ * Every input of the current height goes to the WAL first; the WAL is durable
+ * before anything signed leaves (synced here, or, when the sign state is kept in
+ * the same log, by the sign store's own fsync: consensus-log.ts), so a restarted
+ * validator replays its inputs, rebuilds the same state (locks included) and
+ * re-signs only identical bytes.
  *
  * It meets the network through the seam of DESIGN §8: it publishes through a
  * `ConsensusOutbox` and receives only proposals and votes that passed gossip
@@ -426,7 +428,7 @@ export class ConsensusDriver {
             break
           }
           case 'timeout': await this.handle({ type: 'timeout', step: r.step, height: r.height, round: r.round }); break
-          case 'height': break
+          case 'height': case 'signed': break
         }
       }
     } finally {
@@ -517,7 +519,7 @@ export class ConsensusDriver {
     if (block === undefined || this.identity === null) return
     const proposal = { chainId: this.m.chain.chainId, height, round, polRound, blockHash: parseHex(hashHex)!, proposer: this.identity.publicKey }
     const { signState, wal } = this.identity
-    await this.syncWal(wal)
+    if (wal.syncedBySignStore !== true) await this.syncWal(wal) // else the sign store's fsync covers the WAL
     const signature = await this.io('save the sign state', async () => await signState.sign('proposal', 'proposal', height, round, encodeProposal(proposal)))
     const msg: ConsensusMessage = { type: 'proposal', proposal: { proposal, signature }, block }
     this.proposals.set(round, msg)
@@ -530,7 +532,7 @@ export class ConsensusDriver {
     if (this.identity === null) return
     const vote: Vote = { type, chainId: this.m.chain.chainId, height, round, blockHash: hashHex === null ? null : parseHex(hashHex)!, validator: this.identity.publicKey }
     const { signState, wal } = this.identity
-    await this.syncWal(wal)
+    if (wal.syncedBySignStore !== true) await this.syncWal(wal) // else the sign store's fsync covers the WAL
     const signature = await this.io('save the sign state', async () => await signState.sign('vote', type, height, round, encodeVote(vote)))
     const signed = { vote, signature }
     this.m.logger.debug('Voted', { type, height, round, hash: hashHex?.slice(0, 12) ?? 'nil', state: this.describe() })

@@ -14,6 +14,9 @@
  *   [2, signedVoteBytes]                a vote received
  *   [3, height, round, blockBytes]      our own proposal's block, as built
  *   [4, step, height, round]            a timeout fired
+ *   [5, height, round, step, signBytes, signature]  what we signed (only in the
+ *                                        combined log of consensus-log.ts, where
+ *                                        it is the double-sign guard's record)
  */
 import { open, readFile, truncate } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
@@ -29,6 +32,8 @@ export type WalRecord =
   | { kind: 'vote', vote: Uint8Array }
   | { kind: 'built', height: number, round: number, block: Uint8Array }
   | { kind: 'timeout', step: TimeoutStep, height: number, round: number }
+  /** A signature that left (or may leave) the process; `step` as in sign-state.ts (1 proposal, 2 prevote, 3 precommit). */
+  | { kind: 'signed', height: number, round: number, step: number, signBytes: Uint8Array, signature: Uint8Array }
 
 const STEPS: TimeoutStep[] = ['propose', 'prevote', 'precommit']
 const MAX_RECORD = 64 * 1024 * 1024
@@ -40,6 +45,7 @@ export function encodeWalRecord (r: WalRecord): Uint8Array {
     case 'vote': return encodeCanonical([2, r.vote])
     case 'built': return encodeCanonical([3, r.height, r.round, r.block])
     case 'timeout': return encodeCanonical([4, STEPS.indexOf(r.step), r.height, r.round])
+    case 'signed': return encodeCanonical([5, r.height, r.round, r.step, r.signBytes, r.signature])
   }
 }
 
@@ -55,6 +61,12 @@ export function decodeWalRecord (b: Uint8Array): WalRecord {
       const [, s, h, r] = asArray(v, 4, 'wal')
       const step = STEPS[asUint(s!, 'step')] ?? fail(ErrorCode.MALFORMED, 'wal timeout step')
       return { kind: 'timeout', step, height: asUint(h!, 'height'), round: asUint(r!, 'round') }
+    }
+    case 5: {
+      const [, h, r, s, sb, sig] = asArray(v, 6, 'wal')
+      const step = asUint(s!, 'step')
+      if (step < 1 || step > 3) fail(ErrorCode.MALFORMED, 'wal signed step')
+      return { kind: 'signed', height: asUint(h!, 'height'), round: asUint(r!, 'round'), step, signBytes: asBytes(sb!, 'signBytes'), signature: asBytes(sig!, 'signature') }
     }
     default: return fail(ErrorCode.MALFORMED, 'wal record kind')
   }
@@ -97,6 +109,12 @@ export function unframe (bytes: Uint8Array): { records: WalRecord[], goodLength:
 export interface Wal {
   /** The intact records, after cutting away any torn or corrupt tail. */
   open (): Promise<WalRecord[]>
+  /**
+   * True when the sign store writes its records into this log, after every record appended
+   * before them (consensus-log.ts): each save's fsync then makes those inputs durable too, and
+   * the driver needs no `sync` of its own before signing.
+   */
+  readonly syncedBySignStore?: boolean
   /** Appends (buffered: durable only after `sync`). */
   append (r: WalRecord): Promise<void>
   sync (): Promise<void>
