@@ -1,12 +1,15 @@
 /**
  * The LevelDB behind the state and the chain: one database, one sublevel per
  * Bucket (buckets.ts), raw byte keys and values. Everything a block changes is
- * written by `commit` in one atomic batch, with the head pointer.
+ * written by `commit` in one atomic batch, with the head pointer. Point reads of the
+ * state buckets go through a bounded read cache (read-cache.ts) that each committed
+ * batch updates, so they see exactly what LevelDB holds.
  */
 import { Level } from 'level'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import { ALL_BUCKETS, type Bucket } from './buckets.ts'
+import { DEFAULT_READ_CACHE_BYTES, ReadCache, type ReadCacheStats } from './read-cache.ts'
 import type { StateReader, Write } from './view.ts'
 
 type Db = AbstractLevel<Uint8Array | string | Buffer, Uint8Array, Uint8Array>
@@ -21,15 +24,29 @@ export interface RangeOptions {
   limit?: number
 }
 
+export interface StoreOptions {
+  /** Bytes of the state buckets' read cache (read-cache.ts); 0 turns it off. Default DEFAULT_READ_CACHE_BYTES. */
+  readCacheBytes?: number
+}
+
 export class Store implements StateReader {
   private readonly subs: Record<Bucket, Sub>
+  private readonly cache: ReadCache | null
+  /**
+   * Bumped when a batch starts and when it ends: a read that missed the cache fills it only
+   * if no batch started or ended while it waited on LevelDB (it may hold the older value).
+   */
+  private epoch = 0
+  private batchesInFlight = 0
 
-  private constructor (private readonly db: Db) {
+  private constructor (private readonly db: Db, opts: StoreOptions) {
     this.subs = Object.fromEntries(ALL_BUCKETS.map((b) => [b, db.sublevel<Uint8Array, Uint8Array>(b, { keyEncoding: 'view', valueEncoding: 'view' })])) as Record<Bucket, Sub>
+    const bytes = opts.readCacheBytes ?? DEFAULT_READ_CACHE_BYTES
+    this.cache = bytes > 0 ? new ReadCache(bytes) : null
   }
 
   /** Opens (creating if needed) the database in `dir`; `maxOpenFiles` bounds LevelDB's table cache (default 1000). */
-  static async open (dir: string, opts: { maxOpenFiles?: number } = {}): Promise<Store> {
+  static async open (dir: string, opts: { maxOpenFiles?: number } & StoreOptions = {}): Promise<Store> {
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', ...(opts.maxOpenFiles === undefined ? {} : { maxOpenFiles: opts.maxOpenFiles }) })
     try {
       await db.open()
@@ -38,17 +55,29 @@ export class Store implements StateReader {
       if (cause?.code === 'LEVEL_LOCKED') fail(ErrorCode.UNAVAILABLE, `${dir} is in use by another process (is a node already running on this home?)`)
       fail(ErrorCode.UNAVAILABLE, `cannot open the database in ${dir}: ${cause?.message ?? (e as Error).message}`)
     }
-    return new Store(db as unknown as Db)
+    return new Store(db as unknown as Db, opts)
   }
 
   /** A store over another abstract-level database, opened by the caller (the simulator uses memory-level). */
-  static async wrap (db: Db): Promise<Store> {
+  static async wrap (db: Db, opts: StoreOptions = {}): Promise<Store> {
     await db.open()
-    return new Store(db)
+    return new Store(db, opts)
   }
 
   async get (bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined> {
-    return await this.subs[bucket].get(key)
+    const cache = this.cache
+    if (cache === null || !cache.holds(bucket)) return await this.subs[bucket].get(key)
+    const hit = cache.get(bucket, key)
+    if (hit !== undefined) return hit ?? undefined
+    const epoch = this.epoch
+    const v = await this.subs[bucket].get(key)
+    if (epoch === this.epoch && this.batchesInFlight === 0) cache.set(bucket, key, v ?? null)
+    return v
+  }
+
+  /** The read cache's hits, misses and size (null when it is off). */
+  get readCacheStats (): ReadCacheStats | null {
+    return this.cache?.stats ?? null
   }
 
   async range (bucket: Bucket, opts: RangeOptions): Promise<Array<[Uint8Array, Uint8Array]>> {
@@ -58,13 +87,24 @@ export class Store implements StateReader {
   /** Writes all of `writes` atomically; `sync` makes LevelDB fsync its log first. */
   async commit (writes: Iterable<Write>, sync = false): Promise<void> {
     const ops = []
+    const all: Write[] = []
     for (const w of writes) {
+      all.push(w)
       ops.push(w.value === null
         ? { type: 'del' as const, sublevel: this.subs[w.bucket], key: w.key }
         : { type: 'put' as const, sublevel: this.subs[w.bucket], key: w.key, value: w.value })
     }
-    // classic-level reads `sync`; other abstract-level stores ignore it
-    await this.db.batch(ops, { sync } as object)
+    this.epoch++
+    this.batchesInFlight++
+    try {
+      // classic-level reads `sync`; other abstract-level stores ignore it
+      await this.db.batch(ops, { sync } as object)
+      // only once LevelDB holds the batch: a failed one leaves the cache as it was
+      this.cache?.applyCommitted(all)
+    } finally {
+      this.batchesInFlight--
+      this.epoch++
+    }
   }
 
   async close (): Promise<void> {

@@ -1,0 +1,98 @@
+/**
+ * A bounded cache of state-bucket point reads in front of LevelDB, kept consistent with the
+ * store: the Store fills it from the reads it makes and updates it from every batch it has
+ * committed (never from one in flight or one that failed), so a hit is always what LevelDB
+ * would answer. It holds raw value bytes, and `null` for a key known to be absent (a follow
+ * or like not made yet, an account not yet funded).
+ *
+ * Why: admission dry-runs each tx against the store and block execution applies it again,
+ * reading the same accounts, posts and pair keys twice, each an async LevelDB get.
+ *
+ * Bounded by bytes (keys, values and a per-entry overhead), least recently used out first.
+ * Values handed out are shared: callers must not write into them (the state code never does).
+ */
+import { binaryKey } from '../crypto/bytes.ts'
+import { type Bucket, STATE_BUCKETS } from './buckets.ts'
+import type { Write } from './view.ts'
+
+/** What an entry costs besides its key and value bytes: the Map slot, the key string, the array header. */
+const ENTRY_OVERHEAD = 120
+
+/** The default bound: ~150,000 accounts or posts. */
+export const DEFAULT_READ_CACHE_BYTES = 32 << 20
+
+export interface ReadCacheStats {
+  hits: number
+  misses: number
+  entries: number
+  bytes: number
+  maxBytes: number
+}
+
+export class ReadCache {
+  /** bucket ':' binaryKey(key) -> value, or null when absent; in least-recently-used order */
+  private readonly entries = new Map<string, Uint8Array | null>()
+  private readonly buckets: ReadonlySet<Bucket>
+  private size = 0
+  hits = 0
+  misses = 0
+
+  constructor (readonly maxBytes: number, buckets: readonly Bucket[] = STATE_BUCKETS) {
+    this.buckets = new Set(buckets)
+  }
+
+  /** Whether reads of `bucket` go through the cache. */
+  holds (bucket: Bucket): boolean {
+    return this.buckets.has(bucket)
+  }
+
+  /** The cached value (null: known absent), or undefined when not cached. Counts a hit or a miss. */
+  get (bucket: Bucket, key: Uint8Array): Uint8Array | null | undefined {
+    const slot = slotOf(bucket, key)
+    const v = this.entries.get(slot)
+    if (v === undefined) {
+      this.misses++
+      return undefined
+    }
+    this.hits++
+    // most recently used goes last
+    this.entries.delete(slot)
+    this.entries.set(slot, v)
+    return v
+  }
+
+  /** Records what the store holds for `key` (null: absent), as read or as just committed. */
+  set (bucket: Bucket, key: Uint8Array, value: Uint8Array | null): void {
+    const slot = slotOf(bucket, key)
+    const old = this.entries.get(slot)
+    if (old !== undefined) {
+      this.entries.delete(slot)
+      this.size -= cost(slot, old)
+    }
+    const c = cost(slot, value)
+    if (c > this.maxBytes) return
+    this.entries.set(slot, value)
+    this.size += c
+    this.trim()
+  }
+
+  /** A committed batch's writes of the buckets it holds: what the next read must see. */
+  applyCommitted (writes: readonly Write[]): void {
+    for (const w of writes) if (this.buckets.has(w.bucket)) this.set(w.bucket, w.key, w.value)
+  }
+
+  get stats (): ReadCacheStats {
+    return { hits: this.hits, misses: this.misses, entries: this.entries.size, bytes: this.size, maxBytes: this.maxBytes }
+  }
+
+  private trim (): void {
+    while (this.size > this.maxBytes) {
+      const [slot, v] = this.entries.entries().next().value!
+      this.entries.delete(slot)
+      this.size -= cost(slot, v)
+    }
+  }
+}
+
+const slotOf = (bucket: Bucket, key: Uint8Array): string => `${bucket}:${binaryKey(key)}`
+const cost = (slot: string, value: Uint8Array | null): number => slot.length + (value?.length ?? 0) + ENTRY_OVERHEAD

@@ -1,0 +1,178 @@
+/**
+ * The state read cache (read-cache.ts) in front of LevelDB: always what the store holds.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MemoryLevel } from 'memory-level'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Chain } from '../../../src/chain/chain.ts'
+import { parseGenesis } from '../../../src/chain/genesis.ts'
+import { Mempool } from '../../../src/chain/mempool.ts'
+import { TxPool } from '../../../src/chain/tx-pool.ts'
+import * as b from '../../../src/client/transactions.ts'
+import { encodeAddress } from '../../../src/crypto/address.ts'
+import { verifySignature } from '../../../src/crypto/verify.ts'
+import type { Commit } from '../../../src/protocol/types.ts'
+import { Bucket } from '../../../src/state/buckets.ts'
+import { ReadCache } from '../../../src/state/read-cache.ts'
+import { Store, type StoreOptions } from '../../../src/state/store.ts'
+import { commitFor, validatorKey } from '../../support/chain.ts'
+
+const key = (n: number): Uint8Array => new Uint8Array(32).fill(n)
+const val = (n: number, len = 8): Uint8Array => new Uint8Array(len).fill(n)
+
+const open: Store[] = []
+async function memStore (opts: StoreOptions = {}, patch?: (db: MemoryLevel<Uint8Array, Uint8Array>) => void): Promise<Store> {
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+  patch?.(db)
+  const store = await Store.wrap(db as never, opts)
+  open.push(store)
+  return store
+}
+afterEach(async () => { for (const s of open.splice(0)) await s.close() })
+
+describe('the store\'s read cache', () => {
+  it('a value a committed batch writes is what the next read sees, from the cache; a delete reads as absent', async () => {
+    const store = await memStore()
+    expect(await store.get(Bucket.account, key(1))).toBeUndefined() // a miss: absent, now cached as absent
+    await store.commit([{ bucket: Bucket.account, key: key(1), value: val(7) }])
+    const hits = store.readCacheStats!.hits
+    expect(await store.get(Bucket.account, key(1))).toEqual(val(7))
+    expect(store.readCacheStats!.hits).toBe(hits + 1)
+    await store.commit([{ bucket: Bucket.account, key: key(1), value: val(8) }, { bucket: Bucket.post, key: key(2), value: val(9) }])
+    expect(await store.get(Bucket.account, key(1))).toEqual(val(8))
+    expect(await store.get(Bucket.post, key(2))).toEqual(val(9))
+    await store.commit([{ bucket: Bucket.account, key: key(1), value: null }])
+    expect(await store.get(Bucket.account, key(1))).toBeUndefined()
+    // the same key in two buckets, and the last write of a key in one batch, as LevelDB keeps it
+    await store.commit([{ bucket: Bucket.like, key: key(3), value: val(1) }, { bucket: Bucket.likedBy, key: key(3), value: val(2) }, { bucket: Bucket.like, key: key(3), value: val(4) }])
+    expect(await store.get(Bucket.like, key(3))).toEqual(val(4))
+    expect(await store.get(Bucket.likedBy, key(3))).toEqual(val(2))
+  })
+
+  it('a failed batch leaves the cache (and the store) as it was', async () => {
+    let failNext = false
+    const store = await memStore({}, (db) => {
+      const batch = db.batch.bind(db) as (...a: unknown[]) => Promise<void>
+      ;(db as unknown as { batch: unknown }).batch = async (...a: unknown[]) => {
+        if (failNext) throw new Error('disk full')
+        return await batch(...a)
+      }
+    })
+    await store.commit([{ bucket: Bucket.account, key: key(1), value: val(1) }])
+    expect(await store.get(Bucket.account, key(1))).toEqual(val(1))
+    expect(await store.get(Bucket.account, key(2))).toBeUndefined()
+    const before = store.readCacheStats!
+    failNext = true
+    await expect(store.commit([{ bucket: Bucket.account, key: key(1), value: val(5) }, { bucket: Bucket.account, key: key(2), value: val(6) }])).rejects.toThrow('disk full')
+    failNext = false
+    expect(store.readCacheStats!.entries).toBe(before.entries)
+    expect(store.readCacheStats!.bytes).toBe(before.bytes)
+    expect(await store.get(Bucket.account, key(1))).toEqual(val(1))
+    expect(await store.get(Bucket.account, key(2))).toBeUndefined()
+  })
+
+  it('a read that waited on LevelDB across a commit does not put the older value in the cache', async () => {
+    // LevelDB reads the older value, and answers only once the commit is done
+    let release = (): void => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    let hold = false
+    let readDone = (): void => {}
+    const readHasOlder = new Promise<void>((resolve) => { readDone = resolve })
+    const db = new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' })
+    const get = (db as unknown as { _get: (...a: unknown[]) => Promise<unknown> })._get.bind(db)
+    ;(db as unknown as { _get: unknown })._get = async (...a: unknown[]) => {
+      const v = await get(...a)
+      if (hold) { readDone(); await gate }
+      return v
+    }
+    const writer = await Store.wrap(db as never)
+    await writer.commit([{ bucket: Bucket.post, key: key(9), value: val(1) }])
+    const store = await Store.wrap(db as never) // the same LevelDB, an empty cache
+    open.push(store)
+    hold = true
+    const reading = store.get(Bucket.post, key(9))
+    await readHasOlder
+    await store.commit([{ bucket: Bucket.post, key: key(9), value: val(2) }])
+    release()
+    expect(Buffer.from((await reading)!)).toEqual(Buffer.from(val(1)))
+    hold = false
+    expect(store.readCacheStats!.misses).toBe(1)
+    expect(await store.get(Bucket.post, key(9))).toEqual(val(2))
+    expect(await store.get(Bucket.post, key(9))).toEqual(val(2))
+  })
+
+  it('stays within its byte bound, dropping the least recently used first', () => {
+    const cache = new ReadCache(10 * (4 + 1 + 32 + 100 + 120))
+    for (let i = 0; i < 10; i++) cache.set(Bucket.post, key(i), val(i, 100))
+    expect(cache.stats.entries).toBe(10)
+    expect(cache.get(Bucket.post, key(0))).toEqual(val(0, 100)) // 0 is now the most recent
+    cache.set(Bucket.post, key(10), val(10, 100))
+    expect(cache.stats.bytes).toBeLessThanOrEqual(cache.maxBytes)
+    expect(cache.get(Bucket.post, key(1))).toBeUndefined() // the least recent went
+    expect(cache.get(Bucket.post, key(0))).toEqual(val(0, 100))
+    for (let i = 20; i < 200; i++) cache.set(Bucket.post, key(i), val(i, 100))
+    expect(cache.stats.bytes).toBeLessThanOrEqual(cache.maxBytes)
+    expect(cache.stats.entries).toBe(10)
+    cache.set(Bucket.post, key(250), new Uint8Array(cache.maxBytes)) // larger than the whole bound: not kept
+    expect(cache.get(Bucket.post, key(250))).toBeUndefined()
+    expect(cache.stats.entries).toBe(10)
+  })
+
+  it('caches only the state buckets', async () => {
+    const store = await memStore()
+    await store.commit([{ bucket: Bucket.meta, key: key(1), value: val(1) }])
+    expect(store.readCacheStats!.entries).toBe(0)
+    expect(Buffer.from((await store.get(Bucket.meta, key(1)))!)).toEqual(Buffer.from(val(1)))
+    expect(store.readCacheStats!.entries).toBe(0)
+  })
+})
+
+describe('a chain with the read cache', () => {
+  const dirs: string[] = []
+  afterEach(async () => { for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true }) })
+
+  it('reaches the same state roots with the cache off, tiny (evicting all the time) and at its default', async () => {
+    const validator = validatorKey()
+    const users = Array.from({ length: 12 }, () => b.Signer.generate())
+    const genesis = parseGenesis({
+      chainId: 'cache-test', genesisTimeMs: 1,
+      accounts: users.map((u) => ({ address: u.address(), balance: '1000000000000' })),
+      validators: [{ address: encodeAddress(validator.publicKey), power: '1' }]
+    })
+    const roots: string[][] = []
+    for (const readCacheBytes of [0, 2_000, undefined]) {
+      const dir = await mkdtemp(join(tmpdir(), 'chorus-cache-'))
+      dirs.push(dir)
+      const store = await Store.open(join(dir, 'db'), readCacheBytes === undefined ? {} : { readCacheBytes })
+      const chain = await Chain.open(store, genesis, verifySignature)
+      const pool = new TxPool(chain, new Mempool())
+      const nonces = users.map(() => 0)
+      const posts: Uint8Array[] = []
+      const mine: string[] = []
+      let lastCommit: Commit | null = null
+      for (let round = 0; round < 6; round++) {
+        for (const [i, u] of users.entries()) {
+          const other = users[(i + 1 + round) % users.length]!
+          const body = round % 3 === 0 ? b.post(`post ${round} by ${i}`)
+            : round % 3 === 1 ? b.follow(other.publicKey)
+              : posts.length > 0 ? b.like(posts[(i * 7 + round) % posts.length]!) : b.transfer(other.publicKey, 5n)
+          const tx = u.sign({ chainId: 'cache-test', nonce: nonces[i]!, body }, genesis.params).tx
+          try { await pool.submitDecoded(tx); nonces[i]!++ } catch { /* e.g. already liked: left out */ }
+          if (body.kind === 'post') posts.push(tx.id)
+        }
+        const built = await chain.buildBlock(pool.mempool.ordered(), validator.publicKey, chain.head.timeMs + 1000, lastCommit)
+        lastCommit = commitFor(built, validator)
+        await chain.commitBlock(built, lastCommit)
+        mine.push(Buffer.from(built.block.header.stateRoot).toString('hex'))
+      }
+      if (readCacheBytes === 2_000) expect(store.readCacheStats!.bytes).toBeLessThanOrEqual(2_000)
+      if (readCacheBytes === 0) expect(store.readCacheStats).toBeNull()
+      roots.push(mine)
+      await store.close()
+    }
+    expect(roots[1]).toEqual(roots[0])
+    expect(roots[2]).toEqual(roots[0])
+  })
+})
