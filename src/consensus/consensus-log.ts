@@ -17,7 +17,8 @@
  * The guard on load is the later of the checkpoint and the `signed` records of the
  * log (by height; at one height, the union of their entries in (round, step) order).
  * Nothing a crash can leave makes it step back:
- *   - a save returns only after its frame, and every frame before it, is fsynced;
+ *   - a save returns only after its frame, and every frame before it, is on the disk
+ *     (one O_DSYNC write; write and fsync where the platform lacks O_DSYNC);
  *     a torn or unsynced tail is cut at the first bad frame on open (wal.ts), and
  *     what it held was never signed out nor needed to rebuild what was;
  *   - a compaction (at a height's start, once the log is past `compactBytes`) first
@@ -27,6 +28,7 @@
  * A height's marker is not fsynced by itself: lost, the restarted driver finds no
  * marker for the height after the head and starts it afresh, as on a new home.
  */
+import { constants } from 'node:fs'
 import { open, readFile, truncate } from 'node:fs/promises'
 import { parseHex, toHex } from '../crypto/bytes.ts'
 import type { SignRecord, SignStore, SignedEntry } from './sign-state.ts'
@@ -35,6 +37,14 @@ import { type Wal, type WalRecord, encodeWalRecord, frame, unframe } from './wal
 
 /** A log past this many bytes is compacted at the next height (about 500 heights of empty blocks). */
 export const DEFAULT_COMPACT_BYTES = 1 << 20
+
+/**
+ * Appends are opened O_DSYNC where the platform has it: a write returns once its bytes (and the
+ * file's new size) are on the disk, as a write followed by fdatasync would, in one call to the
+ * thread pool instead of two. Elsewhere each write is followed by an fsync.
+ */
+const DSYNC: number | undefined = constants.O_DSYNC
+const APPEND_DSYNC = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (DSYNC ?? 0)
 
 export interface ConsensusLog {
   /** The WAL view: open() returns the records of the last height marker on, without the `signed` ones. */
@@ -68,7 +78,7 @@ export function laterGuard (a: SignRecord | null, b: SignRecord | null): SignRec
 /**
  * The WAL and sign state of a validator in `walPath`, with the guard's checkpoint in
  * `signStatePath`. Appends are kept in memory until the next save (or sync), which writes
- * them and the `signed` record in one write and one fsync. After a failed write or fsync,
+ * them and the `signed` record in one durable write. After a failed write or fsync,
  * nothing past the last good fsync is trusted: the next call cuts the file back and writes
  * the frames since then again (as fileWal does), so every method may be retried.
  */
@@ -107,25 +117,28 @@ export function fileConsensusLog (walPath: string, signStatePath: string, opts: 
     fh = null
     await old?.close().catch(() => {}) // its error is the one being recovered from, or a stale one
   }
-  /** Writes what is pending and fsyncs; on any failure the file is suspect until the next flush. */
+  /** Writes what is pending, durably; on any failure the file is suspect until the next flush. */
   const flush = async (): Promise<void> => {
     await ensureOpen()
     if (pending.length === 0 && !broken) return
     try {
       if (broken) {
         await drop()
-        fh = await open(walPath, 'a')
+        fh = await open(walPath, APPEND_DSYNC, 0o600)
         await fh.truncate(synced)
         written = 0
         broken = false
       }
-      const f = fh ??= await open(walPath, 'a')
+      const f = fh ??= await open(walPath, APPEND_DSYNC, 0o600)
       const rest = pending.slice(written)
       if (rest.length > 0) {
-        await f.writeFile(rest.length === 1 ? rest[0]! : Buffer.concat(rest)) // writeFile loops over short writes
+        // durable when it returns (O_DSYNC); writeFile loops over short writes
+        await f.writeFile(rest.length === 1 ? rest[0]! : Buffer.concat(rest))
         written = pending.length
+        if (DSYNC === undefined) await f.sync()
+      } else {
+        await f.sync() // after a cut with nothing to write again: make the new length durable
       }
-      await f.sync()
       synced += pending.reduce((n, b) => n + b.length, 0)
       pending = []
       written = 0
@@ -154,7 +167,7 @@ export function fileConsensusLog (walPath: string, signStatePath: string, opts: 
     async reset (first) {
       await ensureOpen()
       // the last height's unsynced inputs are worth nothing once its block is committed; what was signed is synced already
-      if (broken) { await drop(); fh = await open(walPath, 'a'); await fh.truncate(synced); broken = false }
+      if (broken) { await drop(); fh = await open(walPath, APPEND_DSYNC, 0o600); await fh.truncate(synced); broken = false }
       pending = [frame(encodeWalRecord(first))]
       written = 0
       if (synced + pendingBytes() <= compactBytes) return
