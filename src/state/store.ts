@@ -69,10 +69,26 @@ export class Store implements StateReader {
     if (cache === null || !cache.holds(bucket)) return await this.subs[bucket].get(key)
     const hit = cache.get(bucket, key)
     if (hit !== undefined) return hit ?? undefined
+    return await this.read(cache, bucket, key)
+  }
+
+  /** A read that missed the cache: from LevelDB, then into the cache unless a batch started or ended meanwhile. */
+  private async read (cache: ReadCache, bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined> {
     const epoch = this.epoch
     const v = await this.subs[bucket].get(key)
     if (epoch === this.epoch && this.batchesInFlight === 0) cache.set(bucket, key, v ?? null)
     return v
+  }
+
+  /** As `get`, synchronous on a read-cache hit. */
+  lookup (bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined> | Uint8Array | undefined {
+    const cache = this.cache
+    if (cache !== null && cache.holds(bucket)) {
+      const hit = cache.get(bucket, key)
+      if (hit !== undefined) return hit ?? undefined
+      return this.read(cache, bucket, key)
+    }
+    return this.subs[bucket].get(key)
   }
 
   /** The read cache's hits, misses and size (null when it is off). */

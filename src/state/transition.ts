@@ -21,7 +21,7 @@ import type { BodyOf, PublicKey, SignedTx } from '../protocol/types.ts'
 import { Bucket } from './buckets.ts'
 import { accountKey, pairKey, postByAuthorKey, postKey, replyKey, unbondingKey, usernameKey } from './keys.ts'
 import { type Account, type Post, decodeAccount, decodeAmount, decodePost, emptyAccount, encodeAccount, encodeAmount, encodePost } from './records.ts'
-import type { StateReader, StateView } from './view.ts'
+import { type MaybePromise, type StateReader, type StateView, lookup } from './view.ts'
 
 /** Where in the chain a tx executes. */
 export interface TxContext {
@@ -33,18 +33,23 @@ export interface TxContext {
   params: ChainParams
 }
 
-export async function readAccount (state: StateReader, address: PublicKey): Promise<Account> {
-  const b = await state.get(Bucket.account, accountKey(address))
-  return b === undefined ? emptyAccount() : decodeAccount(b)
+/** An account (empty when there is none); synchronous when the record is at hand (see `lookup`). */
+export function readAccount (state: StateReader, address: PublicKey): MaybePromise<Account> {
+  const b = lookup(state, Bucket.account, accountKey(address))
+  return b instanceof Promise ? b.then(accountOrEmpty) : accountOrEmpty(b)
 }
+
+const accountOrEmpty = (b: Uint8Array | undefined): Account => b === undefined ? emptyAccount() : decodeAccount(b)
+const postOrNull = (b: Uint8Array | undefined): Post | null => b === undefined ? null : decodePost(b)
 
 export function writeAccount (view: StateView, address: PublicKey, a: Account): void {
   view.put(Bucket.account, accountKey(address), encodeAccount(a))
 }
 
-export async function readPost (state: StateReader, id: Uint8Array): Promise<Post | null> {
-  const b = await state.get(Bucket.post, postKey(id))
-  return b === undefined ? null : decodePost(b)
+/** A post, or null; synchronous when the record is at hand. */
+export function readPost (state: StateReader, id: Uint8Array): MaybePromise<Post | null> {
+  const b = lookup(state, Bucket.post, postKey(id))
+  return b instanceof Promise ? b.then(postOrNull) : postOrNull(b)
 }
 
 async function requirePost (view: StateView, id: Uint8Array): Promise<Post> {
@@ -92,7 +97,7 @@ async function profile (view: StateView, sender: PublicKey, body: BodyOf<'profil
   const a = await readAccount(view, sender)
   if (body.username !== null && body.username !== (a.username ?? '')) {
     if (body.username !== '') {
-      const owner = await view.get(Bucket.username, usernameKey(body.username))
+      const owner = await lookup(view, Bucket.username, usernameKey(body.username))
       if (owner !== undefined) fail(ErrorCode.USERNAME_TAKEN, `@${body.username} is taken`)
       view.put(Bucket.username, usernameKey(body.username), sender)
     }
@@ -140,14 +145,14 @@ async function adjustCounts (view: StateView, follower: PublicKey, target: Publi
 }
 
 async function follow (view: StateView, sender: PublicKey, target: PublicKey, height: number): Promise<void> {
-  if (await view.get(Bucket.following, pairKey(sender, target)) !== undefined) fail(ErrorCode.ALREADY_FOLLOWING, 'already following')
+  if (await lookup(view, Bucket.following, pairKey(sender, target)) !== undefined) fail(ErrorCode.ALREADY_FOLLOWING, 'already following')
   view.put(Bucket.following, pairKey(sender, target), u64be(height))
   view.put(Bucket.follower, pairKey(target, sender), u64be(height))
   await adjustCounts(view, sender, target, 1)
 }
 
 async function unfollow (view: StateView, sender: PublicKey, target: PublicKey): Promise<void> {
-  if (await view.get(Bucket.following, pairKey(sender, target)) === undefined) fail(ErrorCode.NOT_FOLLOWING, 'not following')
+  if (await lookup(view, Bucket.following, pairKey(sender, target)) === undefined) fail(ErrorCode.NOT_FOLLOWING, 'not following')
   view.del(Bucket.following, pairKey(sender, target))
   view.del(Bucket.follower, pairKey(target, sender))
   await adjustCounts(view, sender, target, -1)
@@ -155,7 +160,7 @@ async function unfollow (view: StateView, sender: PublicKey, target: PublicKey):
 
 async function like (view: StateView, sender: PublicKey, postId: Uint8Array, height: number): Promise<void> {
   const p = await requirePost(view, postId)
-  if (await view.get(Bucket.like, pairKey(postId, sender)) !== undefined) fail(ErrorCode.ALREADY_LIKED, 'already liked')
+  if (await lookup(view, Bucket.like, pairKey(postId, sender)) !== undefined) fail(ErrorCode.ALREADY_LIKED, 'already liked')
   p.likeCount += 1
   view.put(Bucket.post, postKey(postId), encodePost(p))
   view.put(Bucket.like, pairKey(postId, sender), u64be(height))
@@ -164,7 +169,7 @@ async function like (view: StateView, sender: PublicKey, postId: Uint8Array, hei
 
 async function unlike (view: StateView, sender: PublicKey, postId: Uint8Array): Promise<void> {
   const p = await requirePost(view, postId)
-  if (await view.get(Bucket.like, pairKey(postId, sender)) === undefined) fail(ErrorCode.NOT_LIKED, 'not liked')
+  if (await lookup(view, Bucket.like, pairKey(postId, sender)) === undefined) fail(ErrorCode.NOT_LIKED, 'not liked')
   p.likeCount -= 1
   view.put(Bucket.post, postKey(postId), encodePost(p))
   view.del(Bucket.like, pairKey(postId, sender))
@@ -193,7 +198,7 @@ async function unstake (view: StateView, sender: PublicKey, amount: bigint, rele
   writeAccount(view, sender, a)
   writeStaker(view, sender, a.stake)
   const key = unbondingKey(releaseHeight, sender)
-  const pending = await view.get(Bucket.unbonding, key)
+  const pending = await lookup(view, Bucket.unbonding, key)
   view.put(Bucket.unbonding, key, encodeAmount((pending === undefined ? 0n : decodeAmount(pending)) + amount))
 }
 

@@ -7,8 +7,17 @@
 import { binaryKey, compareBytes } from '../crypto/bytes.ts'
 import type { Bucket } from './buckets.ts'
 
+export type MaybePromise<T> = T | Promise<T>
+
 export interface StateReader {
   get (bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined>
+  /** As `get`, but answered synchronously when the value is at hand (a view's writes, the store's read cache). */
+  lookup? (bucket: Bucket, key: Uint8Array): MaybePromise<Uint8Array | undefined>
+}
+
+/** `state.get`, synchronous when `state` can answer without I/O: await the result only if it is a Promise. */
+export function lookup (state: StateReader, bucket: Bucket, key: Uint8Array): MaybePromise<Uint8Array | undefined> {
+  return state.lookup !== undefined ? state.lookup(bucket, key) : state.get(bucket, key)
 }
 
 export interface Write {
@@ -25,9 +34,19 @@ export class StateView implements StateReader {
   constructor (private readonly parent: StateReader) {}
 
   async get (bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined> {
-    const w = this.writes.get(bucket)?.get(binaryKey(key))
-    if (w !== undefined) return w.value ?? undefined
-    return await this.parent.get(bucket, key)
+    return await this.lookup(bucket, key)
+  }
+
+  /** This view's write of the key, else its parents' (walked here, not by recursion), else the reader below. */
+  lookup (bucket: Bucket, key: Uint8Array): MaybePromise<Uint8Array | undefined> {
+    const k = binaryKey(key)
+    let view: StateView = this
+    for (;;) {
+      const w = view.writes.get(bucket)?.get(k)
+      if (w !== undefined) return w.value ?? undefined
+      if (!(view.parent instanceof StateView)) return lookup(view.parent, bucket, key)
+      view = view.parent
+    }
   }
 
   put (bucket: Bucket, key: Uint8Array, value: Uint8Array): void {
