@@ -175,6 +175,26 @@ function write (w: Writer, v: Value, depth: number): void {
   }
 }
 
+/**
+ * Throws exactly what `encodeCanonical(v)` would throw, without encoding: for a write that
+ * is encoded later (state/view.ts RecordWrite), so a value outside the canonical subset (an
+ * amount past 2^64−1) still fails the tx that made it, with the same error.
+ */
+export function assertEncodable (v: Value, depth = 0): void {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string' || v instanceof Uint8Array) return
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) fail(ErrorCode.MALFORMED, 'only safe integers are encodable')
+  } else if (typeof v === 'bigint') {
+    if (v > MAX_U64) fail(ErrorCode.MALFORMED, 'integer above 2^64-1')
+    if (v < MIN_I64) fail(ErrorCode.MALFORMED, 'integer below -2^63')
+  } else if (Array.isArray(v)) {
+    if (depth >= MAX_DEPTH) fail(ErrorCode.MALFORMED, `arrays nested deeper than ${MAX_DEPTH}`)
+    for (let i = 0; i < v.length; i++) assertEncodable(v[i] as Value, depth + 1)
+  } else {
+    fail(ErrorCode.MALFORMED, `not encodable: ${Object.prototype.toString.call(v)}`)
+  }
+}
+
 /** The canonical bytes of `v` (a fresh array the caller owns). */
 export function encodeCanonical (v: Value): Uint8Array {
   const w = scratch

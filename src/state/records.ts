@@ -6,7 +6,7 @@
  * re-encoding to check the form, text not checked for NFC again). The wire's decoders
  * (codec/tx.ts, codec/block.ts, codec/gossip.ts) keep `decodeCanonical` and its checks.
  */
-import { decodeStored, encodeCanonical } from '../codec/canonical.ts'
+import { assertEncodable, decodeStored, encodeCanonical } from '../codec/canonical.ts'
 import { asAmount, asArray, asBytes, asBytesOrNull, asUint } from '../codec/schema.ts'
 import type { Value } from '../codec/canonical.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
@@ -40,8 +40,15 @@ export const emptyAccount = (): Account => ({
   postCount: 0, followerCount: 0, followingCount: 0
 })
 
+const accountFields = (a: Account): Value[] => [a.balance, a.nonce, a.stake, a.unbonding, a.username, a.displayName, a.bio, a.avatarUrl, a.postCount, a.followerCount, a.followingCount]
+
 export function encodeAccount (a: Account): Uint8Array {
-  return encodeCanonical([a.balance, a.nonce, a.stake, a.unbonding, a.username, a.displayName, a.bio, a.avatarUrl, a.postCount, a.followerCount, a.followingCount])
+  return encodeCanonical(accountFields(a))
+}
+
+/** Throws what encodeAccount(a) would (an amount past 64 bits), without encoding. */
+export function checkAccount (a: Account): void {
+  assertEncodable(accountFields(a))
 }
 
 export function decodeAccount (b: Uint8Array): Account {
@@ -75,8 +82,15 @@ export interface Post {
   repostCount: number
 }
 
+const postFields = (p: Post): Value[] => [p.author, p.text, p.replyTo, p.repostOf, p.height, p.index, p.timeMs, p.likeCount, p.replyCount, p.repostCount]
+
 export function encodePost (p: Post): Uint8Array {
-  return encodeCanonical([p.author, p.text, p.replyTo, p.repostOf, p.height, p.index, p.timeMs, p.likeCount, p.replyCount, p.repostCount])
+  return encodeCanonical(postFields(p))
+}
+
+/** Throws what encodePost(p) would, without encoding. */
+export function checkPost (p: Post): void {
+  assertEncodable(postFields(p))
 }
 
 export function decodePost (b: Uint8Array): Post {

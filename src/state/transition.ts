@@ -20,8 +20,8 @@ import type { ChainParams } from '../protocol/params.ts'
 import type { BodyOf, PublicKey, SignedTx } from '../protocol/types.ts'
 import { Bucket } from './buckets.ts'
 import { accountKey, pairKey, postByAuthorKey, postKey, replyKey, unbondingKey, usernameKey } from './keys.ts'
-import { type Account, type Post, decodeAccount, decodeAmount, decodePost, emptyAccount, encodeAccount, encodeAmount, encodePost } from './records.ts'
-import { type MaybePromise, type StateReader, type StateView, lookup } from './view.ts'
+import { type Account, type Post, checkAccount, checkPost, decodeAccount, decodeAmount, decodePost, emptyAccount, encodeAccount, encodeAmount, encodePost } from './records.ts'
+import { type MaybePromise, RecordWrite, type StateReader, StateView, lookup } from './view.ts'
 
 /** Where in the chain a tx executes. */
 export interface TxContext {
@@ -33,9 +33,20 @@ export interface TxContext {
   params: ChainParams
 }
 
-/** An account (empty when there is none); synchronous when the record is at hand (see `lookup`). */
+/**
+ * An account (empty when there is none), the caller's to change; synchronous when the record
+ * is at hand (see `lookup`), and a copy of the object, not a decode, when a view holds it.
+ */
 export function readAccount (state: StateReader, address: PublicKey): MaybePromise<Account> {
-  const b = lookup(state, Bucket.account, accountKey(address))
+  const key = accountKey(address)
+  let below = state
+  if (state instanceof StateView) {
+    const w = state.find(Bucket.account, key)
+    if (w instanceof RecordWrite) return (w as RecordWrite<Account>).copy()
+    if (w !== undefined) return accountOrEmpty(w.value ?? undefined)
+    below = state.base
+  }
+  const b = lookup(below, Bucket.account, key)
   return b instanceof Promise ? b.then(accountOrEmpty) : accountOrEmpty(b)
 }
 
@@ -43,13 +54,28 @@ const accountOrEmpty = (b: Uint8Array | undefined): Account => b === undefined ?
 const postOrNull = (b: Uint8Array | undefined): Post | null => b === undefined ? null : decodePost(b)
 
 export function writeAccount (view: StateView, address: PublicKey, a: Account): void {
-  view.put(Bucket.account, accountKey(address), encodeAccount(a))
+  checkAccount(a) // the tx fails here, as an eager encode would have failed it
+  view.putRecord(Bucket.account, accountKey(address), a, encodeAccount)
 }
 
-/** A post, or null; synchronous when the record is at hand. */
+/** A post, or null, the caller's to change; synchronous when the record is at hand, as readAccount. */
 export function readPost (state: StateReader, id: Uint8Array): MaybePromise<Post | null> {
-  const b = lookup(state, Bucket.post, postKey(id))
+  const key = postKey(id)
+  let below = state
+  if (state instanceof StateView) {
+    const w = state.find(Bucket.post, key)
+    if (w instanceof RecordWrite) return (w as RecordWrite<Post>).copy()
+    if (w !== undefined) return postOrNull(w.value ?? undefined)
+    below = state.base
+  }
+  const b = lookup(below, Bucket.post, key)
   return b instanceof Promise ? b.then(postOrNull) : postOrNull(b)
+}
+
+/** Writes a post record (encoded when its bytes are needed). */
+function writePost (view: StateView, id: Uint8Array, p: Post): void {
+  checkPost(p)
+  view.putRecord(Bucket.post, postKey(id), p, encodePost)
 }
 
 async function requirePost (view: StateView, id: Uint8Array): Promise<Post> {
@@ -116,19 +142,19 @@ async function post (view: StateView, tx: SignedTx, body: BodyOf<'post'>, ctx: T
   if (body.replyTo !== null) {
     const parent = await requirePost(view, body.replyTo)
     parent.replyCount += 1
-    view.put(Bucket.post, postKey(body.replyTo), encodePost(parent))
+    writePost(view, body.replyTo, parent)
     view.put(Bucket.reply, replyKey(body.replyTo, ctx.height, ctx.index), tx.id)
   }
   if (body.repostOf !== null) {
     const original = await requirePost(view, body.repostOf)
     original.repostCount += 1
-    view.put(Bucket.post, postKey(body.repostOf), encodePost(original))
+    writePost(view, body.repostOf, original)
   }
   const record: Post = {
     author, text: body.text, replyTo: body.replyTo, repostOf: body.repostOf,
     height: ctx.height, index: ctx.index, timeMs: ctx.timeMs, likeCount: 0, replyCount: 0, repostCount: 0
   }
-  view.put(Bucket.post, postKey(tx.id), encodePost(record))
+  writePost(view, tx.id, record)
   view.put(Bucket.postByAuthor, postByAuthorKey(author, ctx.height, ctx.index), tx.id)
   const a = await readAccount(view, author)
   a.postCount += 1
@@ -162,7 +188,7 @@ async function like (view: StateView, sender: PublicKey, postId: Uint8Array, hei
   const p = await requirePost(view, postId)
   if (await lookup(view, Bucket.like, pairKey(postId, sender)) !== undefined) fail(ErrorCode.ALREADY_LIKED, 'already liked')
   p.likeCount += 1
-  view.put(Bucket.post, postKey(postId), encodePost(p))
+  writePost(view, postId, p)
   view.put(Bucket.like, pairKey(postId, sender), u64be(height))
   view.put(Bucket.likedBy, pairKey(sender, postId), u64be(height))
 }
@@ -171,7 +197,7 @@ async function unlike (view: StateView, sender: PublicKey, postId: Uint8Array): 
   const p = await requirePost(view, postId)
   if (await lookup(view, Bucket.like, pairKey(postId, sender)) === undefined) fail(ErrorCode.NOT_LIKED, 'not liked')
   p.likeCount -= 1
-  view.put(Bucket.post, postKey(postId), encodePost(p))
+  writePost(view, postId, p)
   view.del(Bucket.like, pairKey(postId, sender))
   view.del(Bucket.likedBy, pairKey(sender, postId))
 }

@@ -3,6 +3,11 @@
  * or a parent view), writes stay here until the caller merges or flushes them.
  * Block execution runs each tx in a child view and merges it only on success,
  * so a failing tx leaves no trace.
+ *
+ * A record (an account, a post) can be put as the decoded object (`putRecord`): the next
+ * read of it in the view takes a copy of the object instead of decoding bytes, and its
+ * bytes are encoded only when something asks for `value` (the state root, the store), so
+ * an account written by every tx of a block is encoded once, and a dry run encodes none.
  */
 import { binaryKey, compareBytes } from '../crypto/bytes.ts'
 import type { Bucket } from './buckets.ts'
@@ -27,6 +32,26 @@ export interface Write {
   value: Uint8Array | null
 }
 
+/**
+ * A write of a decoded record, encoded on first use of `value`. `record` is this write's
+ * own snapshot: never mutated (readers take `copy()`), so the bytes are those an eager
+ * encode would have made when it was put.
+ */
+export class RecordWrite<T extends object> implements Write {
+  private bytes: Uint8Array | undefined
+
+  constructor (readonly bucket: Bucket, readonly key: Uint8Array, private readonly record: Readonly<T>, private readonly encode: (r: T) => Uint8Array) {}
+
+  get value (): Uint8Array {
+    return this.bytes ??= this.encode(this.record as T)
+  }
+
+  /** A copy of the record the caller may change (records hold only primitives and byte arrays never written into). */
+  copy (): T {
+    return { ...this.record } as T
+  }
+}
+
 export class StateView implements StateReader {
   /** bucket -> binaryKey(key) -> the latest write of that key */
   private readonly writes = new Map<Bucket, Map<string, Write>>()
@@ -39,14 +64,33 @@ export class StateView implements StateReader {
 
   /** This view's write of the key, else its parents' (walked here, not by recursion), else the reader below. */
   lookup (bucket: Bucket, key: Uint8Array): MaybePromise<Uint8Array | undefined> {
+    const w = this.find(bucket, key)
+    if (w !== undefined) return w.value ?? undefined
+    return lookup(this.base, bucket, key)
+  }
+
+  /** The latest write of the key in this view or its parents, without reading below them. */
+  find (bucket: Bucket, key: Uint8Array): Write | undefined {
     const k = binaryKey(key)
     let view: StateView = this
     for (;;) {
       const w = view.writes.get(bucket)?.get(k)
-      if (w !== undefined) return w.value ?? undefined
-      if (!(view.parent instanceof StateView)) return lookup(view.parent, bucket, key)
+      if (w !== undefined) return w
+      if (!(view.parent instanceof StateView)) return undefined
       view = view.parent
     }
+  }
+
+  /** The reader below every view (the store). */
+  get base (): StateReader {
+    let view: StateView = this
+    while (view.parent instanceof StateView) view = view.parent
+    return view.parent
+  }
+
+  /** Puts a decoded record, kept as a snapshot of `record` and encoded with `encode` when its bytes are needed. */
+  putRecord<T extends object> (bucket: Bucket, key: Uint8Array, record: T, encode: (r: T) => Uint8Array): void {
+    this.set(new RecordWrite(bucket, key, { ...record }, encode))
   }
 
   put (bucket: Bucket, key: Uint8Array, value: Uint8Array): void {
@@ -57,7 +101,7 @@ export class StateView implements StateReader {
     this.set({ bucket, key, value: null })
   }
 
-  private set (w: Write): void {
+  private set (w: Write | RecordWrite<object>): void {
     this.bucketWrites(w.bucket).set(binaryKey(w.key), w)
   }
 
