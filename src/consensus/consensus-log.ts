@@ -27,10 +27,17 @@
  *     checkpoint and the old log, after it an empty or torn log and the checkpoint.
  * A height's marker is not fsynced by itself: lost, the restarted driver finds no
  * marker for the height after the head and starts it afresh, as on a new home.
+ * What a crash cannot explain stops the node instead of being cut away (never sign
+ * blind): an intact `signed` record with bytes after it beyond a bad frame (damage:
+ * a crash tears only the last write, which ends with its `signed` record), a damaged
+ * checkpoint, or a missing log beside a checkpoint (the log is made before the first
+ * signature and never deleted).
  */
 import { constants } from 'node:fs'
 import { open, readFile, truncate } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { parseHex, toHex } from '../crypto/bytes.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { SignRecord, SignStore, SignedEntry } from './sign-state.ts'
 import { fileSignStore } from './sign-state.ts'
 import { type Wal, type WalRecord, encodeWalRecord, frame, unframe } from './wal.ts'
@@ -65,6 +72,31 @@ export function guardOfLog (records: readonly WalRecord[]): SignRecord | null {
   return g
 }
 
+async function syncDir (path: string): Promise<void> {
+  const d = await open(path, 'r')
+  try { await d.sync() } finally { await d.close() }
+}
+
+/**
+ * Whether the bytes after the good prefix (which ends at `from`) hold an intact `signed` record
+ * with more bytes after it. A crash tears only the last write, and a write carrying a `signed`
+ * record ends with it; so bytes like these are not a torn write but damage, which may have taken
+ * part of the guard with it.
+ */
+export function damagedBeforeEnd (bytes: Uint8Array, from: number): boolean {
+  for (let q = from + 1; q + 8 <= bytes.length; q++) {
+    const { records, goodLength } = unframe(bytes.subarray(q))
+    if (records.length === 0) continue
+    let end = q
+    for (const r of records) {
+      end += frame(encodeWalRecord(r)).length
+      if (r.kind === 'signed' && end < bytes.length) return true
+    }
+    q = q + goodLength - 1
+  }
+  return false
+}
+
 /** The later of two guards; at one height, the entries of both in (round, step) order (each is a prefix of one signing sequence). */
 export function laterGuard (a: SignRecord | null, b: SignRecord | null): SignRecord | null {
   if (a === null || b === null) return a ?? b
@@ -96,20 +128,29 @@ export function fileConsensusLog (walPath: string, signStatePath: string, opts: 
   /** The guard as saved (checkpoint and log), and whether the checkpoint file exists. */
   let guard: SignRecord | null = null
   let hasCheckpoint = false
+  /** False from finding no log until the directory holding the one made is fsynced (a new file's name is durable only then). */
+  let created = true
 
-  const readLog = async (): Promise<WalRecord[]> => {
+  /** The log's intact records (its torn tail cut away), and whether the file was there at all. */
+  const readLog = async (): Promise<{ records: WalRecord[], missing: boolean }> => {
     let bytes: Uint8Array
+    let missing = false
     try {
       bytes = await readFile(walPath)
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
       bytes = new Uint8Array(0)
+      missing = true
     }
     const { records, goodLength } = unframe(bytes)
-    if (goodLength < bytes.length) await truncate(walPath, goodLength)
+    if (goodLength < bytes.length) {
+      if (damagedBeforeEnd(bytes, goodLength)) fail(ErrorCode.UNAVAILABLE, `consensus log ${walPath} is corrupt before its end; restore it, or remove it and ${signStatePath} knowingly`)
+      await truncate(walPath, goodLength)
+    }
     synced = goodLength
     ready = true
-    return records
+    if (missing) created = false
+    return { records, missing }
   }
   const ensureOpen = async (): Promise<void> => { if (!ready) await readLog() }
   const drop = async () => {
@@ -139,6 +180,10 @@ export function fileConsensusLog (walPath: string, signStatePath: string, opts: 
       } else {
         await f.sync() // after a cut with nothing to write again: make the new length durable
       }
+      if (!created) {
+        await syncDir(dirname(walPath))
+        created = true
+      }
       synced += pending.reduce((n, b) => n + b.length, 0)
       pending = []
       written = 0
@@ -156,7 +201,7 @@ export function fileConsensusLog (walPath: string, signStatePath: string, opts: 
       pending = []
       written = 0
       broken = false
-      const records = await readLog()
+      const { records } = await readLog()
       const at = records.findLastIndex((r) => r.kind === 'height')
       return at < 0 ? [] : records.slice(at).filter((r) => r.kind !== 'signed')
     },
@@ -188,7 +233,10 @@ export function fileConsensusLog (walPath: string, signStatePath: string, opts: 
     async load () {
       const checkpoint = await checkpointStore.load()
       hasCheckpoint = checkpoint !== null
-      guard = laterGuard(checkpoint, guardOfLog(await readLog()))
+      const { records, missing } = await readLog()
+      // the log is made before the first signature and never deleted: without it, what was signed since the checkpoint is unknown
+      if (missing && checkpoint !== null) fail(ErrorCode.UNAVAILABLE, `consensus log ${walPath} is missing but ${signStatePath} exists: the log holds what was signed since that checkpoint; restore it, or remove ${signStatePath} knowingly`)
+      guard = laterGuard(checkpoint, guardOfLog(records))
       return guard
     },
     async save (record) {

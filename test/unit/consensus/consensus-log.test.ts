@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fileConsensusLog, guardOfLog, laterGuard } from '../../../src/consensus/consensus-log.ts'
+import { fileConsensusLog, guardOfLog, damagedBeforeEnd, laterGuard } from '../../../src/consensus/consensus-log.ts'
 import { SignState, fileSignStore } from '../../../src/consensus/sign-state.ts'
 import { type WalRecord, encodeWalRecord, fileWal, frame, unframe } from '../../../src/consensus/wal.ts'
 import { generateSecretKey } from '../../../src/crypto/keys.ts'
@@ -149,6 +149,34 @@ describe('consensus log (WAL and sign state in one file)', () => {
     await again.log.wal.close()
     await copyFile(signPath, `${signPath}.bak`)
     await writeFile(signPath, '{torn')
+    await expect(openLog()).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+  })
+
+  it('refuses to start when the log is damaged before its end or gone while a checkpoint says something was signed', async () => {
+    const { log, signState } = await openLog()
+    await log.wal.reset({ kind: 'height', height: 4, round: 0 })
+    for (const r of inputs) await log.wal.append(r)
+    await signState.sign('vote', 'prevote', 4, 0, vote(4))
+    await log.wal.append({ kind: 'vote', vote: vote(5) })
+    await signState.sign('vote', 'precommit', 4, 0, vote(5))
+    await log.wal.close()
+    const full = await readFile(walPath)
+    // a flipped byte in the first record: the frames after it are intact, so this is damage, not a torn last write
+    const bad = Buffer.from(full)
+    bad[12]! ^= 0xff
+    await writeFile(walPath, bad)
+    await expect(openLog()).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+    // a torn last write whose later bytes reached the disk and earlier ones did not: a crash, not damage
+    const lastVote = frame(encodeWalRecord({ kind: 'vote', vote: vote(5) })).length
+    const lastSigned = full.length - unframe(full).records.filter((r) => r.kind === 'signed').map((r) => frame(encodeWalRecord(r)).length).at(-1)!
+    const torn = Buffer.from(full)
+    torn[lastSigned - lastVote + 10]! ^= 0xff
+    expect(damagedBeforeEnd(torn, lastSigned - lastVote)).toBe(false)
+    await writeFile(walPath, torn)
+    const after = await openLog()
+    expect(after.signState.lastSigned).toEqual({ height: 4, round: 0, step: 2 }) // that write never returned: its signature never left
+    await after.log.wal.close()
+    await rm(walPath)
     await expect(openLog()).rejects.toMatchObject({ code: 'UNAVAILABLE' })
   })
 
