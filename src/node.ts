@@ -20,7 +20,9 @@ import { fileConsensusLog } from './consensus/consensus-log.ts'
 import { encodeAddress } from './crypto/address.ts'
 import { equalBytes } from './crypto/bytes.ts'
 import { publicKeyOf } from './crypto/keys.ts'
+import { inlineBatchVerify } from './crypto/signature-batch.ts'
 import { verifySignature } from './crypto/verify.ts'
+import { VerifyPool } from './crypto/verify-pool.ts'
 import type { Logger } from './logger.ts'
 import { Metrics } from './metrics/metrics.ts'
 import { NodeObservers, libp2pMetrics } from './metrics/observe.ts'
@@ -90,6 +92,8 @@ export interface NodeOptions {
   commitWaitMs?: number
   /** Prometheus metrics at http://host:port/metrics (docs/metrics.md); null or absent for none. */
   metrics?: MetricsServerOptions | null
+  /** Worker threads verifying tx signatures (default: one fewer than the machine's cores, at least 1); 0 verifies on the main thread. */
+  verifyThreads?: number
   /** On a dev chain: the dev key dev_faucet sends from (refused on any other chain); null or absent for none. */
   faucet?: { secretKey: Uint8Array } | null
 }
@@ -137,7 +141,8 @@ export class ChorusNode implements AsyncDisposable {
     private readonly waiters: TxWaiters,
     private readonly ownsStore: boolean,
     private readonly logger: Logger,
-    private readonly metrics: { server: MetricsServer, unobserve: () => void } | null
+    private readonly metrics: { server: MetricsServer, unobserve: () => void } | null,
+    private readonly verifier: VerifyPool | null
   ) {}
 
   static async start (opts: NodeOptions, modules: NodeModules): Promise<ChorusNode> {
@@ -151,7 +156,12 @@ export class ChorusNode implements AsyncDisposable {
     const store = modules.store ?? await Store.open(opts.dataDir, { maxOpenFiles: fds.storeFiles })
     const stops: Array<() => Promise<void>> = []
     try {
-      const chain = await Chain.open(store, opts.genesis, modules.verify ?? verifySignature)
+      // tx signatures on the other cores; a given verify (the simulator's) runs on this thread
+      const threads = modules.verify === undefined ? opts.verifyThreads ?? VerifyPool.defaultThreads() : 0
+      const verifier = threads > 0 ? new VerifyPool(threads) : null
+      if (verifier !== null) stops.push(async () => await verifier.close())
+      const verify = modules.verify ?? verifySignature
+      const chain = await Chain.open(store, opts.genesis, verify, verifier?.verifyBatch ?? inlineBatchVerify(verify))
       chain.events.onListenerError = (e) => log.error('A commit listener failed', { error: (e as Error).message })
       const pool = new TxPool(chain, new Mempool(opts.mempool ?? DEFAULT_MEMPOOL_LIMITS))
       // metrics: observers handed to the parts built below, which know nothing of Prometheus
@@ -248,7 +258,7 @@ export class ChorusNode implements AsyncDisposable {
       if (rpc !== null) await rpc.start()
       stops.push(async () => await rpc?.stop())
       await metrics?.server.start()
-      node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log, metrics)
+      node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log, metrics, verifier)
       if (identity !== null) {
         if (chain.validators.powerOf(identity.publicKey) === 0n) log.warn('This key is not in the validator set; following only')
         await driver!.start()
@@ -321,6 +331,7 @@ export class ChorusNode implements AsyncDisposable {
     // the network first: requests in flight fail at once, so a sync round ends without waiting out its timeouts
     await this.network.stop()
     await this.syncer.stop()
+    await this.verifier?.close()
     if (this.ownsStore) await this.store.close()
     this.logger.info('Node stopped', { height: this.chain.head.height })
   }
@@ -331,6 +342,7 @@ export class ChorusNode implements AsyncDisposable {
     this.driver?.halt()
     void this.syncer.stop()
     void this.network.stop()
+    void this.verifier?.close()
   }
 
   async [Symbol.asyncDispose] (): Promise<void> { await this.stop() }
