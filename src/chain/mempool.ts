@@ -61,12 +61,37 @@ export function txCost (tx: SignedTx): number {
 /** fee per byte, scaled to keep precision in integer comparisons */
 const feeRate = (tx: SignedTx): bigint => (tx.unsigned.fee * 1_000_000n) / BigInt(tx.bytes.length)
 
+interface FillWatcher { txs: number, bytes: number, fn: () => void }
+
 export class Mempool {
   private readonly byId = new Map<string, SignedTx>()
   private readonly bySender = new Map<string, SignedTx[]>()
   private totalBytes = 0
+  /** The pending txs' encoded bytes: what they would take of a block. */
+  private encodedBytes = 0
+  private readonly fillWatchers = new Set<FillWatcher>()
 
   constructor (readonly limits: MempoolLimits = DEFAULT_MEMPOOL_LIMITS) {}
+
+  /**
+   * Calls `fn` once (in a microtask) when the pool holds `txs` txs or `bytes` encoded bytes,
+   * at once if it does already: a proposer need not wait for the target block time with a
+   * full block's worth pending. Returns a function that cancels the watch.
+   */
+  whenHolds (txs: number, bytes: number, fn: () => void): () => void {
+    const watcher: FillWatcher = { txs, bytes, fn }
+    this.fillWatchers.add(watcher)
+    this.checkFill()
+    return () => { this.fillWatchers.delete(watcher) }
+  }
+
+  private checkFill (): void {
+    for (const w of this.fillWatchers) {
+      if (this.byId.size < w.txs && this.encodedBytes < w.bytes) continue
+      this.fillWatchers.delete(w)
+      queueMicrotask(w.fn)
+    }
+  }
 
   get size (): number { return this.byId.size }
   /** What the pending txs count against maxBytes: the sum of their `txCost`. */
@@ -118,6 +143,8 @@ export class Mempool {
     this.bySender.set(sender, chain)
     this.byId.set(toHex(tx.id), tx)
     this.totalBytes += txCost(tx)
+    this.encodedBytes += tx.bytes.length
+    if (this.fillWatchers.size > 0) this.checkFill()
   }
 
   private remove (tx: SignedTx): void {
@@ -127,6 +154,7 @@ export class Mempool {
     if (pooled === undefined) return
     this.byId.delete(id)
     this.totalBytes -= txCost(pooled)
+    this.encodedBytes -= pooled.bytes.length
     const sender = toHex(pooled.unsigned.sender)
     const chain = (this.bySender.get(sender) ?? []).filter((t) => t !== pooled)
     if (chain.length === 0) this.bySender.delete(sender)

@@ -150,6 +150,8 @@ export class ConsensusDriver {
   private readonly seenVoteIds = new Set<string>()
   private readonly future: ConsensusMessage[] = []
   private readonly timers = new Set<() => void>()
+  /** The height and round whose proposal this validator has started to build. */
+  private building: { height: number, round: number } | null = null
   private lastCommit: Commit | null = null
   /** Where the last gossip tick found the machine: unchanged at the next tick means stalled. */
   private lastTick = ''
@@ -491,9 +493,17 @@ export class ConsensusDriver {
   }
 
   private async buildProposal (height: number, round: number): Promise<void> {
-    const wait = this.m.chain.head.timeMs + this.m.chain.rules.params.blockTimeMs - this.m.clock.now()
+    const p = this.m.chain.rules.params
+    const wait = this.m.chain.head.timeMs + p.blockTimeMs - this.m.clock.now()
     if (wait > 0 && round === 0) {
-      this.after(wait, async () => await this.finishProposal(height, round)) // hold until the target block time
+      // hold until the target block time, which keeps blocks from coming too often with little to
+      // carry; a full block's worth pending need not wait (a block's time still moves forward)
+      this.after(wait, async () => await this.finishProposal(height, round))
+      const cancel = this.m.pool.mempool.whenHolds(p.maxBlockTxs, p.maxBlockBytes, () => {
+        this.timers.delete(cancel)
+        this.enqueue(async () => await this.finishProposal(height, round))
+      })
+      this.timers.add(cancel)
       return
     }
     await this.finishProposal(height, round)
@@ -501,6 +511,9 @@ export class ConsensusDriver {
 
   private async finishProposal (height: number, round: number): Promise<void> {
     if (this.state.height !== height || this.state.round !== round || this.state.step !== 'propose' || this.identity === null) return
+    // the target time and a full mempool may both call for the same proposal: build it once
+    if (this.building?.height === height && this.building.round === round) return
+    this.building = { height, round }
     const timeMs = Math.max(this.m.clock.now(), this.m.chain.head.timeMs + 1)
     const { pool } = this.m
     const built = await this.io('build a block', async () => await this.m.chain.lock.run(async () => {

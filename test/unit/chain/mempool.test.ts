@@ -17,6 +17,26 @@ describe('mempool', () => {
     expect(order).toEqual([['b', 5], ['a', 0], ['a', 1]])
   })
 
+  it('tells a watcher once when it holds a block\'s worth, by count or by encoded bytes, and not after a cancel', async () => {
+    const a = Signer.generate()
+    const m = new Mempool()
+    const told: string[] = []
+    m.whenHolds(3, 1 << 20, () => told.push('three txs'))
+    const cancelled = m.whenHolds(2, 1 << 20, () => told.push('cancelled'))
+    cancelled()
+    const big = tx(a, 0, 100_000n, 'y'.repeat(1000))
+    m.whenHolds(100, big.bytes.length, () => told.push('bytes'))
+    m.add(big)
+    await Promise.resolve()
+    expect(told).toEqual(['bytes'])
+    m.add(tx(a, 1, 100n)); m.add(tx(a, 2, 100n)); m.add(tx(a, 3, 100n))
+    await Promise.resolve()
+    expect(told).toEqual(['bytes', 'three txs'])
+    m.whenHolds(1, 1, () => told.push('already'))
+    await Promise.resolve()
+    expect(told).toEqual(['bytes', 'three txs', 'already'])
+  })
+
   it('rejects duplicates and nonce gaps', () => {
     const a = Signer.generate()
     const m = new Mempool()
