@@ -42,8 +42,8 @@ import type { SignRecord, SignStore, SignedEntry } from './sign-state.ts'
 import { fileSignStore } from './sign-state.ts'
 import { type Wal, type WalRecord, encodeWalRecord, frame, unframe } from './wal.ts'
 
-/** A log past this many bytes is compacted at the next height (about 500 heights of empty blocks). */
-export const DEFAULT_COMPACT_BYTES = 1 << 20
+/** A log past this many bytes is compacted at the next height: about 3,000 heights of empty blocks, or every few heights of full ones. */
+export const DEFAULT_COMPACT_BYTES = 8 << 20
 
 /**
  * Appends are opened O_DSYNC where the platform has it: a write returns once its bytes (and the
