@@ -75,11 +75,11 @@ const FULL_BLOCK_COST = 16
 
 /**
  * A batch's plain tx_submit calls are one piece of work: their txs are admitted together (one
- * signature batch off the main thread, one turn of the chain lock), at a few tens of µs of the
- * main thread a tx, so a batch of 50 costs what 9 small reads do, not 50 calls' worth.
+ * signature batch off the main thread, one turn of the chain lock), at ~20–30 µs of the main
+ * thread a tx (scripts/bench/load.ts), so a batch of 50 costs what 6 small reads do, not 50 calls' worth.
  */
 export function submitGroupCost (calls: number): number {
-  return 2 + Math.ceil(calls / 8)
+  return 2 + Math.ceil(calls / 16)
 }
 
 /**
