@@ -13,7 +13,7 @@
  * Commits and mempool admissions take turns on `lock`; every commit, by
  * consensus or by sync, is announced on `events`.
  */
-import { blockHash, blockTxAt, commitHash, decodeBlockEnvelope, decodeCommit, decodeTx, encodeBlock, encodeCommit } from '../codec/block.ts'
+import { blockHash, blockTxAt, commitHash, decodeBlockEnvelope, decodeCommit, decodeTx, encodeBlock, encodeCommit, storedTxId } from '../codec/block.ts'
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
 import { asArray, asBytes, asUint } from '../codec/schema.ts'
 import { equalBytes, toHex, u64be, utf8, readU64be } from '../crypto/bytes.ts'
@@ -304,6 +304,14 @@ export class Chain {
       decoded.push(decodeTx(tx))
     }
     return { ...rest, txs: decoded }
+  }
+
+  /** The block at `height` with its txs as ids only, each hashed from the tx's bytes with nothing else decoded (a block list, a non-full chain_getBlock). */
+  async getBlockTxIds (height: number): Promise<(Omit<Block, 'txs'> & { txIds: Hash[] }) | null> {
+    const b = await this.blockBytes(height)
+    if (b === undefined) return null
+    const { txs, ...rest } = decodeBlockEnvelope(b)
+    return { ...rest, txIds: txs.map(storedTxId) }
   }
 
   /** A committed block's bytes; recent ones from memory, since readers and syncing peers ask for them again and again. */

@@ -190,6 +190,13 @@ export function blockTxAt (bytes: Uint8Array, index: number): SignedTx | null {
   return decodeSignedTx(r.bin(), MAX_TX_BYTES_HARD)
 }
 
+/** A signed tx's id (the hash of its unsigned bytes) read from its encoding without decoding the rest: for the node's own stored blocks. */
+export function storedTxId (txBytes: Uint8Array): Hash {
+  const r = new Skipper(txBytes)
+  if (r.arrayLength() !== 2) fail(ErrorCode.MALFORMED, 'not a signed tx')
+  return sha256(r.bin())
+}
+
 /** Steps through msgpack without building values. */
 class Skipper {
   private pos = 0

@@ -95,11 +95,12 @@ export const methods: Record<string, Method> = {
     errors: [ErrorCode.MALFORMED, ErrorCode.NOT_FOUND],
     run: async (ctx, p, signal) => {
       const height = await blockRef(ctx, p)
-      const block = height === 0 ? null : await ctx.chain.getBlock(height)
+      const full = (p.options as { full?: boolean } | undefined)?.full === true
+      // without full, the txs' ids are hashed from their bytes and nothing else is decoded
+      const block = height === 0 ? null : full ? await ctx.chain.getBlock(height) : await ctx.chain.getBlockTxIds(height)
       if (block === null) throw notFound(`block ${height}`)
       stopIfAbandoned(signal) // rendering a full block is the costly part
-      const full = (p.options as { full?: boolean } | undefined)?.full === true
-      return ctx.views.block(blockHash(block.header), block, await ctx.chain.getCommit(height), full)
+      return ctx.views.block(blockHash(block.header), block, await ctx.chain.getCommit(height))
     }
   },
   chain_getParams: {

@@ -84,10 +84,11 @@ export class Views {
     }
   }
 
-  block (hash: Uint8Array, b: Block, commit: Commit | null, full: boolean): R.BlockView {
+  /** A block with its txs decoded (`txs`), or as ids only (`txIds`, chain.getBlockTxIds). */
+  block (hash: Uint8Array, b: Omit<Block, 'txs'> & ({ txs: SignedTx[] } | { txIds: Uint8Array[] }), commit: Commit | null): R.BlockView {
     return {
       height: b.header.height, hash: toHex(hash), header: this.header(b.header),
-      txs: full ? b.txs.map((t) => this.tx(t)) : b.txs.map((t) => toHex(t.id)),
+      txs: 'txs' in b ? b.txs.map((t) => this.tx(t)) : b.txIds.map((id) => toHex(id)),
       lastCommit: this.commit(b.lastCommit), commit: this.commit(commit)
     }
   }

@@ -109,3 +109,19 @@ describe('chain', () => {
     await expect(Chain.open(store, { ...fx.genesis, chainId: 'another' }, verifySignature)).rejects.toMatchObject({ code: ErrorCode.INVALID_FIELD })
   })
 })
+
+describe('reading blocks', () => {
+  it('gives a block\'s tx ids from their bytes alone, the same ids the decoded txs have', async () => {
+    const [x, y] = fx.users as [b.Signer, b.Signer]
+    for (const body of [b.post('one'), b.follow(y.publicKey), b.post('two with a longer text '.repeat(20))]) await fx.pool.submitDecoded(await fx.tx(x, body))
+    await fx.pool.submitDecoded(await fx.tx(y, b.profile({ displayName: 'Y' })))
+    await fx.block()
+    const h = fx.chain.head.height
+    const full = (await fx.chain.getBlock(h))!
+    const ids = (await fx.chain.getBlockTxIds(h))!
+    expect(full.txs).toHaveLength(4)
+    expect(ids.txIds).toEqual(full.txs.map((t) => t.id))
+    expect(ids.header).toEqual(full.header)
+    expect(await fx.chain.getBlockTxIds(h + 1)).toBeNull()
+  })
+})
