@@ -62,6 +62,7 @@ async function run (blockTimeMs: number, until: (heights: number, elapsedMs: num
     }, { logger: silentLogger, transport: hub.transport(`v${i}`), ...twoFiles }))
   }
   const t0 = Date.now()
+  const cpu0 = process.cpuUsage()
   nodes[0]!.chain.events.onCommitted(({ checked }) => {
     const now = Date.now()
     commitTimes.push(now)
@@ -70,9 +71,12 @@ async function run (blockTimeMs: number, until: (heights: number, elapsedMs: num
   })
   while (!until(commitTimes.length, Date.now() - t0)) await new Promise((r) => setTimeout(r, 20))
   const elapsed = Date.now() - t0
+  const cpu = process.cpuUsage(cpu0)
   for (const n of nodes) await n.stop()
   await rm(dir, { recursive: true, force: true })
-  return { heights: commitTimes.length, elapsed, latencies }
+  /** CPU time of the whole process (every thread) per height, ms: less swayed by other processes than heights/s. */
+  const cpuPerHeight = (cpu.user + cpu.system) / 1000 / Math.max(1, commitTimes.length)
+  return { heights: commitTimes.length, elapsed, latencies, cpuPerHeight }
 }
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'))
@@ -85,19 +89,26 @@ const perSec = (r: { heights: number, elapsed: number }) => r.heights / (r.elaps
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 const range = (xs: number[], digits = 1) => xs.length === 1 ? xs[0]!.toFixed(digits) : `median ${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
 const fast: number[] = []
+const fastCpu: number[] = []
 const disk: number[] = []
 const twoFiles: number[] = []
+const twoFilesCpu: number[] = []
 let total = 0
 for (let i = 0; i < SLICES; i++) {
   if (baseline) disk.push(await fsyncRate(1000))
   const one = await run(0, (_h, ms) => ms >= seconds * 1000 / SLICES)
   total += one.heights
   fast.push(perSec(one))
-  if (baseline) twoFiles.push(perSec(await run(0, (_h, ms) => ms >= seconds * 1000 / SLICES, 'two files')))
+  fastCpu.push(one.cpuPerHeight)
+  if (baseline) {
+    const two = await run(0, (_h, ms) => ms >= seconds * 1000 / SLICES, 'two files')
+    twoFiles.push(perSec(two))
+    twoFilesCpu.push(two.cpuPerHeight)
+  }
 }
-console.log(`empty blocks, 0 ms target: ${range(fast)} heights/s (${total} heights in ${seconds} s${SLICES > 1 ? `, ${SLICES} slices` : ''})`)
+console.log(`empty blocks, 0 ms target: ${range(fast)} heights/s (${total} heights in ${seconds} s${SLICES > 1 ? `, ${SLICES} slices` : ''}); process CPU ${range(fastCpu, 2)} ms per height`)
 if (baseline) {
-  console.log(`  baseline, same run: this disk ${range(disk, 0)} fsynced 200-byte appends/s; the WAL and sign state as two files (the scheme before consensus-log.ts) ${range(twoFiles)} heights/s`)
+  console.log(`  baseline, same run: this disk ${range(disk, 0)} fsynced 200-byte appends/s; the WAL and sign state as two files (the scheme before consensus-log.ts) ${range(twoFiles)} heights/s, process CPU ${range(twoFilesCpu, 2)} ms per height`)
   console.log(`  one log / two files, slice by slice: ${fast.map((f, i) => twoFiles[i]! > 0 ? (f / twoFiles[i]!).toFixed(2) : '-').join(', ')}`)
 }
 const paced = await run(1000, (h) => h >= heights)
