@@ -15,6 +15,7 @@ import type { SyncStatus } from '../codec/gossip.ts'
 import type { Chain } from '../chain/chain.ts'
 import type { Clock } from '../consensus/clock.ts'
 import type { Logger } from '../logger.ts'
+import type { Block, Commit } from '../protocol/types.ts'
 import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 
 export type PeerId = string
@@ -49,6 +50,10 @@ export interface SyncOptions {
 
 /** After a round that imported something, the next one comes this soon. */
 const FOLLOW_UP_MS = 250
+/** Range requests open to one peer at once (a server serves 4 at once to all its peers). */
+const PER_PEER = 2
+/** Ranges in a row that imported nothing before a round gives up (the next poll starts again). */
+const MAX_RETRIES = 3
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = { pollMs: 2_000, rangeSize: 64, parallel: 4, nearHead: 2, benchMs: 60_000, progressMs: 5_000, minWindowMs: 100 }
 
@@ -67,6 +72,8 @@ export class Syncer {
   /** Peers not to ask until the time given. */
   private readonly benched = new Map<PeerId, number>()
   private turn = 0
+  /** When each peer was last asked for a range (requests to one peer are spaced by `gap()`). */
+  private readonly lastAsked = new Map<PeerId, number>()
   private readonly failures = new Map<PeerId, number>()
 
   constructor (private readonly opts: SyncOptions, private readonly m: SyncModules) {}
@@ -160,23 +167,9 @@ export class Syncer {
     this.target = best
     const startHeight = this.m.chain.head.height
     const startTime = this.m.clock.now()
-    let lastLog = startTime
     if (!quiet) this.m.logger.info('Syncing', { height: startHeight, target: best, peers: heights.size })
     try {
-      while (!this.stopped && this.m.chain.head.height < best) {
-        const began = this.m.clock.now()
-        const progressed = await this.window(heights, best)
-        if (!progressed) break
-        const rest = this.opts.minWindowMs - (this.m.clock.now() - began)
-        if (rest > 0) await new Promise<void>((resolve) => this.m.clock.after(rest, resolve))
-        const now = this.m.clock.now()
-        if (now - lastLog >= this.opts.progressMs) {
-          lastLog = now
-          const done = this.m.chain.head.height - startHeight
-          const rate = done / Math.max(1, (now - startTime) / 1000)
-          this.m.logger.info('Sync progress', { height: this.m.chain.head.height, target: best, blocksPerSec: Math.round(rate), etaSec: rate > 0 ? Math.round((best - this.m.chain.head.height) / rate) : null })
-        }
-      }
+      await this.pipeline(heights, best, startHeight, startTime)
     } finally {
       this.target = null
     }
@@ -185,66 +178,160 @@ export class Syncer {
   }
 
   /**
-   * Fetches the next `parallel` ranges from different peers at once and imports them in
-   * order. False when nothing could be imported (no peer has the next blocks, or all failed).
+   * Keeps up to `parallel` range requests in flight (at most PER_PEER to one peer, each
+   * peer asked at most once every `minWindowMs / PER_PEER`), ahead of the import, and
+   * imports the ranges strictly in height order as they arrive: the next ranges download
+   * (and their signatures verify, off the main thread) while this one executes. A range
+   * that fails, comes back short or bad ends the pipeline's ranges after it (their answers
+   * are dropped) and it is asked again from the head, of other peers.
    */
-  private async window (heights: Map<PeerId, number>, best: number): Promise<boolean> {
-    const from = this.m.chain.head.height + 1
-    const now = this.m.clock.now()
-    const peers = this.usable(now).filter((p) => (heights.get(p) ?? 0) >= from)
-    if (peers.length === 0) return false
-    const ranges: Array<{ from: number, count: number, peer: PeerId }> = []
-    const asked = new Map<PeerId, number>()
-    // a different peer leads each window: one that stalls the first range cannot stall them all
-    const turn = this.turn++
-    peers.push(...peers.splice(0, turn % peers.length))
-    for (let i = 0, start = from; i < this.opts.parallel && start <= best; i++, start += this.opts.rangeSize) {
-      // at most two ranges per peer per window: with the pause between windows, 20 requests a second at most
-      const holders = peers.filter((p) => heights.get(p)! >= start && (asked.get(p) ?? 0) < 2)
-      if (holders.length === 0) break
-      const peer = holders[i % holders.length]!
-      asked.set(peer, (asked.get(peer) ?? 0) + 1)
-      ranges.push({ from: start, count: Math.min(this.opts.rangeSize, best - start + 1), peer })
+  private async pipeline (heights: Map<PeerId, number>, best: number, startHeight: number, startTime: number): Promise<void> {
+    const inFlight: Fetch[] = []
+    const perPeer = new Map<PeerId, number>()
+    let next = this.m.chain.head.height + 1
+    let lastLog = startTime
+    let retries = 0
+    const drop = (): void => {
+      // answers still coming are dropped (each settles on its own and frees its peer's slot)
+      inFlight.length = 0
+      next = this.m.chain.head.height + 1
     }
-    const fetched = ranges.map(async (r) => {
-      try {
-        return await this.m.peers.blocks(r.peer, r.from, r.count)
-      } catch (e) {
-        this.m.logger.debug('Sync request failed', { peer: r.peer, from: r.from, error: (e as Error).message })
-        this.failed(r.peer, 'sync request failed')
-        return null
+    while (!this.stopped && this.m.chain.head.height < best) {
+      // fill the pipeline
+      while (inFlight.length < this.opts.parallel && next <= best) {
+        const r = this.ask(heights, next, best, perPeer)
+        if (r === null) break
+        inFlight.push(r)
+        next += r.count
       }
+      const r = inFlight[0]
+      if (r === undefined) {
+        // every peer with the next blocks is resting or at its share: wait for one, unless none can serve at all
+        if (this.holders(heights, this.m.chain.head.height + 1).length === 0) break
+        await this.pause(this.gap())
+        continue
+      }
+      if (next <= best && inFlight.length < this.opts.parallel) {
+        // more could be asked once a peer's gap has passed: wake then too
+        const answered = await Promise.race([r.result.then(() => true), this.pause(this.gap()).then(() => false)])
+        if (!answered) continue
+      }
+      inFlight.shift()
+      const got = await r.result
+      if (this.stopped) break
+      let ok = 0
+      // (gossip may have brought some of its blocks meanwhile: those are skipped)
+      if (got !== null && r.from <= this.m.chain.head.height + 1) {
+        if (got.length === 0) {
+          // it said it had these blocks: an empty answer is a lie (or a peer that lost its store)
+          this.bench(r.peer, 'served no blocks of a range it claimed')
+        } else {
+          ok = await this.importRange(r.peer, got)
+        }
+      }
+      if (this.m.chain.head.height < r.from + r.count - 1) {
+        // failed, short or bad (or an earlier range came up short): ask again from the head
+        drop()
+        if (ok === 0 && ++retries > MAX_RETRIES) break // asked again and again, nothing imported: the next poll tries
+      } else retries = 0
+      const now = this.m.clock.now()
+      if (now - lastLog >= this.opts.progressMs) {
+        lastLog = now
+        const done = this.m.chain.head.height - startHeight
+        const rate = done / Math.max(1, (now - startTime) / 1000)
+        this.m.logger.info('Sync progress', { height: this.m.chain.head.height, target: best, blocksPerSec: Math.round(rate), etaSec: rate > 0 ? Math.round((best - this.m.chain.head.height) / rate) : null })
+      }
+    }
+    inFlight.length = 0
+  }
+
+  /** Peers that may be asked for `height` now (not resting, claiming it). */
+  private holders (heights: Map<PeerId, number>, height: number): PeerId[] {
+    return this.usable(this.m.clock.now()).filter((p) => (heights.get(p) ?? 0) >= height)
+  }
+
+  /** Shortest time between two requests to one peer. */
+  private gap (): number { return Math.max(1, this.opts.minWindowMs / PER_PEER) }
+
+  /**
+   * Asks a peer that has `from` for the range starting there: peers in turn (a different one
+   * first each time, so one that stalls cannot stall every range), none with PER_PEER requests
+   * open or asked within `gap()`. Null when none can be asked now.
+   */
+  private ask (heights: Map<PeerId, number>, from: number, best: number, perPeer: Map<PeerId, number>): Fetch | null {
+    const now = this.m.clock.now()
+    const peers = this.holders(heights, from).filter((p) => (perPeer.get(p) ?? 0) < PER_PEER && now - (this.lastAsked.get(p) ?? -Infinity) >= this.gap())
+    if (peers.length === 0) return null
+    const peer = peers[this.turn++ % peers.length]!
+    const count = Math.min(this.opts.rangeSize, best - from + 1)
+    perPeer.set(peer, (perPeer.get(peer) ?? 0) + 1)
+    this.lastAsked.set(peer, now)
+    if (this.lastAsked.size > 1_000) this.lastAsked.delete(this.lastAsked.keys().next().value!)
+    const result = this.fetchRange(peer, from, count).finally(() => {
+      const n = (perPeer.get(peer) ?? 1) - 1
+      if (n <= 0) perPeer.delete(peer)
+      else perPeer.set(peer, n)
     })
-    let imported = 0
-    for (const [i, r] of ranges.entries()) {
-      const got = await fetched[i]!
-      if (got === null || this.stopped) break
-      if (r.from !== this.m.chain.head.height + 1) break // an earlier range came up short
-      if (got.length === 0) {
-        // it said it had these blocks: an empty answer is a lie (or a peer that lost its store)
-        this.bench(r.peer, 'served no blocks of a range it claimed')
+    return { from, count, peer, result }
+  }
+
+  /**
+   * One range, decoded, with the signatures of its txs sent to be verified at once (the
+   * verify pool works through them while earlier blocks execute; the chain remembers each
+   * one verified, so the block check does not verify it again). Null when the request
+   * failed; a range that does not decode is answered with the blocks before the bad one
+   * (and the peer benched when it is imported).
+   */
+  private async fetchRange (peer: PeerId, from: number, count: number): Promise<Fetched[] | null> {
+    let raw: Array<{ block: Uint8Array, commit: Uint8Array }>
+    try {
+      raw = await this.m.peers.blocks(peer, from, count)
+    } catch (e) {
+      this.m.logger.debug('Sync request failed', { peer, from, error: (e as Error).message })
+      this.failed(peer, 'sync request failed')
+      return null
+    }
+    const out: Fetched[] = []
+    for (const r of raw.slice(0, count)) {
+      let block: Block
+      let commit: Commit
+      try {
+        block = decodeBlock(r.block, this.m.chain.rules.params.maxBlockBytes)
+        commit = decodeCommit(r.commit)
+      } catch (e) {
+        out.push({ bytes: r.block, error: e })
         break
       }
-      const ok = await this.importRange(r.peer, got)
-      imported += ok
-      if (ok < r.count) break
+      if (block.header.height !== from + out.length) {
+        // not the block asked for: the peer is at fault, whatever the chain's head is by now
+        out.push({ bytes: r.block, error: new ChorusError(ErrorCode.BAD_BLOCK, `range from ${from}: block ${out.length} has height ${block.header.height}`) })
+        break
+      }
+      const verified = this.m.chain.verifyTxSignatures(block.txs).then(() => {}, () => {})
+      out.push({ block, commit, bytes: r.block, verified })
     }
-    return imported > 0
+    return out
+  }
+
+  /** Waits `ms` on the clock (less if sync stops meanwhile: the loop checks `stopped`). */
+  private async pause (ms: number): Promise<void> {
+    await new Promise<void>((resolve) => this.m.clock.after(ms, resolve))
   }
 
   /** Imports blocks in order; returns how many. A bad one benches the peer that served it. */
-  private async importRange (peer: PeerId, blocks: Array<{ block: Uint8Array, commit: Uint8Array }>): Promise<number> {
+  private async importRange (peer: PeerId, blocks: Fetched[]): Promise<number> {
     let n = 0
-    for (const raw of blocks) {
+    for (const f of blocks) {
       if (this.stopped) break
       try {
-        const block = decodeBlock(raw.block, this.m.chain.rules.params.maxBlockBytes)
-        const commit = decodeCommit(raw.commit)
+        if (!('block' in f)) throw f.error
+        const { block, commit } = f
         if (block.header.height !== this.m.chain.head.height + 1) {
           if (block.header.height <= this.m.chain.head.height) continue // gossip got there first
           throw new ChorusError(ErrorCode.BAD_BLOCK, `expected height ${this.m.chain.head.height + 1}, got ${block.header.height}`)
         }
-        await this.m.chain.importBlock(block, commit, raw.block)
+        await f.verified
+        await this.m.chain.importBlock(block, commit, f.bytes)
         n++
       } catch (e) {
         if (!(e instanceof ChorusError)) throw e
@@ -255,4 +342,15 @@ export class Syncer {
     }
     return n
   }
+}
+
+/** A block of a range as it arrived: decoded (its signatures being verified), or the error it failed to decode with. */
+type Fetched = { block: Block, commit: Commit, bytes: Uint8Array, verified: Promise<void> } | { bytes: Uint8Array, error: unknown }
+
+/** A range request in flight. */
+interface Fetch {
+  from: number
+  count: number
+  peer: PeerId
+  result: Promise<Fetched[] | null>
 }
