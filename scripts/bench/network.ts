@@ -23,29 +23,33 @@
  *      validators' height at its start. Baseline: the same blocks checked and committed in
  *      this process (Chain.checkBlock + commitBlock, every signature verified, as blocks.ts's
  *      follower), read from node0's store into a fresh one once the processes have stopped.
- *   npx tsx scripts/bench/network.ts [tx/s] [seconds] [min-chain-txs] [--lanes N] [--keep] [--verbose] [--node-debug]
+ *   npx tsx scripts/bench/network.ts [tx/s] [seconds] [min-chain-txs] [--lanes N] [--keep] [--verbose] [--node-debug] [--cpu-prof DIR]
  * Defaults: 1,000 tx/s for 30 s, 20,000 txs, 8 lanes; about 2–2.5 minutes. --keep leaves the
  * homes and node logs in the temp dir it prints; --verbose prints the network load's blocks;
- * --node-debug runs the nodes at log level debug. Every child is SIGKILLed and the temp dir
+ * --node-debug runs the nodes at log level debug; --cpu-prof DIR runs each validator and the
+ * full node with `node --cpu-prof --cpu-prof-dir DIR/<name>` and prints node1's top self times over
+ * the measured load and the full node's over its catch-up (scripts/bench/cpuprofile.ts). Every child is SIGKILLed and the temp dir
  * removed on exit, failure or signal; the children also stop if this process dies (stdin).
  * The processes, the signer, the poller and the social mix are shared with load.ts (social-load.ts).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdirSync } from 'node:fs'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { Chain } from '../../src/chain/chain.ts'
 import { parseGenesis } from '../../src/chain/genesis.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
 import { verifySignature } from '../../src/crypto/verify.ts'
 import { Store } from '../../src/state/store.ts'
+import { printSummary, readProfile, summarize } from './cpuprofile.ts'
 import {
   CLI, Children, Fatal, type Proc, type Sender, type SocialSetup, Poller, SEED_POSTS_PER_SENDER,
   cpuSeconds, devKey, fmt, freeRange, nextBody, now, prepareSocial, q, rpcBatch, sleep, stopProc, waitForRpc, waitUntil
 } from './social-load.ts'
 
 const flag = (name: string): string | undefined => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1] }
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--lanes')
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--lanes' && all[i - 1] !== '--cpu-prof')
 const RATE = Number(positional[0] ?? 1000)
 const SECONDS = Number(positional[1] ?? 30)
 const MIN_CHAIN_TXS = Number(positional[2] ?? 20_000)
@@ -55,7 +59,16 @@ const LANES = Number(flag('--lanes') ?? 8)
 const VERBOSE = process.argv.includes('--verbose')
 /** --node-debug: the nodes log at debug level (for diagnosis; the logs are large). */
 const NODE_DEBUG = process.argv.includes('--node-debug')
-if (!(RATE > 0) || !(SECONDS > 0) || !(MIN_CHAIN_TXS >= 0) || !(LANES >= 1)) throw new Error('usage: network.ts [tx/s] [seconds] [min-chain-txs] [--lanes N] [--keep] [--verbose] [--node-debug]')
+/** --cpu-prof DIR: validators and the full node write V8 CPU profiles to DIR/<name> (on a clean exit). */
+const CPU_PROF = flag('--cpu-prof')
+function profArgs (name: string): string[] {
+  if (CPU_PROF === undefined) return []
+  const dir = join(resolve(CPU_PROF), name)
+  mkdirSync(dir, { recursive: true }) // node writes no profile into a missing directory
+  return ['--cpu-prof', '--cpu-prof-dir', dir]
+}
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n)
+if (!(RATE > 0) || !(SECONDS > 0) || !(MIN_CHAIN_TXS >= 0) || !(LANES >= 1)) throw new Error('usage: network.ts [tx/s] [seconds] [min-chain-txs] [--lanes N] [--keep] [--verbose] [--node-debug] [--cpu-prof DIR]')
 
 const VALIDATORS = 4
 const SENDERS = 200
@@ -305,7 +318,7 @@ async function main (): Promise<void> {
   const p2pBase = await freeRange(VALIDATORS, new Set(Array.from({ length: VALIDATORS }, (_, i) => rpcBase + i)))
   const net = join(root, 'net')
   execFileSync(process.execPath, [CLI, 'init', '--validators', String(VALIDATORS), '--out', net, '--rpc-port', String(rpcBase), '--p2p-port', String(p2pBase), '--block-time', '1000', '--json'], { stdio: 'ignore' })
-  const vals = Array.from({ length: VALIDATORS }, (_, i) => children.spawnChorus(`node${i}`, ['start', '--home', join(net, `node${i}`)], rpcBase + i, { debug: NODE_DEBUG }))
+  const vals = Array.from({ length: VALIDATORS }, (_, i) => children.spawnChorus(`node${i}`, ['start', '--home', join(net, `node${i}`)], rpcBase + i, { debug: NODE_DEBUG, nodeArgs: profArgs(`node${i}`) }))
   await Promise.all(vals.map(waitForRpc))
   await waitUntil('every validator to see the other three and commit a block', async () => {
     const s = await Promise.all(vals.map(async (v) => await v.rpc.getStatus()))
@@ -323,7 +336,9 @@ async function main (): Promise<void> {
   const idleBytesPerSec = idle === null ? NaN : idle.bytes / ((now() - idleT0) / 1000)
   const idleHeights = poller.height - idleH0
   console.log('  load…')
+  const loadFromUs = monotonicUs()
   const netLoad = await runLoad(setup, RATE, SECONDS, true)
+  const loadToUs = monotonicUs()
   if (VERBOSE) console.log('  blocks (height txs +ms since the previous): ' + poller.blocks.slice(-40).map((x, i, a) => `${x.height}:${x.txs}+${i === 0 ? 0 : Math.round(x.seenAt - a[i - 1]!.seenAt)}`).join(' '))
   console.log(`  committed ${fmt(committedRate(netLoad))} tx/s, p50 ${fmt(q(netLoad.latencies, 0.5))} ms, p99 ${fmt(q(netLoad.latencies, 0.99))} ms`)
 
@@ -347,7 +362,8 @@ async function main (): Promise<void> {
   await waitUntil('the poller to reach the target', async () => poller.height >= target, 30_000)
   const targetTxs = poller.txsUpTo(target)
   const tSpawn = now()
-  const full = children.spawnChorus('full', ['start', '--home', fullHome], fullRpc, { debug: NODE_DEBUG })
+  const full = children.spawnChorus('full', ['start', '--home', fullHome], fullRpc, { debug: NODE_DEBUG, nodeArgs: profArgs('full') })
+  const syncFromUs = monotonicUs()
   let tRpc = NaN
   let firstSeen: { h: number, t: number } | null = null
   let txsAtFirst = 0
@@ -362,6 +378,7 @@ async function main (): Promise<void> {
     if (firstSeen === null && s.height > 0) { firstSeen = { h: s.height, t }; txsAtFirst = poller.txsUpTo(s.height) }
     return s.height >= target ? t : false
   }, 300_000, 100)
+  const syncToUs = monotonicUs()
   const fs0 = firstSeen as { h: number, t: number } | null
   const catchup = {
     target, txs: targetTxs,
@@ -373,7 +390,8 @@ async function main (): Promise<void> {
   }
   console.log(`  height ${fmt(target)} (${fmt(targetTxs)} txs) in ${catchup.fromSpawnS.toFixed(1)} s from spawn: ${fmt(catchup.blocksPerS, 1)} blocks/s, ${fmt(catchup.txPerS)} tx/s once importing`)
   await poller.stop()
-  await Promise.all(procs.map(stopProc))
+  // a profiled node writes its profiles as it exits: give it time
+  await Promise.all(procs.map(async (p) => await stopProc(p, CPU_PROF === undefined ? 10_000 : 60_000)))
 
   // ---- baseline for the catch-up: the same blocks checked and committed in this process
   console.log('\n[4/4] baseline: the same blocks, check + commit in this process')
@@ -429,6 +447,11 @@ async function main (): Promise<void> {
   const ratio = catchup.txPerS / imp.txPerS
   console.log(`full node / in-process: ${ratio.toFixed(2)}x`)
 
+  if (CPU_PROF !== undefined) {
+    await printProfile('node1 (a validator) over the measured load', 'node1', loadFromUs, loadToUs)
+    await printProfile('the full node over its catch-up', 'full', syncFromUs, syncToUs)
+  }
+
   console.log('\n=== node logs (WARN / ERROR lines)')
   for (const s of children.logSummary()) {
     console.log(`${s.name.padEnd(6)} warn ${String(s.warn).padStart(4)}  error ${String(s.error).padStart(4)}`)
@@ -440,6 +463,20 @@ async function main (): Promise<void> {
   } else {
     await rm(root, { recursive: true, force: true })
     children.tempDirs.length = 0
+  }
+}
+
+/** Top self times of each thread's profile of `name` (DIR/<name>: the main thread, then the verify workers) between two instants of the profile's clock. */
+async function printProfile (title: string, name: string, fromUs: number, toUs: number): Promise<void> {
+  const dir = join(resolve(CPU_PROF!), name)
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile')).sort((a, b) => Number(a.split('.')[4]) - Number(b.split('.')[4]))
+  if (files.length === 0) { console.log(`\nno .cpuprofile in ${dir} (did the node exit cleanly?)`); return }
+  for (const file of files) {
+    const thread = Number(file.split('.')[4]) === 0 ? 'main thread' : `worker thread ${file.split('.')[4]}`
+    const s = summarize(await readProfile(join(dir, file)), { fromUs, toUs }, 20)
+    console.log(`\n=== CPU profile of ${title}, ${thread} (${join(dir, file)}; ${((toUs - fromUs) / 1e6).toFixed(1)} s of wall time)`)
+    printSummary(s)
   }
 }
 
