@@ -189,16 +189,35 @@ export class Mempool {
 
   /** After a block: drops what it included and whatever its nonces made stale. */
   onBlock (included: readonly SignedTx[], nextNonce: (sender: PublicKey) => number | undefined): void {
-    const senders = new Map<string, PublicKey>()
+    const senders = new Map<string, { sender: PublicKey, txs: SignedTx[] }>()
     for (const tx of included) {
-      this.remove(tx)
-      senders.set(toHex(tx.unsigned.sender), tx.unsigned.sender)
+      const key = toHex(tx.unsigned.sender)
+      const entry = senders.get(key)
+      if (entry === undefined) senders.set(key, { sender: tx.unsigned.sender, txs: [tx] })
+      else entry.txs.push(tx)
     }
-    for (const [key, sender] of senders) {
+    for (const [key, { sender, txs }] of senders) {
       const nonce = nextNonce(sender)
-      if (nonce === undefined) continue
-      for (const tx of [...(this.bySender.get(key) ?? [])]) if (tx.unsigned.nonce < nonce) this.remove(tx)
+      if (nonce === undefined) {
+        for (const tx of txs) this.remove(tx)
+        continue
+      }
+      // the block took a nonce prefix of the sender's chain (and made any other tx at those nonces stale): cut it in one go
+      const chain = this.bySender.get(key)
+      if (chain === undefined) continue
+      let cut = 0
+      while (cut < chain.length && chain[cut]!.unsigned.nonce < nonce) cut++
+      for (const tx of chain.slice(0, cut)) this.forget(tx)
+      if (cut === chain.length) this.bySender.delete(key)
+      else if (cut > 0) this.bySender.set(key, chain.slice(cut))
     }
+  }
+
+  /** Drops `tx` from the id index and the byte counts (its sender's chain is the caller's to fix). */
+  private forget (tx: SignedTx): void {
+    if (!this.byId.delete(toHex(tx.id))) return
+    this.totalBytes -= txCost(tx)
+    this.encodedBytes -= tx.bytes.length
   }
 
   /** Drops `tx` and every later tx of its sender (they can no longer execute). */

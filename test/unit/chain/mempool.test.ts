@@ -71,14 +71,16 @@ describe('mempool', () => {
   it('drops what a block included and what it made stale', () => {
     const [a, b] = [Signer.generate(), Signer.generate()]
     const m = new Mempool()
-    const a0 = tx(a, 0, 100n); const a1 = tx(a, 1, 100n); const a2 = tx(a, 2, 100n)
-    m.add(a0); m.add(a1); m.add(a2); m.add(tx(b, 0, 100n))
+    const a0 = tx(a, 0, 100n); const a1 = tx(a, 1, 100n); const a2 = tx(a, 2, 100n); const b0 = tx(b, 0, 100n)
+    m.add(a0); m.add(a1); m.add(a2); m.add(b0)
     // the block included a0, and a1's nonce was used by another tx of a's from elsewhere
     m.onBlock([a0], () => 2)
     expect(m.has(a0.id)).toBe(false)
     expect(m.has(a1.id)).toBe(false)
     expect(m.has(a2.id)).toBe(true)
     expect(m.size).toBe(2)
+    expect(m.bytes).toBe(txCost(a2) + txCost(b0))
+    expect(new Set([...m.ordered()])).toEqual(new Set([a2, b0]))
     m.dropWithSuccessors(a2)
     expect(m.size).toBe(1)
   })
