@@ -10,7 +10,7 @@ import { concatBytes, utf8 } from './bytes.ts'
 
 type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Uint8Array
 const nodeHash = ((globalThis as { process?: { getBuiltinModule?: (id: string) => { hash?: OneShotHash } | undefined } })
-  .process?.getBuiltinModule?.('node:crypto'))?.hash
+  .process?.getBuiltinModule?.('crypto'))?.hash
 
 const sha256Of: (data: Uint8Array) => Uint8Array = nodeHash === undefined
   ? nobleSha256
