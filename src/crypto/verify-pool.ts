@@ -16,6 +16,12 @@ import { verifySignature } from './verify.ts'
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './verify-worker.ts' : './verify-worker.js', import.meta.url)
 /** Below this many checks a batch is not split: a worker's turn costs more than the checks. */
 const SPLIT_AT = 64
+/**
+ * From this many checks (a block's worth, not an admission batch) the calling thread verifies a
+ * share itself instead of idling until the workers answer: catching up by sync is bound by
+ * verification, and the main thread has cycles to spare there.
+ */
+const SHARE_HERE_AT = 1024
 
 interface Job { checks: readonly SignatureCheck[], resolve: (ok: boolean[]) => void }
 interface Slot { worker: Worker, jobs: Job[], queued: number }
@@ -25,6 +31,8 @@ export class VerifyPool {
   private closed = false
   /** Checks answered on this thread because their worker died or the pool had closed. */
   answeredHere = 0
+  /** Checks this thread verified as its share of a large batch. */
+  sharedHere = 0
 
   /** One thread fewer than the machine has: the main thread keeps a core. */
   static defaultThreads (): number { return Math.max(1, availableParallelism() - 1) }
@@ -36,11 +44,14 @@ export class VerifyPool {
   /** The pool as a BatchVerifyFn. */
   readonly verifyBatch: BatchVerifyFn = async (checks) => {
     if (checks.length === 0) return []
-    if (this.closed) return this.inline(checks)
-    const parts = checks.length < SPLIT_AT ? 1 : Math.min(this.slots.length, Math.ceil(checks.length / SPLIT_AT))
+    if (this.closed) return this.inlineCounted(checks, false)
+    // a whole block's worth (sync, a peer's block): this thread takes a share too, as it would only wait
+    const here = checks.length >= SHARE_HERE_AT ? 1 : 0
+    const parts = checks.length < SPLIT_AT ? 1 : Math.min(this.slots.length + here, Math.ceil(checks.length / SPLIT_AT))
     const size = Math.ceil(checks.length / parts)
-    const answers = await Promise.all(Array.from({ length: parts }, async (_, i) => await this.send(checks.slice(i * size, (i + 1) * size))))
-    return answers.flat()
+    const sent = Array.from({ length: parts - here }, async (_, i) => await this.send(checks.slice(i * size, (i + 1) * size)))
+    const mine = here === 1 ? this.inlineCounted(checks.slice((parts - 1) * size), true) : []
+    return [...(await Promise.all(sent)).flat(), ...mine]
   }
 
   /** Test seam: ends the worker holding the most work, as a crash would. */
@@ -92,7 +103,13 @@ export class VerifyPool {
   }
 
   private inline (checks: readonly SignatureCheck[]): boolean[] {
-    this.answeredHere += checks.length
+    return this.inlineCounted(checks, false)
+  }
+
+  /** Verifies on this thread: as its share of a large batch (`share`), or in place of a dead or closed worker. */
+  private inlineCounted (checks: readonly SignatureCheck[], share: boolean): boolean[] {
+    if (share) this.sharedHere += checks.length
+    else this.answeredHere += checks.length
     return checks.map((c) => this.fallback(c.publicKey, c.message, c.signature))
   }
 }
