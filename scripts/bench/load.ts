@@ -41,8 +41,8 @@ import { join, resolve } from 'node:path'
 import { RpcClient } from '../../src/client/rpc-client.ts'
 import { type ProfileSummary, type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 import {
-  type BlockSeen, Children, HeadWatcher, RETRYABLE, type Proc, type Sender, type SignedOut,
-  cpuSeconds, devKey, fmt, freeRange, keyFromFile, memoryOf, nextBody, now, prepareSocial, q, rpcBatch, sleep, stopProc, waitForRpc
+  type BlockSeen, Children, HeadWatcher, type LaneTx, type Proc, RETRYABLE, SubmitStats,
+  cpuSeconds, devKey, fmt, keyFromFile, makeLanes, memoryOf, nextBody, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
 } from './social-load.ts'
 import { cachedKeyVerify, verifyItems, verifyRate } from './verify-rate.ts'
 
@@ -65,10 +65,6 @@ const WARMUP = 0.2
 /** The drain ends when every accepted tx is committed, none has been for this long, or after DRAIN_MAX_MS. */
 const DRAIN_IDLE_MS = 15_000
 const DRAIN_MAX_MS = 180_000
-
-/** A lane refused for load waits this long, twice as long after each further refusal up to the max, and again from the min after a batch without one. */
-const BACKOFF_MIN_MS = 10
-const BACKOFF_MAX_MS = 160
 
 /** Where a tx's time goes in the node (--cpu-prof): the functions totalled with what they call. */
 const STAGES: Stage[] = [
@@ -97,27 +93,16 @@ const STAGES: Stage[] = [
 
 const children = new Children(KEEP)
 
-interface Presigned extends SignedOut { sender: Sender }
-
 function measureVerify (): number {
   const items = verifyItems(2000)
   return verifyRate('OpenSSL verify, cached key', items, VERIFY_COUNT, cachedKeyVerify(items))
 }
 
 async function startNode (root: string): Promise<{ node: Proc, url: string, home: string, profDir: string | null }> {
-  const home = join(root, 'home')
-  const user = join(root, 'user')
-  await mkdir(user)
-  const rpcPort = await freeRange(1)
-  const p2pPort = await freeRange(1, new Set([rpcPort]))
   const profDir = CPU_PROF === undefined ? null : resolve(CPU_PROF)
   if (profDir !== null) await mkdir(profDir, { recursive: true })
-  const node = children.spawnChorus('dev', ['start', '--dev', '--home', home, '--rpc-port', String(rpcPort), '--p2p-port', String(p2pPort), '--block-time', '1000'], rpcPort, {
-    nodeArgs: profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir],
-    env: { ...process.env, HOME: user, CHORUS_HOME: home }
-  })
-  await waitForRpc(node)
-  return { node, url: node.url, home, profDir }
+  const dev = await startDevNode(children, root, { blockTimeMs: 1000, nodeArgs: profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir] })
+  return { ...dev, profDir }
 }
 
 /** The newest .cpuprofile in `dir` written since `sinceMs` (epoch ms). */
@@ -165,7 +150,7 @@ async function main (): Promise<void> {
   // ---- sign the whole load first
   const ts = now()
   // each lane a client of its own, from its own loopback address (the node limits RPC work per client IP)
-  const lanes = Array.from({ length: LANES }, (_, i) => ({ url: urls[i % urls.length]!, from: `127.0.0.${10 + i}`, queue: [] as Presigned[] }))
+  const lanes = makeLanes<LaneTx>(urls, LANES)
   let signedBytes = 0
   for (let i = 0; i < TXS; i++) {
     const s = setup.senders[i % setup.senders.length]!
@@ -177,71 +162,18 @@ async function main (): Promise<void> {
 
   // ---- submit, open loop
   const acceptedAt = new Map<string, number>()
-  const refused = new Map<string, number>()
-  const refusedExample = new Map<string, string>()
-  const dead = new Set<Sender>()
-  const rtts: number[] = []
-  let accepted = 0
-  let retries = 0
-  let dropped = 0
-  let firstFull: { t: number, accepted: number } | null = null
-  const count = (code: string, message: string): void => {
-    refused.set(code, (refused.get(code) ?? 0) + 1)
-    if (!refusedExample.has(code)) refusedExample.set(code, message)
-  }
-  const waitForBlock = async (ms: number): Promise<void> => {
-    const n = poller.blocks.length
-    const end = now() + ms
-    while (poller.blocks.length === n && now() < end) await sleep(10)
-  }
-
+  const stats = new SubmitStats()
   const blocksBefore = poller.blocks.length
   const cpu0 = await cpuSeconds(node?.proc.pid)
   const client0 = process.cpuUsage()
   const t0 = now()
   const t0Us = monotonicUs()
-  await Promise.all(lanes.map(async (lane) => {
-    const queue = lane.queue
-    let backoff = BACKOFF_MIN_MS
-    while (queue.length > 0) {
-      const items: Presigned[] = []
-      while (items.length < BATCH && queue.length > 0) {
-        const t = queue.shift()!
-        if (dead.has(t.sender)) dropped++
-        else items.push(t)
-      }
-      if (items.length === 0) break
-      const at = now()
-      const replies = await rpcBatch(lane.url, items.map((t) => ['tx_submit', [t.hex]]), lane.from)
-      rtts.push(now() - at)
-      const again: Presigned[] = []
-      const retrying = new Set<Sender>()
-      let full = false
-      replies.forEach((r, i) => {
-        const t = items[i]!
-        if (r.error === undefined) { accepted++; acceptedAt.set(t.id, at); return }
-        const code = r.error.data?.code ?? String(r.error.code)
-        count(code, r.error.message)
-        if (code === 'ALREADY_KNOWN') { accepted++; if (!acceptedAt.has(t.id)) acceptedAt.set(t.id, at); return }
-        if (RETRYABLE.has(code) || (code === 'BAD_NONCE' && retrying.has(t.sender))) {
-          if (code === 'MEMPOOL_FULL') full = true
-          again.push(t)
-          retrying.add(t.sender)
-          return
-        }
-        dead.add(t.sender)
-      })
-      if (full && firstFull === null) firstFull = { t: now(), accepted }
-      if (again.length === 0) { backoff = BACKOFF_MIN_MS; continue }
-      retries += again.length
-      queue.unshift(...again)
-      if (full) await waitForBlock(1000)
-      else {
-        await sleep(backoff)
-        backoff = Math.min(BACKOFF_MAX_MS, backoff * 2)
-      }
-    }
-  }))
+  await submitOpenLoop(lanes, {
+    batch: BATCH,
+    heads: poller,
+    onAccepted: (t, at, known) => { if (!known || !acceptedAt.has(t.id)) acceptedAt.set(t.id, at) }
+  }, stats)
+  const { accepted, retries, dropped, dead, refused, refusedExample, rtts } = stats
   const tSubmitEnd = now()
 
   // ---- drain
@@ -289,7 +221,7 @@ async function main (): Promise<void> {
   const submitS = (tSubmitEnd - t0) / 1000
   const spanS = (tLast - t0) / 1000
   const admission = accepted / submitS
-  const ff = firstFull as { t: number, accepted: number } | null
+  const ff = stats.firstFull
   const admissionBeforeFull = ff === null ? admission : ff.accepted / ((ff.t - t0) / 1000)
 
   // the node stops before the second baseline (a quiet core), and writes its profile as it exits

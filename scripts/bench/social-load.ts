@@ -1,6 +1,7 @@
 /**
- * What the load benchmarks share (network.ts, load.ts): `chorus` child processes and
- * their cleanup, free loopback ports, an OpenSSL signer that makes the SDK's bytes,
+ * What the load benchmarks share (network.ts, load.ts, growth.ts): `chorus` child processes
+ * and their cleanup, a `chorus start --dev` node, the open-loop lanes of load.ts, free
+ * loopback ports, an OpenSSL signer that makes the SDK's bytes,
  * JSON-RPC batches, the block poller, and the social load itself: senders funded by
  * transfers from the dev key, two seed posts each (what likes point at), and the mix of
  * 70% posts, 15% follows, 15% likes.
@@ -8,7 +9,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { type KeyObject, createPrivateKey, sign as opensslSign } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import type { Agent } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -375,6 +376,10 @@ export class HeadWatcher implements CommitWatcher {
   readonly blocks: BlockSeen[] = []
   readonly committedAt = new Map<string, number>()
   errors = 0
+  /** Whether committedAt records each tx (growth.ts turns it off: a million ids would be the client's memory). */
+  keepIds = true
+  /** Called with each block's tx ids as they are read, in height order. */
+  onBlock: ((b: BlockSeen, ids: string[]) => void) | null = null
   private readonly toRead: BlockSeen[] = []
   private running = true
   private reader: Promise<void> = Promise.resolve()
@@ -422,8 +427,9 @@ export class HeadWatcher implements CommitWatcher {
         const blk = await this.rpc.getBlock(b.height)
         b.txs = blk.txs.length
         b.seenAt = now()
-        for (const id of blk.txs as string[]) this.committedAt.set(id, b.headAt)
+        if (this.keepIds) for (const id of blk.txs as string[]) this.committedAt.set(id, b.headAt)
         this.toRead.shift()
+        this.onBlock?.(b, blk.txs as string[])
       } catch {
         this.errors++
         await sleep(50)
@@ -515,4 +521,160 @@ export async function prepareSocial (urls: string[], devSecret: Uint8Array, poll
   }))
   await poller.waitFor(seeds.map((x) => x.id), 'the seed posts to commit')
   return { urls, senders, seedPosts: seeds.map((x) => parseHex(x.id)!), chain }
+}
+
+// ---------------------------------------------------------------- one dev node (load.ts, growth.ts)
+
+export interface DevNode {
+  node: Proc
+  url: string
+  /** Its CHORUS_HOME: the chain's data, and keys/dev.json. */
+  home: string
+  /** http://127.0.0.1:PORT/metrics with `metrics`, else null. */
+  metricsUrl: string | null
+}
+
+export interface DevNodeOptions {
+  /** Target block time written to genesis (default 1000 ms). */
+  blockTimeMs?: number
+  /** Serve Prometheus metrics (--metrics-port) on a free loopback port. */
+  metrics?: boolean
+  /** Node's own flags, before bin/chorus.js. */
+  nodeArgs?: string[]
+}
+
+/**
+ * Starts `chorus start --dev` in `root` (CHORUS_HOME root/home, HOME root/user, both made
+ * here) on free loopback ports, as a child of `children` (killed on exit or signal), and
+ * returns once its RPC answers.
+ */
+export async function startDevNode (children: Children, root: string, opts: DevNodeOptions = {}): Promise<DevNode> {
+  const home = join(root, 'home')
+  const user = join(root, 'user')
+  await mkdir(user, { recursive: true })
+  const rpcPort = await freeRange(1)
+  const p2pPort = await freeRange(1, new Set([rpcPort]))
+  const metricsPort = opts.metrics === true ? await freeRange(1, new Set([rpcPort, p2pPort])) : null
+  const args = ['start', '--dev', '--home', home, '--rpc-port', String(rpcPort), '--p2p-port', String(p2pPort), '--block-time', String(opts.blockTimeMs ?? 1000)]
+  if (metricsPort !== null) args.push('--metrics-port', String(metricsPort))
+  const node = children.spawnChorus('dev', args, rpcPort, { nodeArgs: opts.nodeArgs ?? [], env: { ...process.env, HOME: user, CHORUS_HOME: home } })
+  await waitForRpc(node)
+  return { node, url: node.url, home, metricsUrl: metricsPort === null ? null : `http://127.0.0.1:${metricsPort}/metrics` }
+}
+
+// ---------------------------------------------------------------- open-loop lanes (load.ts, growth.ts)
+
+/** A signed tx and the sender whose nonce order its lane keeps. */
+export interface LaneTx extends SignedOut { sender: Sender }
+
+/** One client of the load: the node it submits to, the loopback address it sends from, its txs in nonce order per sender. */
+export interface Lane<T extends LaneTx = LaneTx> { url: string, from: string, queue: T[] }
+
+/**
+ * `n` lanes, lane i submitting to urls[i mod urls.length] from 127.0.0.(10 + i): the node
+ * admits a bounded amount of RPC work in flight per client IP, so lanes from distinct
+ * addresses are distinct clients. A sender belongs to lane `sender.lane`.
+ */
+export function makeLanes<T extends LaneTx> (urls: string[], n: number): Array<Lane<T>> {
+  return Array.from({ length: n }, (_, i) => ({ url: urls[i % urls.length]!, from: `127.0.0.${10 + i}`, queue: [] as T[] }))
+}
+
+/** What the lanes met: accepted txs, refusals by code (with one message each), txs sent again, round trips. */
+export class SubmitStats {
+  accepted = 0
+  retries = 0
+  /** Txs of senders refused for a reason other than load or room, not sent. */
+  dropped = 0
+  readonly dead = new Set<Sender>()
+  readonly refused = new Map<string, number>()
+  readonly refusedExample = new Map<string, string>()
+  /** Each batch's round trip, ms. */
+  readonly rtts: number[] = []
+  /** When the first MEMPOOL_FULL came, and how many txs had been accepted by then. */
+  firstFull: { t: number, accepted: number } | null = null
+
+  count (code: string, message: string): void {
+    this.refused.set(code, (this.refused.get(code) ?? 0) + 1)
+    if (!this.refusedExample.has(code)) this.refusedExample.set(code, message)
+  }
+}
+
+export interface OpenLoopOptions<T extends LaneTx> {
+  /** Txs per JSON-RPC batch. */
+  batch: number
+  /** The heads as they show (a lane refused with MEMPOOL_FULL waits for the next block, up to 1 s). */
+  heads: { readonly blocks: readonly BlockSeen[] }
+  /** A tx was accepted (`known`: ALREADY_KNOWN, accepted by an earlier send) from the batch sent at `at`. */
+  onAccepted?: (t: T, at: number, known: boolean) => void
+  /** A lane's queue is empty: resolve true once more is queued, false to end the lane. Without it an empty queue ends the lane. */
+  more?: (lane: Lane<T>) => Promise<boolean>
+  /** Ends every lane after its batch in flight (the rest of its queue is not sent). */
+  signal?: AbortSignal
+}
+
+/** A lane refused for load waits this long, twice as long after each further refusal up to the max, and again from the min after a batch without one. */
+export const BACKOFF_MIN_MS = 10
+export const BACKOFF_MAX_MS = 160
+
+/**
+ * Submits each lane's queue with tx_submit in JSON-RPC batches, open loop: a lane sends
+ * its next batch as soon as the last is answered. A tx refused for room or load
+ * (RETRYABLE; and the same sender's later txs in that batch, BAD_NONCE) goes back to the
+ * head of its lane, which waits for the next block (MEMPOOL_FULL) or backs off
+ * (BACKOFF_MIN_MS doubling to BACKOFF_MAX_MS while refused); any other refusal drops the
+ * sender's remaining txs. Resolves when every lane has ended.
+ */
+export async function submitOpenLoop<T extends LaneTx> (lanes: Array<Lane<T>>, opts: OpenLoopOptions<T>, stats = new SubmitStats()): Promise<SubmitStats> {
+  const waitForBlock = async (ms: number): Promise<void> => {
+    const n = opts.heads.blocks.length
+    const end = now() + ms
+    while (opts.heads.blocks.length === n && now() < end && opts.signal?.aborted !== true) await sleep(10)
+  }
+  await Promise.all(lanes.map(async (lane) => {
+    const queue = lane.queue
+    let backoff = BACKOFF_MIN_MS
+    while (opts.signal?.aborted !== true) {
+      if (queue.length === 0) {
+        if (opts.more === undefined || !(await opts.more(lane))) break
+        continue
+      }
+      const items: T[] = []
+      while (items.length < opts.batch && queue.length > 0) {
+        const t = queue.shift()!
+        if (stats.dead.has(t.sender)) stats.dropped++
+        else items.push(t)
+      }
+      if (items.length === 0) continue
+      const at = now()
+      const replies = await rpcBatch(lane.url, items.map((t) => ['tx_submit', [t.hex]]), lane.from)
+      stats.rtts.push(now() - at)
+      const again: T[] = []
+      const retrying = new Set<Sender>()
+      let full = false
+      replies.forEach((r, i) => {
+        const t = items[i]!
+        if (r.error === undefined) { stats.accepted++; opts.onAccepted?.(t, at, false); return }
+        const code = r.error.data?.code ?? String(r.error.code)
+        stats.count(code, r.error.message)
+        if (code === 'ALREADY_KNOWN') { stats.accepted++; opts.onAccepted?.(t, at, true); return }
+        if (RETRYABLE.has(code) || (code === 'BAD_NONCE' && retrying.has(t.sender))) {
+          if (code === 'MEMPOOL_FULL') full = true
+          again.push(t)
+          retrying.add(t.sender)
+          return
+        }
+        stats.dead.add(t.sender)
+      })
+      if (full && stats.firstFull === null) stats.firstFull = { t: now(), accepted: stats.accepted }
+      if (again.length === 0) { backoff = BACKOFF_MIN_MS; continue }
+      stats.retries += again.length
+      queue.unshift(...again)
+      if (full) await waitForBlock(1000)
+      else {
+        await sleep(backoff)
+        backoff = Math.min(BACKOFF_MAX_MS, backoff * 2)
+      }
+    }
+  }))
+  return stats
 }

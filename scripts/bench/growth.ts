@@ -1,0 +1,332 @@
+/**
+ * Does the write path hold as the state grows (issue #10)? Builds a chain to 1M posts
+ * (or as far as --max-posts or --time-limit lets it) under a steady social load and, at
+ * each decade of posts (10k, 100k, 1M; and --max-posts if it is not one), measures the
+ * committed write rate over a fixed window of the same load, with the node's memory and disk.
+ * Goals: rate at 1M posts ÷ rate at 10k ≥ 0.8; RSS with 1M posts and 100k accounts ≤ 512 MB.
+ *   1. One `chorus start --dev` child (HOME and CHORUS_HOME in a temp dir; with --metrics
+ *      also --metrics-port), or the node at --rpc. 200 senders are funded from the dev key
+ *      and make two seed posts each (social-load.ts prepareSocial).
+ *   2. The load, of every 22 txs per sender in turn: 18 posts, 1 follow, 1 like (of a seed
+ *      post; a post once the sender has followed or liked all it can) and 2 transfers of 1
+ *      unit to a fresh address (random bytes: a new account nobody signs for), so ~100k
+ *      accounts exist by 1M posts. Signed ahead in slices as the lanes use it (between
+ *      SIGN_LOW and SIGN_HIGH txs queued, never the whole run in memory), and submitted
+ *      open loop in JSON-RPC batches of 50 on 8 lanes, each from its own loopback address
+ *      (social-load.ts submitOpenLoop, as load.ts).
+ *   3. Blocks are timed from a newHeads subscription (the event's arrival, as load.ts) and
+ *      their tx ids read; a tx the client signed counts as a post or a new account when its
+ *      block is read. When the posts in the chain reach a checkpoint, the window starts at
+ *      that block and ends at the first block by which --window more txs (default 20,000)
+ *      have committed: committed tx/s = those txs ÷ the time between the two blocks
+ *      showing as the head. Then: the node's VmRSS and VmHWM (/proc), its data dir (du),
+ *      and with --metrics the node's nodejs_heap_size_used_bytes / total and
+ *      nodejs_external_memory_bytes (heap apart from native memory). Also the node's CPU
+ *      over the window (cores, from /proc; with its verify threads), the committed txs per
+ *      node CPU-second (less at the mercy of what else the machine runs), and the load average.
+ *   At --time-limit (default 1500 s) the load stops and a last row reports the last
+ *   window of txs before it. Every 30 s a progress line.
+ *   npx tsx scripts/bench/growth.ts [--max-posts 1000000] [--time-limit 1500] [--window 20000]
+ *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--rpc URL --key FILE] [--keep]
+ * --rpc targets a running node (funded from --key, default $CHORUS_HOME/keys/dev.json or
+ * ~/.chorus/keys/dev.json; no RSS, disk or metrics then). --keep leaves the temp dir and
+ * the node's log. The child is SIGKILLed and the temp dir removed on exit, failure or signal.
+ */
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, homedir, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { RpcClient } from '../../src/client/rpc-client.ts'
+import * as b from '../../src/client/transactions.ts'
+import type { TxBody } from '../../src/protocol/types.ts'
+import {
+  type BlockSeen, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
+  cpuSeconds, devKey, fmt, keyFromFile, makeLanes, memoryOf, now, prepareSocial, sleep, startDevNode, stopProc, submitOpenLoop
+} from './social-load.ts'
+
+const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--rpc URL [--key FILE]] [--keep]'
+const flag = (name: string): string | undefined => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1] }
+const MAX_POSTS = Number(flag('--max-posts') ?? 1_000_000)
+const TIME_LIMIT_S = Number(flag('--time-limit') ?? 1500)
+const WINDOW = Number(flag('--window') ?? 20_000)
+const SENDERS = Number(flag('--senders') ?? 200)
+const LANES = Number(flag('--lanes') ?? 8)
+const BATCH = Number(flag('--batch') ?? 50)
+const RPC = flag('--rpc')
+const KEY_FILE = flag('--key')
+const METRICS = process.argv.includes('--metrics')
+const KEEP = process.argv.includes('--keep')
+if (!(MAX_POSTS >= 1) || !(TIME_LIMIT_S > 0) || !(WINDOW >= 1) || !(SENDERS >= 2) || !(LANES >= 1) || !(BATCH >= 1) || RPC === '') throw new Error(USAGE)
+if (RPC !== undefined && METRICS) throw new Error('--metrics needs the node this script starts (not --rpc)')
+
+/** Sign more when fewer than SIGN_LOW txs are queued in all lanes, up to SIGN_HIGH, SIGN_SLICE at a time between turns of the event loop. */
+const SIGN_LOW = 10_000
+const SIGN_HIGH = 20_000
+const SIGN_SLICE = 500
+const PROGRESS_MS = 30_000
+/** Of every CYCLE txs (per turn over the senders): posts, then a follow, a like, then transfers to fresh addresses. */
+const CYCLE = 22
+const POSTS_PER_CYCLE = 18
+const TRANSFER_AMOUNT = 1n
+
+/** 10k, 100k, 1M, … up to `max`, and `max` itself. */
+function checkpoints (max: number): number[] {
+  const out: number[] = []
+  for (let d = 10_000; d < max; d *= 10) out.push(d)
+  out.push(max)
+  return out
+}
+
+type Kind = 'post' | 'transfer' | 'other'
+interface GrowthTx extends LaneTx { kind: Kind }
+
+/** The growth mix for `s`'s next tx (`r`: its place in the cycle). */
+function growthBody (s: Sender, setup: Pick<SocialSetup, 'senders' | 'seedPosts'>, r: number, n: number): { body: TxBody, kind: Kind } {
+  const senders = setup.senders.length
+  if (r === POSTS_PER_CYCLE && s.follows < senders - 1) return { body: b.follow(setup.senders[(s.index + 1 + s.follows++) % senders]!.publicKey), kind: 'other' }
+  if (r === POSTS_PER_CYCLE + 1 && s.likes < setup.seedPosts.length) return { body: b.like(setup.seedPosts[(s.index + s.likes++) % setup.seedPosts.length]!), kind: 'other' }
+  if (r > POSTS_PER_CYCLE + 1) return { body: b.transfer(randomBytes(32), TRANSFER_AMOUNT), kind: 'transfer' }
+  return { body: b.post(`growth post ${n} by sender ${s.index}: a short message, about as long as people write them`), kind: 'post' }
+}
+
+interface Row {
+  label: string
+  /** Posts and accounts in the chain where the window starts. */
+  posts: number
+  accounts: number
+  rate: number
+  windowTxs: number
+  windowS: number
+  rss: number | null
+  peak: number | null
+  disk: number | null
+  heap: { used: number, total: number, external: number } | null
+  /** Posts in the chain when memory and disk were read (the window's end). */
+  postsThen: number
+  /** CPU cores the node used over the window, and the machine's 1-minute load average at its end (a shared machine). */
+  nodeCores: number | null
+  loadAvg: number
+}
+
+const children = new Children(KEEP)
+
+/** Bytes under `dir` (du -sb); null if du fails. */
+async function duBytes (dir: string): Promise<number | null> {
+  try {
+    const { stdout } = await promisify(execFile)('du', ['-sb', dir])
+    return Number(stdout.split('\t')[0])
+  } catch {
+    return null
+  }
+}
+
+/** The node's heap used / total and external memory from its Prometheus endpoint (prom-client's default series); null if unread. */
+async function heapOf (metricsUrl: string | null): Promise<Row['heap']> {
+  if (metricsUrl === null) return null
+  try {
+    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) })).text()
+    const series = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
+    return { used: series('nodejs_heap_size_used_bytes'), total: series('nodejs_heap_size_total_bytes'), external: series('nodejs_external_memory_bytes') }
+  } catch {
+    return null
+  }
+}
+
+async function main (): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'chorus-bench-growth-'))
+  children.tempDirs.push(root)
+  const marks = checkpoints(MAX_POSTS)
+  console.log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}; to ${fmt(MAX_POSTS)} posts or ${fmt(TIME_LIMIT_S)} s; checkpoints ${marks.map((m) => fmt(m)).join(', ')}; window ${fmt(WINDOW)} txs; ${SENDERS} senders, batches of ${BATCH}, ${LANES} lanes; temp dir ${root}`)
+
+  let node: Proc | null = null
+  let home: string | null = null
+  let metricsUrl: string | null = null
+  let url: string
+  let devSecret: Uint8Array
+  if (RPC === undefined) {
+    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS })
+    node = dev.node
+    home = dev.home
+    metricsUrl = dev.metricsUrl
+    url = dev.url
+    devSecret = await devKey(dev.home)
+    console.log(`node: pid ${node.proc.pid}, ${url}${metricsUrl === null ? '' : `, metrics ${metricsUrl}`}`)
+  } else {
+    url = RPC
+    devSecret = await keyFromFile(KEY_FILE ?? join(process.env.CHORUS_HOME ?? join(homedir(), '.chorus'), 'keys', 'dev.json'))
+  }
+  const head0 = await new RpcClient(url, { timeoutMs: 30_000 }).getHead()
+  const watcher = await HeadWatcher.open(url, head0.height + 1)
+  const setup = await prepareSocial([url], devSecret, watcher, { senders: SENDERS, lanes: LANES, batch: BATCH })
+  // from here blocks are counted, not their tx ids kept
+  watcher.keepIds = false
+  watcher.committedAt.clear()
+
+  // ---- what the chain holds, as its blocks are read
+  /** Txs signed and not yet seen committed: what each is. */
+  const pending = new Map<string, Kind>()
+  let posts = setup.seedPosts.length
+  let accounts = 1 + setup.senders.length
+  let chainTxs = 0
+  const rows: Row[] = []
+  const measuring: Array<Promise<void>> = []
+  let mark = 0
+  let window: { label: string, start: BlockSeen, txs: number, posts: number, accounts: number, cpu: Promise<{ s: number, at: number }> } | null = null
+  const cpuNow = async (): Promise<{ s: number, at: number }> => ({ s: await cpuSeconds(node?.proc.pid), at: now() })
+  const stopper = new AbortController()
+
+  /** The node's memory and disk now, into `row`. */
+  const measure = async (row: Row): Promise<void> => {
+    const [mem, disk, heap] = await Promise.all([memoryOf(node?.proc.pid), home === null ? null : duBytes(home), heapOf(metricsUrl)])
+    row.rss = mem?.rss ?? null
+    row.peak = mem?.peak ?? null
+    row.disk = disk
+    row.heap = heap
+    row.postsThen = posts
+    row.loadAvg = loadavg()[0]!
+    printRow(row, rows[0])
+  }
+
+  watcher.onBlock = (blk, ids) => {
+    for (const id of ids) {
+      const kind = pending.get(id)
+      if (kind === undefined) continue
+      pending.delete(id)
+      if (kind === 'post') posts++
+      else if (kind === 'transfer') accounts++
+    }
+    chainTxs += ids.length
+    if (window === null) {
+      if (mark < marks.length && posts >= marks[mark]!) window = { label: fmt(marks[mark]!), start: blk, txs: chainTxs, posts, accounts, cpu: cpuNow() }
+      return
+    }
+    if (chainTxs - window.txs < WINDOW) return
+    const windowS = (blk.headAt - window.start.headAt) / 1000
+    const row: Row = { label: window.label, posts: window.posts, accounts: window.accounts, rate: (chainTxs - window.txs) / windowS, windowTxs: chainTxs - window.txs, windowS, rss: null, peak: null, disk: null, heap: null, postsThen: posts, nodeCores: null, loadAvg: loadavg()[0]! }
+    rows.push(row)
+    const cpu0 = window.cpu
+    measuring.push(Promise.all([cpu0, cpuNow()]).then(([c0, c1]) => { row.nodeCores = node === null ? null : (c1.s - c0.s) / ((c1.at - c0.at) / 1000) }).then(async () => await measure(row)))
+    window = null
+    if (++mark >= marks.length) stopper.abort()
+  }
+
+  // ---- the load: signed ahead in slices, submitted open loop
+  const lanes = makeLanes<GrowthTx>([url], LANES)
+  const queued = (): number => lanes.reduce((s, l) => s + l.queue.length, 0)
+  let signed = 0
+  let signedBytes = 0
+  let signTurn = 0
+  const signSlice = (): void => {
+    for (let k = 0; k < SIGN_SLICE; k++) {
+      const s = setup.senders[signTurn % setup.senders.length]!
+      const r = Math.floor(signTurn / setup.senders.length) % CYCLE
+      signTurn++
+      const { body, kind } = growthBody(s, setup, r, signed)
+      const t = s.sign(setup.chain.chainId, body, setup.chain.minFee)
+      signed++
+      signedBytes += t.size
+      pending.set(t.id, kind)
+      lanes[s.lane]!.queue.push({ ...t, sender: s, kind })
+    }
+  }
+  const signer = (async () => {
+    while (!stopper.signal.aborted) {
+      if (queued() < SIGN_LOW) {
+        while (queued() < SIGN_HIGH && !stopper.signal.aborted) {
+          signSlice()
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      } else await sleep(5)
+    }
+  })()
+  while (queued() < SIGN_HIGH) await sleep(20)
+
+  const stats = new SubmitStats()
+  const t0 = now()
+  const client0 = process.cpuUsage()
+  const timeLimit = setTimeout(() => { console.log(`time limit (${TIME_LIMIT_S} s): stopping the load`); stopper.abort() }, TIME_LIMIT_S * 1000)
+  let last = { t: t0, txs: 0 }
+  const progress = setInterval(() => {
+    void memoryOf(node?.proc.pid).then((mem) => {
+      const t = now()
+      console.log(`  ${((t - t0) / 1000).toFixed(0).padStart(5)} s: ${fmt(posts)} posts, ${fmt(accounts)} accounts, ${fmt(chainTxs)} load txs committed, ${fmt((chainTxs - last.txs) / ((t - last.t) / 1000))} tx/s over the last ${((t - last.t) / 1000).toFixed(0)} s; node RSS ${mem === null ? '—' : mb(mem.rss)}; client RSS ${mb(process.memoryUsage().rss)}, ${fmt(pending.size)} txs signed not yet seen committed`)
+      last = { t, txs: chainTxs }
+    })
+  }, PROGRESS_MS)
+  console.log(`funded ${SENDERS} senders, their seed posts committed; growing (a row at each checkpoint as its window ends):`)
+  printHeader()
+  await submitOpenLoop(lanes, {
+    batch: BATCH,
+    heads: watcher,
+    signal: stopper.signal,
+    more: async (lane: Lane<GrowthTx>) => {
+      while (lane.queue.length === 0 && !stopper.signal.aborted) await sleep(2)
+      return !stopper.signal.aborted
+    }
+  }, stats)
+  const tEnd = now()
+  clearTimeout(timeLimit)
+  clearInterval(progress)
+  await signer
+  const client = process.cpuUsage(client0)
+
+  // stopped early: the last window of txs before the stop, if a checkpoint was not reached
+  if (mark < marks.length) {
+    await sleep(2000)
+    const seen = watcher.blocks.filter((x) => !Number.isNaN(x.seenAt) && x.headAt <= tEnd)
+    let txs = 0
+    let i = seen.length - 1
+    while (i > 0 && txs < WINDOW) txs += seen[i--]!.txs
+    const start = seen[i]
+    const end = seen.at(-1)
+    if (start !== undefined && end !== undefined && end.headAt > start.headAt) {
+      const row: Row = { label: `end (${fmt(posts)})`, posts, accounts, rate: txs / ((end.headAt - start.headAt) / 1000), windowTxs: txs, windowS: (end.headAt - start.headAt) / 1000, rss: null, peak: null, disk: null, heap: null, postsThen: posts, nodeCores: null, loadAvg: loadavg()[0]! }
+      rows.push(row)
+      measuring.push(measure(row))
+    }
+  }
+  await Promise.all(measuring)
+  await watcher.stop()
+  if (node !== null) await stopProc(node, 60_000)
+
+  // ---- the table
+  console.log(`\n=== growth: ${fmt(posts)} posts, ${fmt(accounts)} accounts (the client's count) in ${((tEnd - t0) / 1000).toFixed(0)} s ${RPC === undefined ? 'in one `chorus start --dev` node' : `into ${url}`}; ${fmt(signed)} txs signed (mean ${fmt(signedBytes / Math.max(1, signed))} bytes)`)
+  printHeader()
+  for (const r of rows) printRow(r, rows[0])
+  const accepted = stats.accepted
+  console.log(`client: ${((client.user + client.system) / 1e6 / ((tEnd - t0) / 1000)).toFixed(2)} cores, RSS ${mb(process.memoryUsage().rss)}; sent again (refused for room or load) ${fmt(stats.retries)} (${(stats.retries / Math.max(1, accepted)).toFixed(2)} per accepted tx); dropped ${fmt(stats.dropped)} (${stats.dead.size} senders)`)
+  console.log(`refusals: ${stats.refused.size === 0 ? 'none' : [...stats.refused].map(([c, n]) => `${c} ${fmt(n)}`).join(', ')}`)
+  for (const [c, m] of stats.refusedExample) if (!RETRYABLE.has(c)) console.log(`  ${c}: ${m.slice(0, 160)}`)
+  if (watcher.errors > 0) console.log(`note: ${watcher.errors} chain_getBlock calls of the head watcher were refused or failed (and asked again)`)
+  for (const s of children.logSummary()) if (s.warn + s.error > 0) console.log(`node log: warn ${s.warn}, error ${s.error}\n  ${s.examples.join('\n  ')}`)
+
+  if (KEEP) {
+    if (node !== null) await writeFile(join(root, 'node.log'), node.lines.join('\n') + '\n')
+    console.log(`kept ${root}`)
+  } else {
+    await rm(root, { recursive: true, force: true })
+    children.tempDirs.length = 0
+  }
+}
+
+const mb = (n: number | null): string => n === null || Number.isNaN(n) ? '—' : `${fmt(n / 1024 / 1024)} MB`
+
+function printHeader (): void {
+  const heap = METRICS ? ' | heap used / total | external' : ''
+  console.log(`| posts | accounts | committed tx/s (window) | ÷ 10k rate | RSS | peak RSS | disk bytes/post${heap} | node CPU (cores) | tx per node CPU-s | load avg |`)
+  console.log(`|---|---|---|---|---|---|---${METRICS ? '|---|---' : ''}|---|---|---|`)
+}
+
+function printRow (r: Row, first: Row | undefined): void {
+  const ratio = first === undefined || first.label !== fmt(10_000) ? '—' : (r.rate / first.rate).toFixed(2)
+  const heap = METRICS ? ` | ${r.heap === null ? '—' : `${mb(r.heap.used)} / ${mb(r.heap.total)}`} | ${r.heap === null ? '—' : mb(r.heap.external)}` : ''
+  console.log(`| ${r.label} | ${fmt(r.accounts)} | ${fmt(r.rate)} (${fmt(r.windowTxs)} txs, ${r.windowS.toFixed(1)} s) | ${ratio} | ${mb(r.rss)} | ${mb(r.peak)} | ${r.disk === null ? '—' : fmt(r.disk / r.postsThen)}${heap} | ${r.nodeCores === null ? '—' : r.nodeCores.toFixed(2)} | ${r.nodeCores === null ? '—' : fmt(r.rate / r.nodeCores)} | ${r.loadAvg.toFixed(1)} |`)
+}
+
+main().then(() => process.exit(0), async (e: unknown) => {
+  console.error(e)
+  await children.reportFailure()
+  process.exit(1)
+})
