@@ -40,7 +40,8 @@ async function fsyncRate (ms: number): Promise<number> {
 /** The validators' WAL and sign state: one log (the node's default), or two files as before it. */
 type Persistence = 'one log' | 'two files'
 
-async function run (blockTimeMs: number, until: (heights: number, elapsedMs: number) => boolean, persistence: Persistence = 'one log') {
+/** `warmupMs`: how long the validators run before counting starts (worker threads loading, the JIT warming up). */
+async function run (blockTimeMs: number, until: (heights: number, elapsedMs: number) => boolean, persistence: Persistence = 'one log', warmupMs = 0) {
   const dir = await mkdtemp(join(tmpdir(), 'chorus-bench-consensus-'))
   const keys = Array.from({ length: 4 }, () => generateSecretKey())
   const genesis = parseGenesis({
@@ -61,6 +62,7 @@ async function run (blockTimeMs: number, until: (heights: number, elapsedMs: num
       validator: { secretKey, signStatePath, walPath }
     }, { logger: silentLogger, transport: hub.transport(`v${i}`), ...twoFiles }))
   }
+  await new Promise((r) => setTimeout(r, warmupMs))
   const t0 = Date.now()
   const cpu0 = process.cpuUsage()
   nodes[0]!.chain.events.onCommitted(({ checked }) => {
@@ -85,6 +87,8 @@ const seconds = Number(args[0] ?? 10)
 const heights = Number(args[1] ?? 30)
 /** Measurement 1 runs in this many slices, each beside its baselines, so that a load that comes and goes on the machine falls on both. */
 const SLICES = baseline ? 3 : 1
+/** Each run of 1 counts from this long after its validators started. */
+const WARMUP_MS = 1000
 const perSec = (r: { heights: number, elapsed: number }) => r.heights / (r.elapsed / 1000)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 const range = (xs: number[], digits = 1) => xs.length === 1 ? xs[0]!.toFixed(digits) : `median ${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
@@ -96,12 +100,12 @@ const twoFilesCpu: number[] = []
 let total = 0
 for (let i = 0; i < SLICES; i++) {
   if (baseline) disk.push(await fsyncRate(1000))
-  const one = await run(0, (_h, ms) => ms >= seconds * 1000 / SLICES)
+  const one = await run(0, (_h, ms) => ms >= seconds * 1000 / SLICES, 'one log', WARMUP_MS)
   total += one.heights
   fast.push(perSec(one))
   fastCpu.push(one.cpuPerHeight)
   if (baseline) {
-    const two = await run(0, (_h, ms) => ms >= seconds * 1000 / SLICES, 'two files')
+    const two = await run(0, (_h, ms) => ms >= seconds * 1000 / SLICES, 'two files', WARMUP_MS)
     twoFiles.push(perSec(two))
     twoFilesCpu.push(two.cpuPerHeight)
   }
