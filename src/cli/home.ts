@@ -3,8 +3,8 @@
  *   genesis.json       the chain's genesis
  *   keys/NAME.json     keys (validator = this node's validator key)
  *   data/              LevelDB: state and blocks
- *   sign-state.json    what the validator signed at the current height (double-sign guard)
- *   consensus.wal      the validator's consensus inputs for the current height
+ *   consensus.wal      the validator's consensus log: inputs and every signature (the double-sign guard)
+ *   sign-state.json    the guard's checkpoint, written when the log is compacted
  *   node-key.json      the libp2p identity (peer id), mode 0600 (src/p2p/identity.ts)
  *   config.json        where the node listens and whom it dials (src/cli/config.ts)
  */
