@@ -23,6 +23,7 @@ import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Block, BlockHeader, Commit, Hash, PublicKey, SignedTx } from '../protocol/types.ts'
 import { BLOCK_VERSION, ZERO_HASH } from '../protocol/types.ts'
 import { type ChainRules, type VerifyFn, txSignatureCheck } from '../protocol/validate.ts'
+import { rememberingVerify } from '../crypto/remembering-verify.ts'
 import { type BatchVerifyFn, inlineBatchVerify } from '../crypto/signature-batch.ts'
 import { ValidatorSet } from '../protocol/validator-set.ts'
 import { Bucket } from '../state/buckets.ts'
@@ -80,7 +81,7 @@ export class Chain {
   private constructor (
     readonly store: Store,
     readonly genesis: Genesis,
-    /** One signature, on this thread: votes, proposals, commits, evidence. */
+    /** One signature, on this thread: votes, proposals, commits, evidence (each passing check remembered, so verified once). */
     readonly verify: VerifyFn,
     /** Many signatures at once (txs), off the main thread when the node has a verify pool. */
     readonly verifyBatch: BatchVerifyFn,
@@ -92,7 +93,9 @@ export class Chain {
   }
 
   /** Opens the chain in `store`, writing genesis on first use; refuses a store made for another genesis. */
-  static async open (store: Store, genesis: Genesis, verify: VerifyFn, verifyBatch: BatchVerifyFn = inlineBatchVerify(verify)): Promise<Chain> {
+  static async open (store: Store, genesis: Genesis, verifyOne: VerifyFn, verifyBatch: BatchVerifyFn = inlineBatchVerify(verifyOne)): Promise<Chain> {
+    // votes are checked as gossip, then again in the commits that carry them: once is enough
+    const verify = rememberingVerify(verifyOne)
     const gh = genesisHash(genesis)
     const stored = await store.get(Bucket.meta, META_GENESIS)
     if (stored === undefined) {
