@@ -38,16 +38,25 @@ export interface TxContext {
  * is at hand (see `lookup`), and a copy of the object, not a decode, when a view holds it.
  */
 export function readAccount (state: StateReader, address: PublicKey): MaybePromise<Account> {
-  const key = accountKey(address)
+  return readRecord(state, Bucket.account, accountKey(address), accountOrEmpty)
+}
+
+/** A post, or null, the caller's to change; synchronous when the record is at hand, as readAccount. */
+export function readPost (state: StateReader, id: Uint8Array): MaybePromise<Post | null> {
+  return readRecord<Post | null>(state, Bucket.post, postKey(id), postOrNull)
+}
+
+/** A record kept as an object in a view (copied out), else from the bytes below it (`fromBytes`). */
+function readRecord<T> (state: StateReader, bucket: Bucket, key: Uint8Array, fromBytes: (b: Uint8Array | undefined) => T): MaybePromise<T> {
   let below = state
   if (state instanceof StateView) {
-    const w = state.find(Bucket.account, key)
-    if (w instanceof RecordWrite) return (w as RecordWrite<Account>).copy()
-    if (w !== undefined) return accountOrEmpty(w.value ?? undefined)
+    const w = state.find(bucket, key)
+    if (w instanceof RecordWrite) return (w as RecordWrite<NonNullable<T>>).copy()
+    if (w !== undefined) return fromBytes(w.value ?? undefined)
     below = state.base
   }
-  const b = lookup(below, Bucket.account, key)
-  return b instanceof Promise ? b.then(accountOrEmpty) : accountOrEmpty(b)
+  const b = lookup(below, bucket, key)
+  return b instanceof Promise ? b.then(fromBytes) : fromBytes(b)
 }
 
 const accountOrEmpty = (b: Uint8Array | undefined): Account => b === undefined ? emptyAccount() : decodeAccount(b)
@@ -56,20 +65,6 @@ const postOrNull = (b: Uint8Array | undefined): Post | null => b === undefined ?
 export function writeAccount (view: StateView, address: PublicKey, a: Account): void {
   checkAccount(a) // the tx fails here, as an eager encode would have failed it
   view.putRecord(Bucket.account, accountKey(address), a, encodeAccount)
-}
-
-/** A post, or null, the caller's to change; synchronous when the record is at hand, as readAccount. */
-export function readPost (state: StateReader, id: Uint8Array): MaybePromise<Post | null> {
-  const key = postKey(id)
-  let below = state
-  if (state instanceof StateView) {
-    const w = state.find(Bucket.post, key)
-    if (w instanceof RecordWrite) return (w as RecordWrite<Post>).copy()
-    if (w !== undefined) return postOrNull(w.value ?? undefined)
-    below = state.base
-  }
-  const b = lookup(below, Bucket.post, key)
-  return b instanceof Promise ? b.then(postOrNull) : postOrNull(b)
 }
 
 /** Writes a post record (encoded when its bytes are needed). */
