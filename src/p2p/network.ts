@@ -69,8 +69,8 @@ export type GossipCounts = Record<Topic, Record<string, number>>
 /** Block messages up to this many heights ahead are kept until the chain gets there, a few per height. */
 const MAX_AHEAD = 16
 const AHEAD_PER_HEIGHT = 3
-/** Txs of recent proposals and blocks, kept to fill and serve compact blocks after the mempool let them go. */
-const RECENT_TXS = 50_000
+/** Txs of recent proposals and blocks, kept to fill and serve compact blocks after the mempool let them go: four full blocks. */
+const RECENT_TXS = 20_000
 const SEEN_MESSAGES = 100_000
 /** Block ranges served at once, to all peers together. */
 const MAX_SERVING = 4
@@ -149,6 +149,9 @@ export class ChorusNetwork implements SyncPeers {
   }
 
   private publishConsensus (msg: ConsensusMessage): void {
+    // with no peer to hear it nothing is sent, and nobody will ask for a proposal's txs: keep
+    // none (a lone dev node kept its last 50,000 txs here); the driver sends again once peers come
+    if (this.m.transport.peers().length === 0) return
     if (msg.type === 'proposal') {
       this.remember(msg.block.txs)
       this.m.transport.publish('consensus', encodeConsensusGossip({ type: 'proposal', proposal: msg.proposal, block: compactOf(msg.block) }, this.seq++))
