@@ -4,16 +4,12 @@
  * of ~maxBlockBytes of max-size posts. Signing is OpenSSL's (as in network.ts), checked
  * against the SDK's bytes once.
  */
-import { type KeyObject, createPrivateKey, sign as opensslSign } from 'node:crypto'
 import type { Agent } from 'node:http'
 import * as b from '../../src/client/transactions.ts'
-import { assembleSignedTx, encodeUnsignedTx } from '../../src/codec/tx.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
-import { toHex } from '../../src/crypto/bytes.ts'
-import { signingBytes } from '../../src/crypto/hash.ts'
-import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
-import type { TxBody, UnsignedTx } from '../../src/protocol/types.ts'
+import type { TxBody } from '../../src/protocol/types.ts'
 import { ownAgent, rpcBatch, rpcCall, sleep } from './abuse-measure.ts'
+import { OpenSslSigner, type SignedOut } from './openssl-signer.ts'
 
 export interface ChainInfo {
   chainId: string
@@ -32,35 +28,15 @@ export async function chainInfo (port: number, agent: Agent): Promise<ChainInfo>
   }
 }
 
-const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
-
-export interface SignedOut { id: string, hex: string, nonce: number, size: number }
+export type { SignedOut }
 
 /** A key that signs with OpenSSL (the SDK's noble signer is slower) and keeps its next nonce. */
-export class Sender {
-  readonly publicKey: Uint8Array
-  private readonly key: KeyObject
-  nonce = 0
-
-  constructor (readonly secretKey: Uint8Array = generateSecretKey()) {
-    this.publicKey = publicKeyOf(secretKey)
-    this.key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secretKey]), format: 'der', type: 'pkcs8' })
-  }
-
+export class Sender extends OpenSslSigner {
   address (chain: ChainInfo): string { return encodeAddress(this.publicKey, chain.prefix) }
 
   /** As Signer.sign: fee = minFeePerByte × the signed size. Takes the next nonce. */
   sign (chain: ChainInfo, body: TxBody): SignedOut {
-    const unsigned: UnsignedTx = { chainId: chain.chainId, sender: this.publicKey, nonce: this.nonce, fee: 0n, body }
-    for (;;) {
-      const size = assembleSignedTx(encodeUnsignedTx(unsigned), new Uint8Array(64), unsigned).bytes.length
-      const need = chain.minFee * BigInt(size)
-      if (unsigned.fee >= need) break
-      unsigned.fee = need
-    }
-    const bytes = encodeUnsignedTx(unsigned)
-    const tx = assembleSignedTx(bytes, new Uint8Array(opensslSign(null, signingBytes('tx', bytes), this.key)), unsigned)
-    return { id: toHex(tx.id), hex: toHex(tx.bytes), nonce: this.nonce++, size: tx.bytes.length }
+    return this.signTx(chain.chainId, body, chain.minFee)
   }
 
   /** Takes the node's next nonce for this key (counting its mempool). */

@@ -7,7 +7,6 @@
  * 70% posts, 15% follows, 15% likes.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { type KeyObject, createPrivateKey, sign as opensslSign } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import type { Agent } from 'node:http'
@@ -16,13 +15,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { RpcClient } from '../../src/client/rpc-client.ts'
 import * as b from '../../src/client/transactions.ts'
-import { assembleSignedTx, encodeUnsignedTx } from '../../src/codec/tx.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
-import { parseHex, toHex } from '../../src/crypto/bytes.ts'
-import { signingBytes } from '../../src/crypto/hash.ts'
-import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
-import type { TxBody, UnsignedTx } from '../../src/protocol/types.ts'
+import { parseHex } from '../../src/crypto/bytes.ts'
+import { generateSecretKey } from '../../src/crypto/keys.ts'
+import type { TxBody } from '../../src/protocol/types.ts'
 import { ownAgent, rpcBatch as httpBatch } from './abuse-measure.ts'
+import { OpenSslSigner, type SignedOut } from './openssl-signer.ts'
 
 export const CLI = fileURLToPath(new URL('../../bin/chorus.js', import.meta.url))
 export const SEED_POSTS_PER_SENDER = 2
@@ -206,37 +204,21 @@ export async function memoryOf (pid: number | undefined): Promise<{ rss: number,
 
 // ---------------------------------------------------------------- signing (OpenSSL: the SDK's noble signer is too slow to feed the nodes)
 
-const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
+export type { SignedOut }
 
-export interface SignedOut { id: string, hex: string, nonce: number, size: number }
-
-export class Sender {
-  readonly publicKey: Uint8Array
-  private readonly key: KeyObject
-  nonce = 0
+export class Sender extends OpenSslSigner {
   follows = 0
   likes = 0
   /** Set after a BAD_NONCE: ask the node for the next nonce before signing again. */
   resync = false
   lane = 0
 
-  constructor (readonly secretKey: Uint8Array, readonly index: number) {
-    this.publicKey = publicKeyOf(secretKey)
-    this.key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, secretKey]), format: 'der', type: 'pkcs8' })
+  constructor (secretKey: Uint8Array, readonly index: number) {
+    super(secretKey)
   }
 
-  /** As Signer.sign: fee = minFeePerByte × the signed size. */
   sign (chainId: string, body: TxBody, minFeePerByte: bigint): SignedOut {
-    const unsigned: UnsignedTx = { chainId, sender: this.publicKey, nonce: this.nonce, fee: 0n, body }
-    for (;;) {
-      const size = assembleSignedTx(encodeUnsignedTx(unsigned), new Uint8Array(64), unsigned).bytes.length
-      const need = minFeePerByte * BigInt(size)
-      if (unsigned.fee >= need) break
-      unsigned.fee = need
-    }
-    const bytes = encodeUnsignedTx(unsigned)
-    const tx = assembleSignedTx(bytes, new Uint8Array(opensslSign(null, signingBytes('tx', bytes), this.key)), unsigned)
-    return { id: toHex(tx.id), hex: toHex(tx.bytes), nonce: this.nonce++, size: tx.bytes.length }
+    return this.signTx(chainId, body, minFeePerByte)
   }
 }
 
