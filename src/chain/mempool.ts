@@ -13,7 +13,7 @@
  * encoded byte. A full mempool's heap and buffers then stay close to
  * `maxBytes` (scripts/bench/mempool-memory.ts measures it).
  */
-import { toHex } from '../crypto/bytes.ts'
+import { binaryKey } from '../crypto/bytes.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { PublicKey, SignedTx, TxBody } from '../protocol/types.ts'
 import { BinaryHeap } from '../util/binary-heap.ts'
@@ -31,7 +31,7 @@ export const DEFAULT_MEMPOOL_LIMITS: MempoolLimits = { maxTxs: 20_000, maxBytes:
 /**
  * What one pending tx costs beyond its encoded bytes and decoded text: the tx,
  * unsigned and body objects, the Uint8Array views into its bytes and its id,
- * the fee bigint and chain id string (~980 B of heap), its entries and hex
+ * the fee bigint and chain id string (~980 B of heap), its entries and
  * keys in the indexes (~150 B), and its buffer's native bookkeeping. Measured
  * on Node 20 x64 with tiny posts decoded from hex, heap after a full GC
  * (scripts/bench/mempool-memory.ts).
@@ -97,12 +97,12 @@ export class Mempool {
   /** What the pending txs count against maxBytes: the sum of their `txCost`. */
   get bytes (): number { return this.totalBytes }
 
-  has (id: Uint8Array): boolean { return this.byId.has(toHex(id)) }
-  get (id: Uint8Array): SignedTx | undefined { return this.byId.get(toHex(id)) }
+  has (id: Uint8Array): boolean { return this.byId.has(binaryKey(id)) }
+  get (id: Uint8Array): SignedTx | undefined { return this.byId.get(binaryKey(id)) }
 
   /** The sender's queued txs, in nonce order. */
   pendingFor (sender: PublicKey): readonly SignedTx[] {
-    return this.bySender.get(toHex(sender)) ?? []
+    return this.bySender.get(binaryKey(sender)) ?? []
   }
 
   /**
@@ -111,9 +111,9 @@ export class Mempool {
    * if there is no room and nothing cheaper to evict.
    */
   add (tx: SignedTx): SignedTx[] {
-    const id = toHex(tx.id)
+    const id = binaryKey(tx.id)
     if (this.byId.has(id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
-    const sender = toHex(tx.unsigned.sender)
+    const sender = binaryKey(tx.unsigned.sender)
     const chain = this.bySender.get(sender) ?? []
     const last = chain[chain.length - 1]
     if (last !== undefined && tx.unsigned.nonce !== last.unsigned.nonce + 1) {
@@ -137,25 +137,25 @@ export class Mempool {
   }
 
   private insert (tx: SignedTx): void {
-    const sender = toHex(tx.unsigned.sender)
+    const sender = binaryKey(tx.unsigned.sender)
     const chain = this.bySender.get(sender) ?? []
     chain.push(tx) // in nonce order: `add` checked the link, and a put-back victim was a chain's tail
     this.bySender.set(sender, chain)
-    this.byId.set(toHex(tx.id), tx)
+    this.byId.set(binaryKey(tx.id), tx)
     this.totalBytes += txCost(tx)
     this.encodedBytes += tx.bytes.length
     if (this.fillWatchers.size > 0) this.checkFill()
   }
 
   private remove (tx: SignedTx): void {
-    const id = toHex(tx.id)
+    const id = binaryKey(tx.id)
     // the pooled object: `tx` may be another decoding of it (from a block)
     const pooled = this.byId.get(id)
     if (pooled === undefined) return
     this.byId.delete(id)
     this.totalBytes -= txCost(pooled)
     this.encodedBytes -= pooled.bytes.length
-    const sender = toHex(pooled.unsigned.sender)
+    const sender = binaryKey(pooled.unsigned.sender)
     const chain = (this.bySender.get(sender) ?? []).filter((t) => t !== pooled)
     if (chain.length === 0) this.bySender.delete(sender)
     else this.bySender.set(sender, chain)
@@ -191,7 +191,7 @@ export class Mempool {
   onBlock (included: readonly SignedTx[], nextNonce: (sender: PublicKey) => number | undefined): void {
     const senders = new Map<string, { sender: PublicKey, txs: SignedTx[] }>()
     for (const tx of included) {
-      const key = toHex(tx.unsigned.sender)
+      const key = binaryKey(tx.unsigned.sender)
       const entry = senders.get(key)
       if (entry === undefined) senders.set(key, { sender: tx.unsigned.sender, txs: [tx] })
       else entry.txs.push(tx)
@@ -215,14 +215,14 @@ export class Mempool {
 
   /** Drops `tx` from the id index and the byte counts (its sender's chain is the caller's to fix). */
   private forget (tx: SignedTx): void {
-    if (!this.byId.delete(toHex(tx.id))) return
+    if (!this.byId.delete(binaryKey(tx.id))) return
     this.totalBytes -= txCost(tx)
     this.encodedBytes -= tx.bytes.length
   }
 
   /** Drops `tx` and every later tx of its sender (they can no longer execute). */
   dropWithSuccessors (tx: SignedTx): SignedTx[] {
-    const chain = this.bySender.get(toHex(tx.unsigned.sender)) ?? []
+    const chain = this.bySender.get(binaryKey(tx.unsigned.sender)) ?? []
     const gone = chain.filter((t) => t.unsigned.nonce >= tx.unsigned.nonce)
     for (const t of gone) this.remove(t)
     return gone

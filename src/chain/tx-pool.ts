@@ -8,7 +8,7 @@
  */
 import { decodeSignedTx } from '../codec/tx.ts'
 import { ChorusError, ErrorCode, fail } from '../protocol/errors.ts'
-import { toHex } from '../crypto/bytes.ts'
+import { binaryKey } from '../crypto/bytes.ts'
 import type { PublicKey, SignedTx } from '../protocol/types.ts'
 import { checkTxRules } from '../protocol/validate.ts'
 import { applyTx, readAccount } from '../state/transition.ts'
@@ -67,8 +67,8 @@ export class TxPool {
       this.senderViews.clear()
       this.viewBytes = 0
       const nonces = new Map<string, number>()
-      for (const tx of checked.block.txs) nonces.set(toHex(tx.unsigned.sender), tx.unsigned.nonce + 1)
-      mempool.onBlock(checked.block.txs, (sender) => nonces.get(toHex(sender)))
+      for (const tx of checked.block.txs) nonces.set(binaryKey(tx.unsigned.sender), tx.unsigned.nonce + 1)
+      mempool.onBlock(checked.block.txs, (sender) => nonces.get(binaryKey(sender)))
     })
   }
 
@@ -184,7 +184,7 @@ export class TxPool {
 
   /** The dry run and the mempool insert; runs under the lock. */
   private async admit (tx: SignedTx): Promise<SignedTx> {
-    const sender = toHex(tx.unsigned.sender)
+    const sender = binaryKey(tx.unsigned.sender)
     const pending = this.mempool.pendingFor(tx.unsigned.sender)
     const { height, timeMs } = this.chain.head
     const proposer = this.chain.validators.proposerAt(0)
@@ -248,7 +248,7 @@ export class TxPool {
   dropRejected (rejected: ReadonlyArray<{ tx: SignedTx, error: ChorusError }>): void {
     for (const { tx, error } of rejected) {
       for (const gone of this.mempool.dropWithSuccessors(tx)) {
-        this.dropped.set(toHex(gone.id), gone === tx ? error : new ChorusError(ErrorCode.BAD_NONCE, 'an earlier tx of this sender was dropped'))
+        this.dropped.set(binaryKey(gone.id), gone === tx ? error : new ChorusError(ErrorCode.BAD_NONCE, 'an earlier tx of this sender was dropped'))
         if (this.dropped.size > DROPPED_MEMORY) this.dropped.delete(this.dropped.keys().next().value!)
       }
     }
@@ -256,7 +256,7 @@ export class TxPool {
 
   /** Why `id` left the mempool without being included, if it did recently; undefined while it is pending. */
   droppedReason (id: Uint8Array): ChorusError | undefined {
-    return this.mempool.has(id) ? undefined : this.dropped.get(toHex(id))
+    return this.mempool.has(id) ? undefined : this.dropped.get(binaryKey(id))
   }
 
   /** The nonce `sender`'s next new tx should carry, counting its pending ones. */
