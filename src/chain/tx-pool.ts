@@ -107,7 +107,7 @@ export class TxPool {
       setImmediate(() => {
         this.gathering = null
         this.admitMany(batch.txs, batch.origins).then((results) => results.forEach((r, i) => batch.settle[i]!(r)),
-          (e: unknown) => batch.settle.forEach((settle) => settle(e as Error)))
+          (e: unknown) => batch.settle.forEach((settle) => settle(e instanceof Error ? e : new Error(String(e)))))
       })
     }
     const batch = this.gathering
@@ -163,8 +163,9 @@ export class TxPool {
     const done = results as Array<SignedTx | Error>
     for (const [i, r] of done.entries()) {
       const origin = origins[i]!
-      this.tell(origin, r instanceof Error ? r : null)
-      if (origin === 'local' && !(r instanceof Error)) for (const fn of this.localListeners) fn(r)
+      // a listener that throws must not turn an admitted tx into a failure, nor keep the others from hearing
+      listenSafely(() => this.tell(origin, r instanceof Error ? r : null))
+      if (origin === 'local' && !(r instanceof Error)) for (const fn of this.localListeners) listenSafely(() => fn(r))
     }
     return done
   }
@@ -264,4 +265,9 @@ export class TxPool {
     const account = await readAccount(this.chain.store, sender)
     return account.nonce + this.mempool.pendingFor(sender).length
   }
+}
+
+/** Runs a listener; what it throws is its own fault, not the admission's (listeners are metrics and gossip). */
+function listenSafely (fn: () => void): void {
+  try { fn() } catch { /* see above */ }
 }

@@ -24,7 +24,9 @@ const SPLIT_AT = 64
 const SHARE_HERE_AT = 1024
 
 interface Job { checks: readonly SignatureCheck[], resolve: (ok: boolean[]) => void }
-interface Slot { worker: Worker, jobs: Job[], queued: number }
+interface Slot { worker: Worker, jobs: Job[], queued: number, answered: boolean, failures: number }
+/** A worker that dies this many times in a row before answering anything is not started again (a missing or broken worker file). */
+const MAX_START_FAILURES = 3
 
 export class VerifyPool {
   private readonly slots: Slot[] = []
@@ -37,14 +39,14 @@ export class VerifyPool {
   /** One thread fewer than the machine has: the main thread keeps a core. */
   static defaultThreads (): number { return Math.max(1, availableParallelism() - 1) }
 
-  constructor (readonly threads: number = VerifyPool.defaultThreads(), private readonly fallback: VerifyFn = verifySignature) {
+  constructor (readonly threads: number = VerifyPool.defaultThreads(), private readonly fallback: VerifyFn = verifySignature, private readonly workerUrl: URL = WORKER_URL) {
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn())
   }
 
   /** The pool as a BatchVerifyFn. */
   readonly verifyBatch: BatchVerifyFn = async (checks) => {
     if (checks.length === 0) return []
-    if (this.closed) return this.inlineCounted(checks, false)
+    if (this.closed || this.slots.length === 0) return this.inlineCounted(checks, false)
     // a whole block's worth (sync, a peer's block): this thread takes a share too, as it would only wait
     const here = checks.length >= SHARE_HERE_AT ? 1 : 0
     const parts = checks.length < SPLIT_AT ? 1 : Math.min(this.slots.length + here, Math.ceil(checks.length / SPLIT_AT))
@@ -53,6 +55,9 @@ export class VerifyPool {
     const mine = here === 1 ? this.inlineCounted(checks.slice((parts - 1) * size), true) : []
     return [...(await Promise.all(sent)).flat(), ...mine]
   }
+
+  /** Workers running (fewer than asked for when some could not start). */
+  get workers (): number { return this.slots.length }
 
   /** Test seam: ends the worker holding the most work, as a crash would. */
   async killWorkerForTest (): Promise<void> {
@@ -75,11 +80,12 @@ export class VerifyPool {
     })
   }
 
-  private spawn (): Slot {
-    const worker = new Worker(WORKER_URL)
-    const slot: Slot = { worker, jobs: [], queued: 0 }
+  private spawn (failures = 0): Slot {
+    const worker = new Worker(this.workerUrl)
+    const slot: Slot = { worker, jobs: [], queued: 0, answered: false, failures }
     // a worker answers its jobs in the order it got them
     worker.on('message', (results: Uint8Array) => {
+      slot.answered = true
       const job = slot.jobs.shift()
       if (job === undefined) return
       slot.queued -= job.checks.length
@@ -89,7 +95,11 @@ export class VerifyPool {
       this.settleInline(slot)
       if (this.closed) return
       const i = this.slots.indexOf(slot)
-      if (i >= 0) this.slots[i] = this.spawn()
+      if (i < 0) return
+      const failures = slot.answered ? 0 : slot.failures + 1
+      // one that cannot even start is not started again and again: its share goes to the others, or here
+      if (failures >= MAX_START_FAILURES) this.slots.splice(i, 1)
+      else this.slots[i] = this.spawn(failures)
     }
     worker.once('error', replace)
     worker.once('exit', (code) => { if (!this.closed && code !== 0) replace() })

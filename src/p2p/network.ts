@@ -115,7 +115,9 @@ export class ChorusNetwork implements SyncPeers {
 
   /** Publishes a committed block on the block topic (its proposer, after the commit). */
   publishBlock (block: Block, commit: Parameters<typeof encodeBlockGossip>[1]): void {
-    // its txs were remembered when it was proposed, so peers can fetch them from here
+    if (this.m.transport.peers().length === 0) return
+    // peers fetch its txs from here: remembered when it was proposed, unless nobody was there then
+    this.remember(block.txs)
     this.m.transport.publish('block', encodeBlockGossip(compactOf(block), commit))
   }
 

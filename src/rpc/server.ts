@@ -294,7 +294,8 @@ export class RpcServer {
       release()
       throw new RpcFailure({ code: RpcCode.INVALID_REQUEST, message: `the answers before this one took the response limit of ${this.opts.maxResponseBytes} bytes: ask for less in one request`, data: { code: ErrorCode.TOO_LARGE } })
     }
-    const limit = method === 'tx_submit' ? this.ctx.commitWaitMs + 1000 : this.opts.callTimeoutMs
+    // the calls that wait for a block get that wait and a second; the rest the call limit
+    const limit = method === 'tx_submit' || method === 'dev_faucet' ? this.ctx.commitWaitMs + 1000 : this.opts.callTimeoutMs
     const timeout = new AbortController()
     const signal = AbortSignal.any([caller.signal, timeout.signal])
     const work = method === 'rpc.discover' ? Promise.resolve(this.doc as Json) : call(this.ctx, method, params, signal)

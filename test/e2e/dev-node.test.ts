@@ -222,6 +222,11 @@ describe('a dev node, end to end', () => {
     expect((await node.rpc.getTx(sent.id))).toMatchObject({ status: 'included', height: sent.height, tx: { kind: 'transfer', sender: signers.dev!.address() } })
     expect((await node.rpc.getAccount(fresh.address())).balance).toBe('1000000000')
     expect(await typedError(node.rpc.devFaucet(fresh.address()))).toBe('INVALID_AMOUNT')
+    // two asks for one new key at once: one transfer, the other refused while it is on its way
+    const twice = b.Signer.generate().address()
+    const both = await Promise.allSettled([node.rpc.devFaucet(twice), node.rpc.devFaucet(twice)])
+    expect(both.map((r) => r.status === 'fulfilled' ? 'sent' : (r.reason as RpcClientError).typedCode).sort()).toEqual(['INVALID_AMOUNT', 'sent'])
+    expect((await node.rpc.getAccount(twice)).balance).toBe('1000000000')
     expect(await typedError(node.rpc.devFaucet('chorus1nope'))).toBe('INVALID_ADDRESS')
     // the new key can act at once
     const nonce = Number((await node.rpc.getAccount(fresh.address())).pendingNonce)

@@ -45,3 +45,19 @@ describe('tx pool sender views', () => {
     expect(await fx.submitCode(await fx.tx(alice, b.post('after')))).toBe('OK')
   })
 })
+
+describe('tx pool admission in batches', () => {
+  it('admits txs offered in one turn together, each answered on its own, and a throwing listener fails none of them', async () => {
+    const [alice, bob] = fx.users as [b.Signer, b.Signer]
+    const heard: string[] = []
+    fx.pool.onLocalTx(() => { throw new Error('a listener that throws') })
+    fx.pool.onLocalTx((tx) => heard.push(Buffer.from(tx.id).toString('hex')))
+    const a0 = await fx.tx(alice, b.post('a0'))
+    const a1 = await fx.tx(alice, b.post('a1'), { nonce: a0.unsigned.nonce + 1 }) // both offered before either is pending
+    const bad = await fx.tx(bob, b.follow(bob.publicKey))
+    const results = await Promise.allSettled([a0, a1, a0, bad].map(async (tx) => await fx.pool.submitDecoded(tx)))
+    expect(results.map((r) => r.status === 'fulfilled' ? 'OK' : (r.reason as { code: string }).code)).toEqual(['OK', 'OK', 'ALREADY_KNOWN', 'SELF_FOLLOW'])
+    expect(heard).toEqual([a0, a1].map((t) => Buffer.from(t.id).toString('hex')))
+    expect(fx.pool.mempool.size).toBe(2)
+  })
+})

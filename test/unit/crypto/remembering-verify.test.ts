@@ -28,4 +28,16 @@ describe('a verify that remembers what passed', () => {
     expect(verify(key, signed, sig)).toBe(true)
     expect(calls).toBe(7)
   })
+
+  it('cannot be fooled by the same bytes cut at other places: a 33-byte key with a shifted signature is the rule\'s to refuse', () => {
+    const verify = rememberingVerify(verifySignature)
+    const secret = generateSecretKey()
+    const key = publicKeyOf(secret)
+    const message = signingBytes('vote', new TextEncoder().encode('a vote'))
+    const sig = signDomain('vote', new TextEncoder().encode('a vote'), secret)
+    expect(verify(key, message, sig)).toBe(true)
+    const shiftedKey = Uint8Array.of(...key, sig[0]!)
+    const shiftedSig = Uint8Array.of(...sig.subarray(1), message[0]!)
+    expect(verify(shiftedKey, message.subarray(1), shiftedSig)).toBe(false)
+  })
 })

@@ -6,6 +6,7 @@ import { inlineBatchVerify, packChecks, verifyPacked } from '../../../src/crypto
 import { verifySignature } from '../../../src/crypto/verify.ts'
 import { VerifyPool } from '../../../src/crypto/verify-pool.ts'
 import { type Case, edgeCases, randomCases, rng } from '../../support/ed25519-cases.ts'
+import { waitFor } from '../../support/wait.ts'
 
 const SEED = 20261126
 
@@ -78,6 +79,15 @@ describe('Chorus-Ed25519-v1: fast path and reference agree', () => {
       expect(await pool.verifyBatch(all.slice(200, 400))).toEqual(all.slice(200, 400).map(ref))
     } finally {
       await pool.close()
+    }
+    // a worker that cannot start (its file missing) is tried a few times, then left: this thread answers
+    const broken = new VerifyPool(1, verifySignature, new URL('./no-such-worker.js', import.meta.url))
+    try {
+      expect(await broken.verifyBatch(edges)).toEqual(edges.map(ref))
+      await waitFor(() => broken.workers === 0 || undefined, 'the broken worker given up')
+      expect(await broken.verifyBatch(edges.slice(0, 10))).toEqual(edges.slice(0, 10).map(ref))
+    } finally {
+      await broken.close()
     }
     // a key or signature of the wrong length is refused, not misread
     const good = randoms.find((c) => ref(c))!
