@@ -162,6 +162,10 @@ describe('the OpenRPC document, live', () => {
       ['post_listReplies', [w.post.id, '!!'], 'INVALID_CURSOR'],
       ['post_listReplies', [w.post.id, 'AAAA'], 'INVALID_CURSOR'],
       ['mempool_list', ['AAAA'], 'INVALID_CURSOR'],
+      ['post_listRecent', ['!!'], 'INVALID_CURSOR'],
+      ['post_get', [w.post.id, 'chorus1nope'], 'INVALID_ADDRESS'],
+      ['profile_get', ['@alice', '@nobody_here'], 'NOT_FOUND'],
+      ['dev_faucet', ['chorus1nope'], 'INVALID_ADDRESS'],
       ['tx_submit', [w.setup[0]![0]!.hex], 'ALREADY_KNOWN'],
       ['account_get', [], 'INVALID_PARAMS']
     ]
