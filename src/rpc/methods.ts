@@ -277,7 +277,7 @@ export const methods: Record<string, Method> = {
     result: R.FaucetSent,
     errors: [ErrorCode.INVALID_ADDRESS, ErrorCode.NOT_FOUND, ErrorCode.UNAVAILABLE, ErrorCode.INVALID_AMOUNT, ErrorCode.TIMEOUT],
     run: async (ctx, p) => {
-      if (ctx.faucet === null) throw new ChorusError(ErrorCode.UNAVAILABLE, `this node has no faucet: only a dev chain (${DEV_CHAIN_ID}) started with its dev key has one`)
+      if (ctx.faucet === null) throw new ChorusError(ErrorCode.UNAVAILABLE, `this node has no faucet: only a node of the dev chain (${DEV_CHAIN_ID}) that holds its dev key has one, unless started with --no-faucet`)
       return await ctx.faucet.send(ctx, await account(ctx, p, 'address'))
     }
   },
