@@ -43,17 +43,14 @@ import * as b from '../../src/client/transactions.ts'
 import type { TxBody } from '../../src/protocol/types.ts'
 import {
   type BlockSeen, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
-  cpuSeconds, devKey, fmt, keyFromFile, makeLanes, memoryOf, now, prepareSocial, sleep, startDevNode, stopProc, submitOpenLoop
+  cpuSeconds, devKey, flag, fmt, keyFromFile, loadShape, makeLanes, memoryOf, now, prepareSocial, sleep, startDevNode, stopProc, submitOpenLoop
 } from './social-load.ts'
 
 const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--rpc URL [--key FILE]] [--keep]'
-const flag = (name: string): string | undefined => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1] }
 const MAX_POSTS = Number(flag('--max-posts') ?? 1_000_000)
 const TIME_LIMIT_S = Number(flag('--time-limit') ?? 1500)
 const WINDOW = Number(flag('--window') ?? 20_000)
-const SENDERS = Number(flag('--senders') ?? 200)
-const LANES = Number(flag('--lanes') ?? 8)
-const BATCH = Number(flag('--batch') ?? 50)
+const { senders: SENDERS, lanes: LANES, batch: BATCH } = loadShape()
 const RPC = flag('--rpc')
 const KEY_FILE = flag('--key')
 const METRICS = process.argv.includes('--metrics')

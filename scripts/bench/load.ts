@@ -42,16 +42,13 @@ import { RpcClient } from '../../src/client/rpc-client.ts'
 import { type ProfileSummary, type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 import {
   type BlockSeen, Children, HeadWatcher, type LaneTx, type Proc, RETRYABLE, SubmitStats,
-  cpuSeconds, devKey, fmt, keyFromFile, makeLanes, memoryOf, nextBody, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
+  cpuSeconds, devKey, flag, fmt, keyFromFile, loadShape, makeLanes, memoryOf, nextBody, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
 } from './social-load.ts'
 import { cachedKeyVerify, verifyItems, verifyRate } from './verify-rate.ts'
 
 const USAGE = 'usage: load.ts [--txs N] [--senders N] [--lanes N] [--batch N] [--rpc URL[,URL…] [--key FILE]] [--cpu-prof DIR] [--keep]'
-const flag = (name: string): string | undefined => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1] }
 const TXS = Number(flag('--txs') ?? 100_000)
-const SENDERS = Number(flag('--senders') ?? 200)
-const LANES = Number(flag('--lanes') ?? 8)
-const BATCH = Number(flag('--batch') ?? 50)
+const { senders: SENDERS, lanes: LANES, batch: BATCH } = loadShape()
 const RPC = flag('--rpc')?.split(',').filter((u) => u !== '')
 const KEY_FILE = flag('--key')
 const CPU_PROF = flag('--cpu-prof')

@@ -45,10 +45,9 @@ import { Store } from '../../src/state/store.ts'
 import { printSummary, readProfile, summarize } from './cpuprofile.ts'
 import {
   CLI, Children, Fatal, type Proc, type Sender, type SocialSetup, Poller, SEED_POSTS_PER_SENDER,
-  cpuSeconds, devKey, fmt, freeRange, nextBody, now, prepareSocial, q, rpcBatch, sleep, stopProc, waitForRpc, waitUntil
+  cpuSeconds, devKey, flag, fmt, freeRange, nextBody, now, prepareSocial, q, rpcBatch, sleep, stopProc, waitForRpc, waitUntil
 } from './social-load.ts'
 
-const flag = (name: string): string | undefined => { const i = process.argv.indexOf(name); return i < 0 ? undefined : process.argv[i + 1] }
 const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--lanes' && all[i - 1] !== '--cpu-prof')
 const RATE = Number(positional[0] ?? 1000)
 const SECONDS = Number(positional[1] ?? 30)

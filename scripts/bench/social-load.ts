@@ -224,6 +224,19 @@ export class Sender extends OpenSslSigner {
 
 // ---------------------------------------------------------------- JSON-RPC batches
 
+// ---------------------------------------------------------------- command line
+
+/** The value after `name` on the command line, if given. */
+export function flag (name: string): string | undefined {
+  const i = process.argv.indexOf(name)
+  return i < 0 ? undefined : process.argv[i + 1]
+}
+
+/** The issue's load shape (200 senders, 8 requests in flight, batches of 50), or --senders, --lanes, --batch. */
+export function loadShape (): { senders: number, lanes: number, batch: number } {
+  return { senders: Number(flag('--senders') ?? 200), lanes: Number(flag('--lanes') ?? 8), batch: Number(flag('--batch') ?? 50) }
+}
+
 const agents = new Map<string, Agent>()
 
 export interface RpcReply { result?: any, error?: { code: number, message: string, data?: { code?: string, expected?: number } } }

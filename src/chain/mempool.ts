@@ -152,9 +152,7 @@ export class Mempool {
     // the pooled object: `tx` may be another decoding of it (from a block)
     const pooled = this.byId.get(id)
     if (pooled === undefined) return
-    this.byId.delete(id)
-    this.totalBytes -= txCost(pooled)
-    this.encodedBytes -= pooled.bytes.length
+    this.forget(pooled)
     const sender = binaryKey(pooled.unsigned.sender)
     const chain = (this.bySender.get(sender) ?? []).filter((t) => t !== pooled)
     if (chain.length === 0) this.bySender.delete(sender)

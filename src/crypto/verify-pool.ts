@@ -46,13 +46,13 @@ export class VerifyPool {
   /** The pool as a BatchVerifyFn. */
   readonly verifyBatch: BatchVerifyFn = async (checks) => {
     if (checks.length === 0) return []
-    if (this.closed || this.slots.length === 0) return this.inlineCounted(checks, false)
+    if (this.closed || this.slots.length === 0) return this.answerHere(checks, false)
     // a whole block's worth (sync, a peer's block): this thread takes a share too, as it would only wait
     const here = checks.length >= SHARE_HERE_AT ? 1 : 0
     const parts = checks.length < SPLIT_AT ? 1 : Math.min(this.slots.length + here, Math.ceil(checks.length / SPLIT_AT))
     const size = Math.ceil(checks.length / parts)
     const sent = Array.from({ length: parts - here }, async (_, i) => await this.send(checks.slice(i * size, (i + 1) * size)))
-    const mine = here === 1 ? this.inlineCounted(checks.slice((parts - 1) * size), true) : []
+    const mine = here === 1 ? this.answerHere(checks.slice((parts - 1) * size), true) : []
     return [...(await Promise.all(sent)).flat(), ...mine]
   }
 
@@ -108,16 +108,12 @@ export class VerifyPool {
 
   /** Answers a slot's outstanding jobs on this thread. */
   private settleInline (slot: Slot): void {
-    for (const job of slot.jobs.splice(0)) job.resolve(this.inline(job.checks))
+    for (const job of slot.jobs.splice(0)) job.resolve(this.answerHere(job.checks, false))
     slot.queued = 0
   }
 
-  private inline (checks: readonly SignatureCheck[]): boolean[] {
-    return this.inlineCounted(checks, false)
-  }
-
   /** Verifies on this thread: as its share of a large batch (`share`), or in place of a dead or closed worker. */
-  private inlineCounted (checks: readonly SignatureCheck[], share: boolean): boolean[] {
+  private answerHere (checks: readonly SignatureCheck[], share: boolean): boolean[] {
     if (share) this.sharedHere += checks.length
     else this.answeredHere += checks.length
     return checks.map((c) => this.fallback(c.publicKey, c.message, c.signature))

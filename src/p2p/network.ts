@@ -19,7 +19,7 @@ import {
   decodeSyncStatus, decodeTxBatch, decodeTxsRequest, decodeTxsResponse, encodeBlockGossip, encodeConsensusGossip, encodeSyncBlocks,
   encodeSyncRequest, encodeSyncStatus, encodeTxBatch, encodeTxsRequest, encodeTxsResponse
 } from '../codec/gossip.ts'
-import { equalBytes, toHex } from '../crypto/bytes.ts'
+import { binaryKey, equalBytes, toHex } from '../crypto/bytes.ts'
 import { merkleRoot } from '../crypto/merkle.ts'
 import type { Chain } from '../chain/chain.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
@@ -115,9 +115,10 @@ export class ChorusNetwork implements SyncPeers {
 
   /** Publishes a committed block on the block topic (its proposer, after the commit). */
   publishBlock (block: Block, commit: Parameters<typeof encodeBlockGossip>[1]): void {
-    if (this.m.transport.peers().length === 0) return
+    if (this.nobodyListens()) return
     // peers fetch its txs from here: remembered when it was proposed, unless nobody was there then
-    this.remember(block.txs)
+    const first = block.txs[0]
+    if (first !== undefined && !this.recent.has(binaryKey(first.id))) this.remember(block.txs)
     this.m.transport.publish('block', encodeBlockGossip(compactOf(block), commit))
   }
 
@@ -145,15 +146,21 @@ export class ChorusNetwork implements SyncPeers {
     const batch = this.pendingTxs
     this.pendingTxs = []
     this.pendingBytes = 0
-    // with nobody to hear it, a publish goes nowhere: do not encode it (a dev node, a node between peers)
-    if (this.m.transport.peers().length === 0) return
+    if (this.nobodyListens()) return
     this.m.transport.publish('tx', encodeTxBatch(batch))
   }
 
+  /**
+   * With no peer, a publish goes nowhere: nothing is encoded, and nobody will ask for a
+   * proposal's txs, so none are kept (a lone dev node kept its last 50,000). The driver
+   * sends its messages again once peers come; txs reach them in blocks.
+   */
+  private nobodyListens (): boolean {
+    return this.m.transport.peers().length === 0
+  }
+
   private publishConsensus (msg: ConsensusMessage): void {
-    // with no peer to hear it nothing is sent, and nobody will ask for a proposal's txs: keep
-    // none (a lone dev node kept its last 50,000 txs here); the driver sends again once peers come
-    if (this.m.transport.peers().length === 0) return
+    if (this.nobodyListens()) return
     if (msg.type === 'proposal') {
       this.remember(msg.block.txs)
       this.m.transport.publish('consensus', encodeConsensusGossip({ type: 'proposal', proposal: msg.proposal, block: compactOf(msg.block) }, this.seq++))
@@ -164,7 +171,7 @@ export class ChorusNetwork implements SyncPeers {
 
   private remember (txs: readonly SignedTx[]): void {
     for (const tx of txs) {
-      this.recent.set(toHex(tx.id), tx)
+      this.recent.set(binaryKey(tx.id), tx)
       if (this.recent.size > RECENT_TXS) this.recent.delete(this.recent.keys().next().value!)
     }
   }
@@ -290,7 +297,7 @@ export class ChorusNetwork implements SyncPeers {
 
   /** The block with its txs: from the mempool and recent blocks, the rest from `from`. IGNORE if they cannot be had. */
   private async fill (c: CompactBlock, from: PeerId): Promise<Block> {
-    const txs: Array<SignedTx | undefined> = c.txIds.map((id) => this.m.pool.mempool.get(id) ?? this.recent.get(toHex(id)))
+    const txs: Array<SignedTx | undefined> = c.txIds.map((id) => this.m.pool.mempool.get(id) ?? this.recent.get(binaryKey(id)))
     const missing = c.txIds.filter((_, i) => txs[i] === undefined)
     if (missing.length > 0) {
       let got: Array<SignedTx | null>
@@ -332,7 +339,7 @@ export class ChorusNetwork implements SyncPeers {
     const ids = decodeTxsRequest(req)
     let bytes = 0
     const out = ids.map((id) => {
-      const tx = this.m.pool.mempool.get(id) ?? this.recent.get(toHex(id))
+      const tx = this.m.pool.mempool.get(id) ?? this.recent.get(binaryKey(id))
       if (tx === undefined || bytes + tx.bytes.length > PROTOCOL_SPECS.txs.maxResponseBytes - 1024 * 1024) return null
       bytes += tx.bytes.length
       return tx.bytes

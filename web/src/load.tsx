@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { Link } from 'wouter-preact'
+import type { LiveState } from './live.ts'
 import { inWords } from './rpc.ts'
 
 export type Loaded<T> = { state: 'loading' } | { state: 'ok', value: T } | { state: 'error', error: unknown }
@@ -38,4 +39,14 @@ export function Hash ({ hex }: { hex: string }) {
 
 export function AddressLink ({ address, label }: { address: string, label?: string | null }) {
   return <Link href={`/profile/${address}`}>{label ?? <code title={address}>{short(address)}</code>}</Link>
+}
+
+/** Whether live events can arrive: `live` says what the page shows while they can. */
+export function LiveStatus ({ state, live, children }: { state: LiveState, live: string, children?: ComponentChildren }) {
+  return (
+    <p class='status'>
+      <span class={`dot ${state}`} aria-hidden='true' /> <span data-testid='live-status'>{state === 'live' ? live : state === 'connecting' ? 'Connecting…' : 'Offline: reconnecting…'}</span>
+      {children}
+    </p>
+  )
 }

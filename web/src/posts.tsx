@@ -3,6 +3,7 @@ import type { ComponentChildren } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { Link } from 'wouter-preact'
 import type { Page, PostView, ProfileSummary } from '../../src/client/index.ts'
+import { withAuthors } from './authors.ts'
 import { AddressLink, time } from './load.tsx'
 import { inWords } from './rpc.ts'
 
@@ -65,5 +66,13 @@ export function Paged<T> ({ fetchPage, render, empty, label, live = [], keyOf }:
       {state === 'loading' && <p aria-busy='true'>Loading…</p>}
       {state === 'idle' && cursor !== null && <button type='button' onClick={() => load(cursor)}>Older</button>}
     </section>
+  )
+}
+
+/** Posts from `fetchPage`, paged, each with its author named (lists of posts carry only addresses). */
+export function PostsPaged ({ fetchPage, empty, label, live }: { fetchPage: (cursor: string | null) => Promise<Page<PostView>>, empty: string, label: string, live?: PostView[] }) {
+  return (
+    <Paged label={label} empty={empty} live={live} keyOf={(p) => p.id} render={(p) => <PostItem post={p} />}
+      fetchPage={async (c) => { const page = await fetchPage(c); return { ...page, items: await withAuthors(page.items) } }} />
   )
 }

@@ -1,7 +1,7 @@
 /** The head of the chain and the latest blocks, arriving live over the WebSocket (newHeads). */
 import { useEffect, useState } from 'preact/hooks'
 import { Link } from 'wouter-preact'
-import { Hash, time } from '../load.tsx'
+import { Hash, LiveStatus, time } from '../load.tsx'
 import { type LiveState, subscribeLive } from '../live.ts'
 import { inWords, rpc } from '../rpc.ts'
 
@@ -46,10 +46,9 @@ export function Home () {
   return (
     <>
       <h1>The chain</h1>
-      <p class='status'>
-        <span class={`dot ${status}`} aria-hidden='true' /> <span data-testid='live-status'>{status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Offline: reconnecting…'}</span>
+      <LiveStatus state={status} live='Live'>
         {head !== undefined && <> · head at height <strong data-testid='head-height'>{head.height}</strong></>}
-      </p>
+      </LiveStatus>
       {problem !== null && <p class='problem' role='alert'>{problem}</p>}
       <h2>Latest blocks</h2>
       <ol class='blocks' aria-live='polite' aria-label='Latest blocks'>

@@ -3,7 +3,8 @@ import { useEffect, useState } from 'preact/hooks'
 import type { PostView } from '../../../src/client/index.ts'
 import { withAuthors } from '../authors.ts'
 import { type LiveState, subscribeLive } from '../live.ts'
-import { Paged, PostItem } from '../posts.tsx'
+import { LiveStatus } from '../load.tsx'
+import { PostsPaged } from '../posts.tsx'
 import { rpc } from '../rpc.ts'
 
 /** Live posts kept above the pages; past this the oldest of them fall off (they are in the pages on reload). */
@@ -23,10 +24,8 @@ export function LatestPage () {
   return (
     <>
       <h1>Latest posts</h1>
-      <p class='status'><span class={`dot ${status}`} aria-hidden='true' /> {status === 'live' ? 'New posts appear here as they are included' : status === 'connecting' ? 'Connecting…' : 'Offline: reconnecting…'}</p>
-      <Paged label='Latest posts' empty='No posts yet.' live={live} keyOf={(p) => p.id}
-        fetchPage={async (c) => { const page = await rpc.listRecentPosts(c, 20); return { ...page, items: await withAuthors(page.items) } }}
-        render={(p) => <PostItem post={p} />} />
+      <LiveStatus state={status} live='New posts appear here as they are included' />
+      <PostsPaged label='Latest posts' empty='No posts yet.' live={live} fetchPage={async (c) => await rpc.listRecentPosts(c, 20)} />
     </>
   )
 }

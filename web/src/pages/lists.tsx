@@ -1,9 +1,8 @@
 /** Lists of an account: its followers, whom it follows, and its home feed (posts of those it follows), each paged. */
 import { Link } from 'wouter-preact'
-import type { PostView, ProfileSummary, ProfileView } from '../../../src/client/index.ts'
+import type { ProfileSummary, ProfileView } from '../../../src/client/index.ts'
 import { AddressLink, Show, useLoad } from '../load.tsx'
-import { withAuthors } from '../authors.ts'
-import { Paged, PostItem, nameOf } from '../posts.tsx'
+import { Paged, PostsPaged, nameOf } from '../posts.tsx'
 import { rpc } from '../rpc.ts'
 
 export type ListKind = 'followers' | 'following' | 'feed'
@@ -23,8 +22,7 @@ export function ListPage ({ who, kind }: { who: string, kind: ListKind }) {
           <h1>{TITLES[kind]} {name}</h1>
           <p><Link href={`/profile/${p.address}`}>Back to the profile</Link></p>
           {kind === 'feed'
-            ? <Paged key={`feed:${p.address}`} label='Feed' empty='Nothing yet: no posts by accounts this one follows.' keyOf={(post: PostView) => post.id}
-              fetchPage={async (c) => { const page = await rpc.getFeed(p.address, c, 20); return { ...page, items: await withAuthors(page.items) } }} render={(post) => <PostItem post={post} />} />
+            ? <PostsPaged key={`feed:${p.address}`} label='Feed' empty='Nothing yet: no posts by accounts this one follows.' fetchPage={async (c) => await rpc.getFeed(p.address, c, 20)} />
             : <Paged key={`${kind}:${p.address}`} label={kind} empty={kind === 'followers' ? 'No followers yet.' : 'Follows nobody yet.'}
               fetchPage={async (c) => kind === 'followers' ? await rpc.getFollowers(p.address, c, 50) : await rpc.getFollowing(p.address, c, 50)} render={(x) => <Person p={x} />} />}
         </>

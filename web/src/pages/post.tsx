@@ -1,10 +1,9 @@
 /** A post in its thread: the posts it replies to above, its replies below; with a key, like, repost and reply. */
 import { useState } from 'preact/hooks'
 import { like, parseHex, reply, repost, unlike, type PostWithAuthorView, type Signer } from '../../../src/client/index.ts'
-import { withAuthors } from '../authors.ts'
 import { Actions, useKey, useSend } from '../key.tsx'
 import { Show, useLoad } from '../load.tsx'
-import { Paged, PostItem } from '../posts.tsx'
+import { PostItem, PostsPaged } from '../posts.tsx'
 import { rpc } from '../rpc.ts'
 
 /** How far up a thread the page reads: a reply to a reply to … shows its nearest ancestors. */
@@ -63,9 +62,7 @@ export function PostPage ({ id }: { id: string }) {
           ]} />
           {signer !== null && <ReplyForm signer={signer} to={post.id} done={refresh} />}
           <h2>Replies</h2>
-          <Paged key={`${post.id} ${version}`} label='Replies' empty='No replies yet.'
-            fetchPage={async (c) => { const page = await rpc.listReplies(post.id, c, 20); return { ...page, items: await withAuthors(page.items) } }}
-            keyOf={(r) => r.id} render={(r) => <PostItem post={r} />} />
+          <PostsPaged key={`${post.id} ${version}`} label='Replies' empty='No replies yet.' fetchPage={async (c) => await rpc.listReplies(post.id, c, 20)} />
         </>
       )}</Show>
     </>
