@@ -34,7 +34,7 @@
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import { cpus, homedir, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -299,13 +299,7 @@ async function main (): Promise<void> {
   if (watcher.errors > 0) console.log(`note: ${watcher.errors} chain_getBlock calls of the head watcher were refused or failed (and asked again)`)
   for (const s of children.logSummary()) if (s.warn + s.error > 0) console.log(`node log: warn ${s.warn}, error ${s.error}\n  ${s.examples.join('\n  ')}`)
 
-  if (KEEP) {
-    if (node !== null) await writeFile(join(root, 'node.log'), node.lines.join('\n') + '\n')
-    console.log(`kept ${root}`)
-  } else {
-    await rm(root, { recursive: true, force: true })
-    children.tempDirs.length = 0
-  }
+  await children.finish(root, node)
 }
 
 const mb = (n: number | null): string => n === null || Number.isNaN(n) ? '—' : `${fmt(n / 1024 / 1024)} MB`

@@ -35,7 +35,7 @@
  * and the node's log. Every child is SIGKILLed and the temp dir removed on exit, failure
  * or signal; the child also stops if this process dies (stdin).
  */
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, stat } from 'node:fs/promises'
 import { cpus, homedir, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { RpcClient } from '../../src/client/rpc-client.ts'
@@ -272,13 +272,7 @@ async function main (): Promise<void> {
     }
   }
 
-  if (KEEP) {
-    if (node !== null) await writeFile(join(root, 'node.log'), node.lines.join('\n') + '\n')
-    console.log(`kept ${root}`)
-  } else {
-    await rm(root, { recursive: true, force: true })
-    children.tempDirs.length = 0
-  }
+  await children.finish(root, node)
 }
 
 main().then(() => process.exit(0), async (e: unknown) => {

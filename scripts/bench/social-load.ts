@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import type { Agent } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -68,6 +68,17 @@ export class Children {
       if (!this.keep) for (const d of this.tempDirs) try { rmSync(d, { recursive: true, force: true }) } catch { /* best effort */ }
     })
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { console.error(`\n${sig}: killing the nodes`); process.exit(130) })
+  }
+
+  /** At the end of a run: with --keep, `node`'s log is written into `root` and `root` kept; otherwise `root` goes. */
+  async finish (root: string, node: Proc | null): Promise<void> {
+    if (this.keep) {
+      if (node !== null) await writeFile(join(root, 'node.log'), node.lines.join('\n') + '\n')
+      console.log(`kept ${root}`)
+    } else {
+      await rm(root, { recursive: true, force: true })
+      this.tempDirs.length = 0
+    }
   }
 
   killAllNow (): void {
