@@ -141,8 +141,36 @@ export class Store implements StateReader {
     }
   }
 
+  /**
+   * A point-in-time view of the whole database, for a read that must see one height
+   * across several awaits (a feed page): it bypasses the read cache. Close it when done.
+   */
+  snapshot (): StoreSnapshot {
+    return new StoreSnapshot(this.subs, this.db.snapshot(), this.syncReads)
+  }
+
   async close (): Promise<void> {
     await this.db.close()
+  }
+}
+
+type DbSnapshot = ReturnType<Db['snapshot']>
+
+/** Reads of one database state (Store.snapshot): every bucket, point reads synchronous where LevelDB allows. */
+export class StoreSnapshot {
+  constructor (private readonly subs: Record<Bucket, Sub>, private readonly snap: DbSnapshot, private readonly syncReads: boolean) {}
+
+  get (bucket: Bucket, key: Uint8Array): MaybePromise<Uint8Array | undefined> {
+    const sub = this.subs[bucket]
+    return this.syncReads ? sub.getSync(key, { snapshot: this.snap }) : sub.get(key, { snapshot: this.snap })
+  }
+
+  async range (bucket: Bucket, opts: RangeOptions): Promise<Array<[Uint8Array, Uint8Array]>> {
+    return await this.subs[bucket].iterator({ ...opts, snapshot: this.snap }).all()
+  }
+
+  async close (): Promise<void> {
+    await this.snap.close()
   }
 }
 
