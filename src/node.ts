@@ -43,6 +43,7 @@ import { readFileSync } from 'node:fs'
 import { ErrorCode, fail } from './protocol/errors.ts'
 import { DEV_CHAIN_ID } from './protocol/params.ts'
 import { Faucet } from './rpc/faucet.ts'
+import { DEFAULT_TIMELINE_OPTIONS, TimelineIndexer, type TimelineOptions } from './feed/timeline-indexer.ts'
 import { Queries } from './state/queries.ts'
 import { Store } from './state/store.ts'
 import { DEFAULT_SYNC_OPTIONS, type SyncOptions, Syncer } from './sync/syncer.ts'
@@ -96,6 +97,8 @@ export interface NodeOptions {
   verifyThreads?: number
   /** On a dev chain: the dev key dev_faucet sends from (refused on any other chain); null or absent for none. */
   faucet?: { secretKey: Uint8Array } | null
+  /** The home-timeline index feeds are read from (feed/timeline-indexer.ts); null turns it off. Default DEFAULT_TIMELINE_OPTIONS. */
+  timeline?: TimelineOptions | null
 }
 
 /** The parts a test, the simulator or a benchmark replaces; each defaults to the real one. */
@@ -142,7 +145,9 @@ export class ChorusNode implements AsyncDisposable {
     private readonly ownsStore: boolean,
     private readonly logger: Logger,
     private readonly metrics: { server: MetricsServer, unobserve: () => void } | null,
-    private readonly verifier: VerifyPool | null
+    private readonly verifier: VerifyPool | null,
+    /** The home-timeline index, unless NodeOptions.timeline turned it off. */
+    readonly timeline: TimelineIndexer | null
   ) {}
 
   static async start (opts: NodeOptions, modules: NodeModules): Promise<ChorusNode> {
@@ -163,6 +168,11 @@ export class ChorusNode implements AsyncDisposable {
       const verify = modules.verify ?? verifySignature
       const chain = await Chain.open(store, opts.genesis, verify, verifier?.verifyBatch ?? inlineBatchVerify(verify))
       chain.events.onListenerError = (e) => log.error('A commit listener failed', { error: (e as Error).message })
+      const timeline = opts.timeline === null ? null : await TimelineIndexer.open(store, chain, opts.timeline ?? DEFAULT_TIMELINE_OPTIONS, log.child('timeline'))
+      if (timeline !== null) {
+        timeline.start()
+        stops.push(async () => await timeline.close())
+      }
       const pool = new TxPool(chain, new Mempool(opts.mempool ?? DEFAULT_MEMPOOL_LIMITS))
       // metrics: observers handed to the parts built below, which know nothing of Prometheus
       const observers = opts.metrics == null ? null : new NodeObservers(new Metrics({ process: true }))
@@ -202,7 +212,7 @@ export class ChorusNode implements AsyncDisposable {
 
       const prefix = opts.genesis.addressPrefix
       const ctx: RpcContext = {
-        chain, pool, queries: new Queries(store), views: new Views(prefix), evidence,
+        chain, pool, queries: new Queries(store, timeline), views: new Views(prefix), evidence,
         commitWaitMs: opts.commitWaitMs ?? 30_000,
         faucet,
         waitForInclusion: async (id, ms) => {
@@ -258,7 +268,7 @@ export class ChorusNode implements AsyncDisposable {
       if (rpc !== null) await rpc.start()
       stops.push(async () => await rpc?.stop())
       await metrics?.server.start()
-      node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log, metrics, verifier)
+      node = new ChorusNode(store, chain, pool, network, transport, syncer, driver, rpc, waiters, modules.store === undefined, log, metrics, verifier, timeline)
       if (identity !== null) {
         if (chain.validators.powerOf(identity.publicKey) === 0n) log.warn('This key is not in the validator set; following only')
         await driver!.start()
@@ -332,6 +342,7 @@ export class ChorusNode implements AsyncDisposable {
     await this.network.stop()
     await this.syncer.stop()
     await this.verifier?.close()
+    await this.timeline?.close()
     if (this.ownsStore) await this.store.close()
     this.logger.info('Node stopped', { height: this.chain.head.height })
   }
@@ -343,6 +354,7 @@ export class ChorusNode implements AsyncDisposable {
     void this.syncer.stop()
     void this.network.stop()
     void this.verifier?.close()
+    void this.timeline?.close()
   }
 
   async [Symbol.asyncDispose] (): Promise<void> { await this.stop() }

@@ -56,7 +56,8 @@ export async function ensureDerivedIndexes (store: Store): Promise<number> {
   return rows
 }
 
-async function clearBucket (store: Store, bucket: Bucket): Promise<void> {
+/** Deletes every row of a derived index, a batch at a time. */
+export async function clearBucket (store: Store, bucket: Bucket): Promise<void> {
   for (;;) {
     const page = await store.range(bucket, { limit: REBUILD_BATCH })
     if (page.length === 0) return

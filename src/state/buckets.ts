@@ -43,7 +43,11 @@ export const Bucket = {
   evidence: 'ev',
 
   /** height(u64) ‖ index(u32) -> postId(32): every post in chain order (a derived index, chain/derived-indexes.ts) */
-  postOrder: 'pord'
+  postOrder: 'pord',
+  /** reader(32) ‖ height(u64) ‖ tag(u32) -> post indices: home timelines (a derived index, feed/timeline-rows.ts) */
+  timeline: 'tl',
+  /** author(32) -> height(u64) it became one: authors read by merge rather than fanned out (feed/timeline-indexer.ts) */
+  celebrity: 'celb'
 } as const
 export type Bucket = typeof Bucket[keyof typeof Bucket]
 

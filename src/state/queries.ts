@@ -5,7 +5,11 @@
  * correct while new posts arrive.
  */
 import { base64urlnopad } from '@scure/base'
-import { concatBytes, readU32be, readU64be, utf8 } from '../crypto/bytes.ts'
+import { concatBytes, utf8 } from '../crypto/bytes.ts'
+import { readHomeFeed } from '../feed/home-feed.ts'
+import { readMergedFeed } from '../feed/merged-feed.ts'
+import type { TimelineState } from '../feed/timeline-indexer.ts'
+import { positionKey, positionOf } from '../feed/timeline-rows.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Hash, PublicKey } from '../protocol/types.ts'
 import { Bucket } from './buckets.ts'
@@ -16,8 +20,14 @@ import { readAccount, readPost } from './transition.ts'
 
 export interface Page<T> { items: T[], cursor: string | null }
 
-/** A feed reads at most this many followed accounts; past it, the newest follows are left out. */
-export const MAX_FEED_SOURCES = 5_000
+/** The timeline index is read while it is at most this many blocks behind the head (else the merge, which is exact but costs more). */
+export const MAX_TIMELINE_LAG = 30
+
+/** The timeline index as feeds read it. */
+export interface FeedIndex extends TimelineState {
+  /** Blocks committed but not yet indexed. */
+  readonly lag: number
+}
 
 export function encodeCursor (suffix: Uint8Array): string {
   return base64urlnopad.encode(suffix)
@@ -35,7 +45,7 @@ export function decodeCursor (cursor: string | null | undefined, length: number)
 export interface PostRef { id: Hash, post: Post }
 
 export class Queries {
-  constructor (private readonly store: Store) {}
+  constructor (private readonly store: Store, private readonly timeline: FeedIndex | null = null) {}
 
   async account (address: PublicKey): Promise<Account> {
     return await readAccount(this.store, address)
@@ -99,24 +109,24 @@ export class Queries {
     return { items, cursor: rows.length > limit && last !== undefined ? encodeCursor(last[0].subarray(prefixLength)) : null }
   }
 
-  /** Posts by the accounts `reader` follows, newest first. Cursor: height‖index of the last item. */
+  /**
+   * Posts by the accounts `reader` follows, newest first, all read at one height. From the
+   * timeline index when it is within MAX_TIMELINE_LAG blocks of the head, else merged from
+   * each followed account's posts. Cursor: height‖index of the last item.
+   */
   async feed (reader: PublicKey, cursor: string | null, limit: number, signal?: AbortSignal): Promise<Page<PostRef>> {
-    const before = decodeCursor(cursor, 12)
-    const follows = await this.store.range(Bucket.following, { ...prefixRange(reader), limit: MAX_FEED_SOURCES })
-    // newest `limit + 1` of each author below the cursor, merged; (height, index) orders posts chain-wide
-    const candidates: Array<{ order: Uint8Array, id: Hash }> = []
-    for (const [key] of follows) {
-      if (signal?.aborted === true) fail(ErrorCode.TIMEOUT, 'the feed read was abandoned')
-      const author = key.subarray(32)
-      const { gte, lt } = prefixRange(author)
-      const rows = await this.store.range(Bucket.postByAuthor, { gte, lt: before === null ? lt : concatBytes(author, before), reverse: true, limit: limit + 1 })
-      for (const [k, id] of rows) candidates.push({ order: k.subarray(32), id })
+    const after = decodeCursor(cursor, 12)
+    const before = after === null ? null : positionOf(after)
+    const snap = this.store.snapshot()
+    try {
+      const timeline = this.timeline
+      const page = timeline !== null && timeline.lag <= MAX_TIMELINE_LAG
+        ? await readHomeFeed(snap, timeline, reader, before, limit, signal)
+        : await readMergedFeed(snap, reader, before, limit, signal)
+      return { items: page.items.map(({ id, post }) => ({ id, post })), cursor: page.next === null ? null : encodeCursor(positionKey(page.next)) }
+    } finally {
+      await snap.close()
     }
-    candidates.sort((a, b) => orderDesc(a.order, b.order))
-    const page = candidates.slice(0, limit)
-    const items = await this.posts(page.map((c) => c.id))
-    const last = page[page.length - 1]
-    return { items, cursor: candidates.length > limit && last !== undefined ? encodeCursor(last.order) : null }
   }
 
   /** Accounts in a pair bucket under `prefix` (followers, following, likers), in address order. */
@@ -128,8 +138,4 @@ export class Queries {
     const items = page.map(([k]) => k.subarray(prefix.length))
     return { items, cursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null }
   }
-}
-
-function orderDesc (a: Uint8Array, b: Uint8Array): number {
-  return readU64be(b) - readU64be(a) || readU32be(b, 8) - readU32be(a, 8)
 }

@@ -157,10 +157,14 @@ export class Store implements StateReader {
 type DbSnapshot = ReturnType<Db['snapshot']>
 
 /** Reads of one database state (Store.snapshot): every bucket, point reads synchronous where LevelDB allows. */
-export class StoreSnapshot {
+export class StoreSnapshot implements StateReader {
   constructor (private readonly subs: Record<Bucket, Sub>, private readonly snap: DbSnapshot, private readonly syncReads: boolean) {}
 
-  get (bucket: Bucket, key: Uint8Array): MaybePromise<Uint8Array | undefined> {
+  async get (bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined> {
+    return await this.lookup(bucket, key)
+  }
+
+  lookup (bucket: Bucket, key: Uint8Array): MaybePromise<Uint8Array | undefined> {
     const sub = this.subs[bucket]
     return this.syncReads ? sub.getSync(key, { snapshot: this.snap }) : sub.get(key, { snapshot: this.snap })
   }

@@ -51,6 +51,7 @@ function checkInitFlags (o: InitFlags): void {
 interface StartFlags extends ConfigStartFlags {
   dev?: boolean
   faucet?: boolean
+  timelineIndex?: boolean
   home: string
   blockTime?: number
   json?: boolean
@@ -137,6 +138,7 @@ export function registerStart (program: Command): void {
     .option('--rpc-max-response-bytes <n>', 'bytes of one RPC answer (a batch\'s together) at most; calls past it get TOO_LARGE (default 16777216)', intOption)
     .option('--no-web', 'do not serve the web app (GET / with Accept: text/html); JSON-RPC, /openrpc.json and /ws are unchanged (default: config.json\'s web, else on)')
     .option('--no-faucet', `on a dev chain (${DEV_CHAIN_ID}) with an unencrypted dev key in the home: do not answer dev_faucet (default: answer it, sending the dev key's coins to keys made elsewhere, such as the web app's)`)
+    .option('--no-timeline-index', 'do not keep the home-timeline index: feed_get then merges each followed account\'s posts on every read, which costs more the more accounts a reader follows (default: keep it; it catches up from the blocks when turned back on)')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics, 0 for any free port (default: off; see docs/metrics.md)', portOption)
     .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
@@ -168,7 +170,8 @@ export function registerStart (program: Command): void {
         rpc: settings.rpc,
         p2p: settings.p2p,
         metrics: settings.metrics,
-        faucet
+        faucet,
+        ...(opts.timelineIndex === false ? { timeline: null } : {})
       }, { logger, onFatal: () => process.exit(1) }) // the node has logged why and stopped
       stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })
     }))

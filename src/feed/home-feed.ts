@@ -1,0 +1,120 @@
+/**
+ * A home feed page from the timeline index (timeline-indexer.ts): the reader's timeline
+ * rows newest first, merged with the posts of the celebrities the reader follows, all
+ * read from one store snapshot and up to the height the index is complete to. Its cost
+ * follows the page, not the follow count: rows are read until the page is full, and the
+ * entries that no longer count (an author unfollowed since, or a celebrity whose posts
+ * come from the merge) are skipped, at most `scanLimit` of them a page.
+ *
+ * Exact pagination: the cursor is a chain position; the next page holds only posts
+ * strictly older, and a page is cut where its reading stopped, so nothing is shown
+ * twice or skipped however the chain grows between pages.
+ */
+import { binaryKey } from '../crypto/bytes.ts'
+import { ErrorCode, fail } from '../protocol/errors.ts'
+import type { Hash, PublicKey } from '../protocol/types.ts'
+import { Bucket } from '../state/buckets.ts'
+import { pairKey } from '../state/keys.ts'
+import type { Post } from '../state/records.ts'
+import { prefixRange, type StoreSnapshot } from '../state/store.ts'
+import { readAccount, readPost } from '../state/transition.ts'
+import type { TimelineState } from './timeline-indexer.ts'
+import { type ChainPosition, isBefore, newestFirst, positionKey, positionOf, rowHeight, rowIndices, timelineHeightStart } from './timeline-rows.ts'
+
+export interface FeedItem { position: ChainPosition, id: Hash, post: Post }
+export interface FeedPage { items: FeedItem[], next: ChainPosition | null }
+
+/** Timeline rows fetched per read. */
+const ROWS_PER_READ = 32
+
+export async function readHomeFeed (
+  snap: StoreSnapshot, timeline: TimelineState, reader: PublicKey, before: ChainPosition | null, limit: number, signal?: AbortSignal
+): Promise<FeedPage> {
+  const top = timeline.indexedHeight
+  const celebrities = timeline.celebrities
+  const scanLimit = Math.max(500, 10 * limit)
+  // everything at or below `ceiling` (exclusive) and at most `top`
+  const ceiling: ChainPosition = before !== null && before.height <= top ? before : { height: top + 1, index: 0 }
+  const followed = new Map<string, boolean>()
+  const follows = async (author: PublicKey, key: string): Promise<boolean> => {
+    let f = followed.get(key)
+    if (f === undefined) followed.set(key, f = await snap.lookup(Bucket.following, pairKey(reader, author)) !== undefined)
+    return f
+  }
+
+  // 1. the reader's timeline, a whole height at a time (its rows' entries are merged per height)
+  const found: FeedItem[] = []
+  let scanned = 0
+  let floor: ChainPosition | null = null // set when the scan stopped before the page filled: nothing below it was read
+  let lt = timelineHeightStart(reader, ceiling.height + 1)
+  let group: { height: number, indices: number[] } | null = null
+  const takeGroup = async (g: { height: number, indices: number[] }): Promise<void> => {
+    const indices = [...new Set(g.indices)].sort((a, b) => b - a)
+    for (const index of indices) {
+      const position = { height: g.height, index }
+      if (!isBefore(position, ceiling)) continue
+      scanned++
+      const id = await snap.lookup(Bucket.postOrder, positionKey(position))
+      if (id === undefined) continue
+      const post = await readPost(snap, id)
+      if (post === null) continue
+      const key = binaryKey(post.author)
+      if (celebrities.has(key) || !await follows(post.author, key)) continue
+      found.push({ position, id, post })
+    }
+  }
+  scan: for (;;) {
+    if (signal?.aborted === true) fail(ErrorCode.TIMEOUT, 'the feed read was abandoned')
+    const rows = await snap.range(Bucket.timeline, { gte: reader, lt, reverse: true, limit: ROWS_PER_READ })
+    for (const [key, value] of rows) {
+      const height = rowHeight(key)
+      if (group !== null && group.height !== height) {
+        await takeGroup(group)
+        if (found.length > limit) break scan
+        if (scanned >= scanLimit) { floor = { height: group.height, index: 0 }; break scan }
+        group = null
+      }
+      group ??= { height, indices: [] }
+      group.indices.push(...rowIndices(key, value))
+    }
+    if (rows.length < ROWS_PER_READ) {
+      if (group !== null) await takeGroup(group)
+      break
+    }
+    lt = rows[rows.length - 1]![0]
+  }
+
+  // 2. the followed celebrities' own posts, as many as the page could take of each
+  const merged = found
+  for (const author of await followedCelebrities(snap, reader, celebrities, follows)) {
+    const rows = await snap.range(Bucket.postByAuthor, { gte: author, lt: pairKey(author, positionKey(ceiling)), reverse: true, limit: limit + 1 })
+    for (const [key, id] of rows) {
+      const position = positionOf(key, 32)
+      if (floor !== null && isBefore(position, floor)) break
+      const post = await readPost(snap, id)
+      if (post !== null) merged.push({ position, id, post })
+    }
+  }
+  merged.sort((a, b) => newestFirst(a.position, b.position))
+  const items = merged.slice(0, limit)
+  const next = merged.length > limit ? items[items.length - 1]!.position : floor
+  return { items, next }
+}
+
+/** The celebrities `reader` follows: by the shorter of the two lists. */
+async function followedCelebrities (
+  snap: StoreSnapshot, reader: PublicKey, celebrities: ReadonlyMap<string, PublicKey>, follows: (author: PublicKey, key: string) => Promise<boolean>
+): Promise<PublicKey[]> {
+  if (celebrities.size === 0) return []
+  const out: PublicKey[] = []
+  const { followingCount } = await readAccount(snap, reader)
+  if (celebrities.size <= followingCount) {
+    for (const [key, author] of celebrities) if (await follows(author, key)) out.push(author)
+  } else {
+    for (const [key] of await snap.range(Bucket.following, prefixRange(reader))) {
+      const author = key.subarray(32)
+      if (celebrities.has(binaryKey(author))) out.push(author)
+    }
+  }
+  return out
+}

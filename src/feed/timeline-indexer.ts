@@ -1,0 +1,200 @@
+/**
+ * Keeps the home-timeline index (timeline-rows.ts) up with the chain: fan-out on write,
+ * with merge on read for celebrities (the hybrid of Twitter's timeline service), as a
+ * node-local index that follows committed blocks instead of being one of their writes.
+ *
+ * - A block's posts are appended to the timelines of their authors' followers, one row
+ *   per follower and block; a follow merges in the author's newest `backfill` earlier
+ *   posts (as Mastodon merges a followee's recent posts into a home feed).
+ * - An author with more than `celebrityFollowers` followers is not fanned out: it is
+ *   marked a celebrity (for good, so the rule never changes under a feed already paged)
+ *   and feeds read its posts from postByAuthor when they are asked for (home-feed.ts).
+ * - Unfollows write nothing: a feed shows an entry only while its reader follows the author.
+ *
+ * It runs after each commit, off the chain's lock and in its own batches, so consensus
+ * never waits on it; feeds are read up to `indexedHeight`, so a page is exact whether the
+ * index is a block behind or not. Its progress is stored with its rows: after a crash or a
+ * run with the index off it catches up from the blocks, and when TIMELINE_VERSION changes
+ * it is cleared and rebuilt from the blocks (fanning out to the follows as they stand).
+ */
+import { binaryKey, readU64be, u64be, utf8 } from '../crypto/bytes.ts'
+import type { Logger } from '../logger.ts'
+import type { Block, PublicKey, SignedTx } from '../protocol/types.ts'
+import { Bucket } from '../state/buckets.ts'
+import { pairKey } from '../state/keys.ts'
+import { prefixRange, type Store } from '../state/store.ts'
+import { readAccount } from '../state/transition.ts'
+import type { Write } from '../state/view.ts'
+import { clearBucket } from '../chain/derived-indexes.ts'
+import type { BlockCommitted } from '../chain/events.ts'
+import { FANOUT_TAG, packIndices, positionOf, timelineKey } from './timeline-rows.ts'
+
+/** Bumped when the rows' layout or meaning changes: the index is then cleared and rebuilt from the blocks. */
+export const TIMELINE_VERSION = 1
+const META_VERSION = utf8.encode('timelineVersion')
+const META_HEIGHT = utf8.encode('timelineHeight')
+/** Committed blocks' txs held for the indexer; past this it reads blocks from the store instead. */
+const HELD_BLOCKS = 64
+
+export interface TimelineOptions {
+  /** An author with more followers than this is merged on read instead of fanned out. */
+  celebrityFollowers: number
+  /** How many of an author's newest earlier posts a follow merges into the follower's timeline. */
+  backfill: number
+}
+
+export const DEFAULT_TIMELINE_OPTIONS: TimelineOptions = { celebrityFollowers: 10_000, backfill: 50 }
+
+/** What the indexer needs of the chain. */
+export interface IndexedChain {
+  readonly head: { height: number }
+  readonly events: { onCommitted: (fn: (e: BlockCommitted) => void) => () => void }
+  getBlock: (height: number) => Promise<Block | null>
+}
+
+/** What a feed read needs: the height the index is complete to and the celebrities as of then. */
+export interface TimelineState {
+  readonly indexedHeight: number
+  /** By binaryKey. Replaced, never changed in place: a read holds the map it started with. */
+  readonly celebrities: ReadonlyMap<string, PublicKey>
+}
+
+export class TimelineIndexer implements TimelineState {
+  private _indexedHeight: number
+  private _celebrities: ReadonlyMap<string, PublicKey>
+  private readonly held = new Map<number, readonly SignedTx[]>()
+  private running: Promise<void> | null = null
+  private unsubscribe: (() => void) | null = null
+  private closed = false
+
+  private constructor (
+    private readonly store: Store,
+    private readonly chain: IndexedChain,
+    private readonly opts: TimelineOptions,
+    private readonly log: Logger,
+    indexed: number,
+    celebrities: Map<string, PublicKey>
+  ) {
+    this._indexedHeight = indexed
+    this._celebrities = celebrities
+  }
+
+  /** Opens the index in `store`, clearing it first when it was made by another TIMELINE_VERSION. */
+  static async open (store: Store, chain: IndexedChain, opts: TimelineOptions, log: Logger): Promise<TimelineIndexer> {
+    const version = await store.get(Bucket.meta, META_VERSION)
+    if (version === undefined || version.length !== 1 || version[0] !== TIMELINE_VERSION) {
+      await clearBucket(store, Bucket.timeline)
+      await clearBucket(store, Bucket.celebrity)
+      await store.commit([
+        { bucket: Bucket.meta, key: META_HEIGHT, value: u64be(0) },
+        { bucket: Bucket.meta, key: META_VERSION, value: Uint8Array.of(TIMELINE_VERSION) }
+      ], true)
+    }
+    const height = await store.get(Bucket.meta, META_HEIGHT)
+    const celebrities = new Map((await store.range(Bucket.celebrity, {})).map(([k]) => [binaryKey(k), k]))
+    return new TimelineIndexer(store, chain, opts, log, height === undefined ? 0 : readU64be(height), celebrities)
+  }
+
+  get indexedHeight (): number { return this._indexedHeight }
+  get celebrities (): ReadonlyMap<string, PublicKey> { return this._celebrities }
+  /** Blocks committed but not yet indexed. */
+  get lag (): number { return Math.max(0, this.chain.head.height - this._indexedHeight) }
+
+  /** Indexes what the chain has and then each block as it commits. */
+  start (): void {
+    this.unsubscribe = this.chain.events.onCommitted(({ checked }) => {
+      const h = checked.block.header.height
+      if (h > this._indexedHeight && this.held.size < HELD_BLOCKS) this.held.set(h, checked.block.txs)
+      this.kick()
+    })
+    this.kick()
+  }
+
+  /** Resolves once every block committed so far is indexed (tests, and `chorus` tools that wait for it). */
+  async caughtUp (): Promise<void> {
+    while (!this.closed && this._indexedHeight < this.chain.head.height) {
+      this.kick()
+      await this.running
+    }
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    this.unsubscribe?.()
+    await this.running
+  }
+
+  private kick (): void {
+    if (this.running !== null || this.closed) return
+    this.running = this.catchUp()
+      .catch((e: unknown) => { this.log.error('Indexing home timelines failed; it is retried at the next block', { error: (e as Error).message }) })
+      .finally(() => { this.running = null })
+  }
+
+  private async catchUp (): Promise<void> {
+    while (!this.closed && this._indexedHeight < this.chain.head.height) {
+      const h = this._indexedHeight + 1
+      const txs = this.held.get(h) ?? (await this.chain.getBlock(h))?.txs
+      if (txs === undefined) throw new Error(`block ${h} is missing from the store`)
+      await this.indexBlock(h, txs)
+      this.held.delete(h)
+    }
+  }
+
+  /** One block's rows and the new progress marker, in one batch. */
+  private async indexBlock (height: number, txs: readonly SignedTx[]): Promise<void> {
+    const postsByAuthor = new Map<string, { author: PublicKey, indices: number[] }>()
+    const follows: Array<{ follower: PublicKey, target: PublicKey }> = []
+    txs.forEach((tx, index) => {
+      const { sender, body } = tx.unsigned
+      if (body.kind === 'post') {
+        const hex = binaryKey(sender)
+        let e = postsByAuthor.get(hex)
+        if (e === undefined) postsByAuthor.set(hex, e = { author: sender, indices: [] })
+        e.indices.push(index)
+      } else if (body.kind === 'follow') {
+        follows.push({ follower: sender, target: body.target })
+      }
+    })
+    const writes: Write[] = []
+    const marked = new Map<string, PublicKey>() // celebrities from this block on
+    const isCelebrity = (key: string): boolean => this._celebrities.has(key) || marked.has(key)
+    const fanout = new Map<string, { reader: PublicKey, indices: number[] }>()
+    for (const [key, { author, indices }] of postsByAuthor) {
+      if (isCelebrity(key)) continue
+      if ((await readAccount(this.store, author)).followerCount > this.opts.celebrityFollowers) {
+        marked.set(key, author)
+        writes.push({ bucket: Bucket.celebrity, key: author, value: u64be(height) })
+        continue
+      }
+      for (const [key, since] of await this.store.range(Bucket.follower, prefixRange(author))) {
+        if (readU64be(since) > height) continue // followed after this block (the index is catching up): backfill's part
+        const reader = key.subarray(32)
+        const r = binaryKey(reader)
+        let e = fanout.get(r)
+        if (e === undefined) fanout.set(r, e = { reader, indices: [] })
+        e.indices.push(...indices)
+      }
+    }
+    for (const { reader, indices } of fanout.values()) {
+      indices.sort((a, b) => a - b)
+      writes.push({ bucket: Bucket.timeline, key: timelineKey(reader, height, FANOUT_TAG), value: packIndices(indices) })
+    }
+    for (const { follower, target } of follows) {
+      if (isCelebrity(binaryKey(target))) continue
+      // only the follow that still stands (not one undone or made again since)
+      const since = await this.store.get(Bucket.following, pairKey(follower, target))
+      if (since === undefined || readU64be(since) !== height) continue
+      const { gte } = prefixRange(target)
+      const older = await this.store.range(Bucket.postByAuthor, { gte, lt: pairKey(target, u64be(height)), reverse: true, limit: this.opts.backfill })
+      for (const [key] of older) {
+        const p = positionOf(key, 32)
+        writes.push({ bucket: Bucket.timeline, key: timelineKey(follower, p.height, p.index + 1), value: new Uint8Array(0) })
+      }
+    }
+    writes.push({ bucket: Bucket.meta, key: META_HEIGHT, value: u64be(height) })
+    await this.store.commit(writes)
+    this._indexedHeight = height
+    if (marked.size > 0) this._celebrities = new Map([...this._celebrities, ...marked])
+  }
+}
