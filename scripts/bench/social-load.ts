@@ -547,6 +547,8 @@ export interface DevNodeOptions {
   metrics?: boolean
   /** Node's own flags, before bin/chorus.js. */
   nodeArgs?: string[]
+  /** More `chorus start` flags, after the ones made here (reads.ts: --no-timeline-index). */
+  args?: string[]
 }
 
 /**
@@ -563,6 +565,7 @@ export async function startDevNode (children: Children, root: string, opts: DevN
   const metricsPort = opts.metrics === true ? await freeRange(1, new Set([rpcPort, p2pPort])) : null
   const args = ['start', '--dev', '--home', home, '--rpc-port', String(rpcPort), '--p2p-port', String(p2pPort), '--block-time', String(opts.blockTimeMs ?? 1000)]
   if (metricsPort !== null) args.push('--metrics-port', String(metricsPort))
+  args.push(...(opts.args ?? []))
   const node = children.spawnChorus('dev', args, rpcPort, { nodeArgs: opts.nodeArgs ?? [], env: { ...process.env, HOME: user, CHORUS_HOME: home } })
   await waitForRpc(node)
   return { node, url: node.url, home, metricsUrl: metricsPort === null ? null : `http://127.0.0.1:${metricsPort}/metrics` }
