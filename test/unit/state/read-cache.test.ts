@@ -131,6 +131,27 @@ describe('the store\'s read cache', () => {
     expect(cache.stats.entries).toBe(10)
   })
 
+  it('evicts in exact least-recently-used order through long runs of hits, sets and evictions (a plain model alongside)', () => {
+    const per = 4 + 1 + 32 + 8 + 120 // bucket, ':', key, value, overhead
+    const cache = new ReadCache(6 * per)
+    let model: number[] = [] // least recent first
+    let seed = 11
+    const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+    for (let step = 0; step < 5000; step++) {
+      const k = rand(16)
+      if (rand(3) === 0) {
+        const hit = cache.get(Bucket.post, key(k))
+        expect(hit === undefined ? undefined : hit![0]).toBe(model.includes(k) ? k : undefined)
+        if (model.includes(k)) model = [...model.filter((x) => x !== k), k]
+      } else {
+        cache.set(Bucket.post, key(k), val(k))
+        model = [...model.filter((x) => x !== k), k]
+        if (model.length > 6) model = model.slice(model.length - 6)
+      }
+      expect(cache.stats.entries).toBe(model.length)
+    }
+  })
+
   it('caches only the state buckets', async () => {
     const store = await memStore()
     await store.commit([{ bucket: Bucket.meta, key: key(1), value: val(1) }])
