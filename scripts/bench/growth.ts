@@ -24,19 +24,25 @@
  *      nodejs_external_memory_bytes (heap apart from native memory). Also the node's CPU
  *      over the window (cores, from /proc; with its verify threads), the committed txs per
  *      node CPU-second (less at the mercy of what else the machine runs), and the load average.
+ *      Also the node's CPU by thread name over the window (/proc/PID/task: the main thread,
+ *      the verify worker, LevelDB's compaction thread, V8's GC helpers) and this script's own
+ *      CPU (signing, submitting, reading blocks), so a slowdown can be put on a thread.
  *   At --time-limit (default 1500 s) the load stops and a last row reports the last
  *   window of txs before it. Every 30 s a progress line.
+ *   --cpu-prof DIR runs the node with `node --cpu-prof --cpu-prof-dir DIR` and, after it stops,
+ *   prints each window's top self times and stages (µs per committed tx) from the main
+ *   thread's profile, and each verify worker's busy time.
  *   npx tsx scripts/bench/growth.ts [--max-posts 1000000] [--time-limit 1500] [--window 20000]
- *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--rpc URL --key FILE] [--keep]
+ *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--cpu-prof DIR] [--rpc URL --key FILE] [--keep]
  * --rpc targets a running node (funded from --key, default $CHORUS_HOME/keys/dev.json or
  * ~/.chorus/keys/dev.json; no RSS, disk or metrics then). --keep leaves the temp dir and
  * the node's log. The child is SIGKILLed and the temp dir removed on exit, failure or signal.
  */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, stat } from 'node:fs/promises'
 import { cpus, homedir, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { RpcClient } from '../../src/client/rpc-client.ts'
 import * as b from '../../src/client/transactions.ts'
@@ -45,8 +51,9 @@ import {
   type BlockSeen, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
   cpuSeconds, devKey, flag, fmt, keyFromFile, loadShape, makeLanes, memoryOf, now, prepareSocial, sleep, startDevNode, stopProc, submitOpenLoop
 } from './social-load.ts'
+import { type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 
-const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--rpc URL [--key FILE]] [--keep]'
+const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--cpu-prof DIR] [--rpc URL [--key FILE]] [--keep]'
 const MAX_POSTS = Number(flag('--max-posts') ?? 1_000_000)
 const TIME_LIMIT_S = Number(flag('--time-limit') ?? 1500)
 const WINDOW = Number(flag('--window') ?? 20_000)
@@ -55,8 +62,9 @@ const RPC = flag('--rpc')
 const KEY_FILE = flag('--key')
 const METRICS = process.argv.includes('--metrics')
 const KEEP = process.argv.includes('--keep')
+const CPU_PROF = flag('--cpu-prof')
 if (!(MAX_POSTS >= 1) || !(TIME_LIMIT_S > 0) || !(WINDOW >= 1) || !(SENDERS >= 2) || !(LANES >= 1) || !(BATCH >= 1) || RPC === '') throw new Error(USAGE)
-if (RPC !== undefined && METRICS) throw new Error('--metrics needs the node this script starts (not --rpc)')
+if (RPC !== undefined && (METRICS || CPU_PROF !== undefined)) throw new Error('--metrics and --cpu-prof need the node this script starts (not --rpc)')
 
 /** Sign more when fewer than SIGN_LOW txs are queued in all lanes, up to SIGN_HIGH, SIGN_SLICE at a time between turns of the event loop. */
 const SIGN_LOW = 10_000
@@ -105,6 +113,13 @@ interface Row {
   /** CPU cores the node used over the window, and the machine's 1-minute load average at its end (a shared machine). */
   nodeCores: number | null
   loadAvg: number
+  /** CPU seconds per node thread name over the window (/proc/PID/task): the main thread, the verify worker, LevelDB's compaction, V8's GC helpers. */
+  threads: Map<string, number> | null
+  /** CPU cores this script (the client: signing, submitting, reading blocks) used over the window. */
+  clientCores: number | null
+  /** The window in the node's profile clock (CLOCK_MONOTONIC µs), for --cpu-prof. */
+  fromUs: number
+  toUs: number
 }
 
 const children = new Children(KEEP)
@@ -135,6 +150,8 @@ async function main (): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'chorus-bench-growth-'))
   children.tempDirs.push(root)
   const marks = checkpoints(MAX_POSTS)
+  const profDir = CPU_PROF === undefined ? null : resolve(CPU_PROF)
+  const startedAtMs = Date.now()
   console.log(`${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)}; to ${fmt(MAX_POSTS)} posts or ${fmt(TIME_LIMIT_S)} s; checkpoints ${marks.map((m) => fmt(m)).join(', ')}; window ${fmt(WINDOW)} txs; ${SENDERS} senders, batches of ${BATCH}, ${LANES} lanes; temp dir ${root}`)
 
   let node: Proc | null = null
@@ -143,7 +160,8 @@ async function main (): Promise<void> {
   let url: string
   let devSecret: Uint8Array
   if (RPC === undefined) {
-    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS })
+    if (profDir !== null) await mkdir(profDir, { recursive: true })
+    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS, nodeArgs: profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir] })
     node = dev.node
     home = dev.home
     metricsUrl = dev.metricsUrl
@@ -170,7 +188,7 @@ async function main (): Promise<void> {
   const rows: Row[] = []
   const measuring: Array<Promise<void>> = []
   let mark = 0
-  let window: { label: string, start: BlockSeen, txs: number, posts: number, accounts: number, cpu: Promise<{ s: number, at: number }> } | null = null
+  let window: { label: string, start: BlockSeen, txs: number, posts: number, accounts: number, cpu: Promise<{ s: number, at: number }>, threads: Promise<Map<string, number>>, client: NodeJS.CpuUsage, clientAt: number, fromUs: number } | null = null
   const cpuNow = async (): Promise<{ s: number, at: number }> => ({ s: await cpuSeconds(node?.proc.pid), at: now() })
   const stopper = new AbortController()
 
@@ -196,15 +214,19 @@ async function main (): Promise<void> {
     }
     chainTxs += ids.length
     if (window === null) {
-      if (mark < marks.length && posts >= marks[mark]!) window = { label: fmt(marks[mark]!), start: blk, txs: chainTxs, posts, accounts, cpu: cpuNow() }
+      if (mark < marks.length && posts >= marks[mark]!) window = { label: fmt(marks[mark]!), start: blk, txs: chainTxs, posts, accounts, cpu: cpuNow(), threads: threadCpu(node?.proc.pid), client: process.cpuUsage(), clientAt: now(), fromUs: monotonicUs() }
       return
     }
     if (chainTxs - window.txs < WINDOW) return
     const windowS = (blk.headAt - window.start.headAt) / 1000
-    const row: Row = { label: window.label, posts: window.posts, accounts: window.accounts, rate: (chainTxs - window.txs) / windowS, windowTxs: chainTxs - window.txs, windowS, rss: null, peak: null, disk: null, heap: null, postsThen: posts, nodeCores: null, loadAvg: loadavg()[0]! }
+    const row: Row = { label: window.label, posts: window.posts, accounts: window.accounts, rate: (chainTxs - window.txs) / windowS, windowTxs: chainTxs - window.txs, windowS, rss: null, peak: null, disk: null, heap: null, postsThen: posts, nodeCores: null, threads: null, loadAvg: loadavg()[0]!, clientCores: cpuCores(process.cpuUsage(window.client), now() - window.clientAt), fromUs: window.fromUs, toUs: monotonicUs() }
     rows.push(row)
     const cpu0 = window.cpu
-    measuring.push(Promise.all([cpu0, cpuNow()]).then(([c0, c1]) => { row.nodeCores = node === null ? null : (c1.s - c0.s) / ((c1.at - c0.at) / 1000) }).then(async () => await measure(row)))
+    const threads0 = window.threads
+    measuring.push(Promise.all([cpu0, cpuNow(), threads0, threadCpu(node?.proc.pid)]).then(([c0, c1, t0, t1]) => {
+      row.nodeCores = node === null ? null : (c1.s - c0.s) / ((c1.at - c0.at) / 1000)
+      row.threads = new Map([...t1].map(([name, s]) => [name, s - (t0.get(name) ?? 0)]))
+    }).then(async () => await measure(row)))
     window = null
     if (++mark >= marks.length) stopper.abort()
   }
@@ -242,6 +264,7 @@ async function main (): Promise<void> {
 
   const stats = new SubmitStats()
   const t0 = now()
+  const t0Us = monotonicUs()
   const client0 = process.cpuUsage()
   const timeLimit = setTimeout(() => { console.log(`time limit (${TIME_LIMIT_S} s): stopping the load`); stopper.abort() }, TIME_LIMIT_S * 1000)
   let last = { t: t0, txs: 0 }
@@ -279,7 +302,7 @@ async function main (): Promise<void> {
     const start = seen[i]
     const end = seen.at(-1)
     if (start !== undefined && end !== undefined && end.headAt > start.headAt) {
-      const row: Row = { label: `end (${fmt(posts)})`, posts, accounts, rate: txs / ((end.headAt - start.headAt) / 1000), windowTxs: txs, windowS: (end.headAt - start.headAt) / 1000, rss: null, peak: null, disk: null, heap: null, postsThen: posts, nodeCores: null, loadAvg: loadavg()[0]! }
+      const row: Row = { label: `end (${fmt(posts)})`, posts, accounts, rate: txs / ((end.headAt - start.headAt) / 1000), windowTxs: txs, windowS: (end.headAt - start.headAt) / 1000, rss: null, peak: null, disk: null, heap: null, postsThen: posts, nodeCores: null, threads: null, loadAvg: loadavg()[0]!, clientCores: null, fromUs: t0Us + (start.headAt - t0) * 1000, toUs: t0Us + (end.headAt - t0) * 1000 }
       rows.push(row)
       measuring.push(measure(row))
     }
@@ -292,6 +315,13 @@ async function main (): Promise<void> {
   console.log(`\n=== growth: ${fmt(posts)} posts, ${fmt(accounts)} accounts (the client's count) in ${((tEnd - t0) / 1000).toFixed(0)} s ${RPC === undefined ? 'in one `chorus start --dev` node' : `into ${url}`}; ${fmt(signed)} txs signed (mean ${fmt(signedBytes / Math.max(1, signed))} bytes)`)
   printHeader()
   for (const r of rows) printRow(r, rows[0])
+  console.log('node CPU by thread over each window, µs per committed tx (threads of one name summed):')
+  for (const r of rows) {
+    if (r.threads === null) continue
+    const parts = [...r.threads].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]).map(([name, s]) => `${name} ${fmt(s * 1e6 / r.windowTxs)}`)
+    console.log(`  ${r.label}: ${parts.join(', ')}`)
+  }
+  if (profDir !== null) await printProfiles(profDir, startedAtMs, rows)
   const accepted = stats.accepted
   console.log(`client: ${((client.user + client.system) / 1e6 / ((tEnd - t0) / 1000)).toFixed(2)} cores, RSS ${mb(process.memoryUsage().rss)}; sent again (refused for room or load) ${fmt(stats.retries)} (${(stats.retries / Math.max(1, accepted)).toFixed(2)} per accepted tx); dropped ${fmt(stats.dropped)} (${stats.dead.size} senders)`)
   console.log(`refusals: ${stats.refused.size === 0 ? 'none' : [...stats.refused].map(([c, n]) => `${c} ${fmt(n)}`).join(', ')}`)
@@ -302,18 +332,84 @@ async function main (): Promise<void> {
   await children.finish(root, node)
 }
 
+/** Where a tx's time goes in the node (--cpu-prof): the functions totalled with what they call. */
+const STAGES: Stage[] = [
+  { label: 'HTTP request in, admission included (rpc/server onRequest)', fn: 'onRequest', file: 'rpc/server' },
+  { label: '  dry run + mempool insert, under the lock (TxPool.admit)', fn: 'admit', file: 'chain/tx-pool' },
+  { label: 'apply a tx to a state view (applyTx: the dry run, and executeBlock again)', fn: 'applyTx', file: 'state/transition' },
+  { label: 'block build (Chain.buildBlock)', fn: 'buildBlock', file: 'chain/chain' },
+  { label: 'block commit: execute + write (Chain.commitLocked)', fn: 'commitLocked', file: 'chain/chain' },
+  { label: '  LevelDB batch write (Store.commit)', fn: 'commit', file: 'state/store' },
+  { label: 'after commit: listeners, mempool.onBlock, subscriptions (emitCommitted)', fn: 'emitCommitted', file: 'chain/events' },
+  { label: 'this bench\'s block reads (Chain.getBlock / getBlockTxIds)', fn: 'getBlockTxIds', file: 'chain/chain' },
+  { label: 'state point read (Store.lookup)', fn: 'lookup', file: 'state/store' },
+  { label: 'LevelDB sync get (getSync)', fn: 'getSync', file: 'level' },
+  { label: 'garbage collector', fn: '(garbage collector)', file: '' },
+  { label: 'idle (waiting: I/O, the lock, timers)', fn: '(idle)', file: '' }
+]
+
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 } catch { return 100 } })()
+
+/** CPU seconds (user + system) of each of a process's threads, summed by thread name; empty if unknown. */
+async function threadCpu (pid: number | undefined): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  if (pid === undefined) return out
+  let tids: string[]
+  try { tids = await readdir(`/proc/${pid}/task`) } catch { return out }
+  for (const tid of tids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK)
+    } catch { /* the thread ended */ }
+  }
+  return out
+}
+
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n)
+const cpuCores = (u: NodeJS.CpuUsage, ms: number): number => (u.user + u.system) / 1000 / ms
+
+/**
+ * Each row's window in the node's profiles (--cpu-prof writes one per thread: the main
+ * thread's and each verify worker's), self time and stages per committed tx, so the
+ * windows at 10k and 100k posts can be set side by side.
+ */
+async function printProfiles (dir: string, sinceMs: number, rows: Row[]): Promise<void> {
+  const files: string[] = []
+  for (const f of await readdir(dir)) if (f.endsWith('.cpuprofile') && (await stat(join(dir, f))).mtimeMs >= sinceMs) files.push(join(dir, f))
+  if (files.length === 0) { console.log(`\nno .cpuprofile in ${dir} (did the node exit cleanly?)`); return }
+  for (const file of files) {
+    const profile = await readProfile(file)
+    // the main thread's profile is the one that serves RPC; a verify worker's gets its busy time only
+    const main = profile.nodes.some((n) => n.callFrame.functionName === 'onRequest')
+    for (const r of rows) {
+      const s = summarize(profile, { fromUs: r.fromUs, toUs: r.toUs }, 15)
+      if (s.totalMs === 0) continue
+      const idle = s.functions.find((f) => f.name === '(idle)')?.ms ?? 0
+      console.log(`${main ? '\n' : ''}=== ${main ? 'main thread' : 'worker'} (${file}), window at ${r.label} posts (${fmt(r.windowTxs)} txs): busy ${fmt((s.totalMs - idle) * 1000 / r.windowTxs)} µs per committed tx (${fmt(s.totalMs - idle)} of ${fmt(s.totalMs)} ms)`)
+      if (!main) continue
+      printSummary({ ...s, files: [] }, r.windowTxs)
+      console.log('inclusive time by stage:')
+      for (const x of inclusive(profile, STAGES, { fromUs: s.fromUs, toUs: s.toUs })) {
+        if (x.ms > 0) console.log(`  ${x.ms.toFixed(0).padStart(7)} ms ${(x.share * 100).toFixed(1).padStart(5)}%  ${(x.ms * 1000 / r.windowTxs).toFixed(1).padStart(7)} µs/tx  ${x.stage.label}`)
+      }
+    }
+  }
+}
+
 const mb = (n: number | null): string => n === null || Number.isNaN(n) ? '—' : `${fmt(n / 1024 / 1024)} MB`
 
 function printHeader (): void {
   const heap = METRICS ? ' | heap used / total | external' : ''
-  console.log(`| posts | accounts | committed tx/s (window) | ÷ 10k rate | RSS | peak RSS | disk bytes/post${heap} | node CPU (cores) | tx per node CPU-s | load avg |`)
-  console.log(`|---|---|---|---|---|---|---${METRICS ? '|---|---' : ''}|---|---|---|`)
+  console.log(`| posts | accounts | committed tx/s (window) | ÷ 10k rate | RSS | peak RSS | disk bytes/post${heap} | node CPU (cores) | tx per node CPU-s | client CPU (cores) | load avg |`)
+  console.log(`|---|---|---|---|---|---|---${METRICS ? '|---|---' : ''}|---|---|---|---|`)
 }
 
 function printRow (r: Row, first: Row | undefined): void {
   const ratio = first === undefined || first.label !== fmt(10_000) ? '—' : (r.rate / first.rate).toFixed(2)
   const heap = METRICS ? ` | ${r.heap === null ? '—' : `${mb(r.heap.used)} / ${mb(r.heap.total)}`} | ${r.heap === null ? '—' : mb(r.heap.external)}` : ''
-  console.log(`| ${r.label} | ${fmt(r.accounts)} | ${fmt(r.rate)} (${fmt(r.windowTxs)} txs, ${r.windowS.toFixed(1)} s) | ${ratio} | ${mb(r.rss)} | ${mb(r.peak)} | ${r.disk === null ? '—' : fmt(r.disk / r.postsThen)}${heap} | ${r.nodeCores === null ? '—' : r.nodeCores.toFixed(2)} | ${r.nodeCores === null ? '—' : fmt(r.rate / r.nodeCores)} | ${r.loadAvg.toFixed(1)} |`)
+  console.log(`| ${r.label} | ${fmt(r.accounts)} | ${fmt(r.rate)} (${fmt(r.windowTxs)} txs, ${r.windowS.toFixed(1)} s) | ${ratio} | ${mb(r.rss)} | ${mb(r.peak)} | ${r.disk === null ? '—' : fmt(r.disk / r.postsThen)}${heap} | ${r.nodeCores === null ? '—' : r.nodeCores.toFixed(2)} | ${r.nodeCores === null ? '—' : fmt(r.rate / r.nodeCores)} | ${r.clientCores === null ? '—' : r.clientCores.toFixed(2)} | ${r.loadAvg.toFixed(1)} |`)
 }
 
 main().then(() => process.exit(0), async (e: unknown) => {
