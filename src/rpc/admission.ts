@@ -61,7 +61,7 @@ const COSTS: Record<string, number> = {
   post_listRecent: 4,
   post_listByAuthor: 4,
   post_listReplies: 4,
-  feed_get: 8,
+  feed_get: 4,
   graph_getFollowers: 4,
   graph_getFollowing: 4,
   like_list: 4,
