@@ -15,7 +15,7 @@
  */
 import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 
-/** The same cap as a feed's sources (feed_get reads at most 5,000 followed accounts). */
+/** The same cap as a merged feed's sources (feed/merged-feed.ts MAX_FEED_SOURCES). */
 export const MAX_FOLLOWING_PER_FOLLOWER = 5_000
 export const MAX_FOLLOW_INDEX_ENTRIES = 200_000
 
