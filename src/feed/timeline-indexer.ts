@@ -33,7 +33,7 @@ import { FANOUT_TAG, packIndices, positionOf, timelineKey } from './timeline-row
 export const TIMELINE_VERSION = 1
 const META_VERSION = utf8.encode('timelineVersion')
 const META_HEIGHT = utf8.encode('timelineHeight')
-/** Committed blocks' txs held for the indexer; past this it reads blocks from the store instead. */
+/** Committed blocks' activity held for the indexer; past this it reads blocks from the store instead. */
 const HELD_BLOCKS = 64
 
 export interface TimelineOptions {
@@ -62,7 +62,7 @@ export interface TimelineState {
 export class TimelineIndexer implements TimelineState {
   private _indexedHeight: number
   private _celebrities: ReadonlyMap<string, PublicKey>
-  private readonly held = new Map<number, readonly SignedTx[]>()
+  private readonly held = new Map<number, BlockActivity>()
   private running: Promise<void> | null = null
   private unsubscribe: (() => void) | null = null
   private closed = false
@@ -104,7 +104,7 @@ export class TimelineIndexer implements TimelineState {
   start (): void {
     this.unsubscribe = this.chain.events.onCommitted(({ checked }) => {
       const h = checked.block.header.height
-      if (h > this._indexedHeight && this.held.size < HELD_BLOCKS) this.held.set(h, checked.block.txs)
+      if (h > this._indexedHeight && this.held.size < HELD_BLOCKS) this.held.set(h, activityOf(checked.block.txs))
       this.kick()
     })
     this.kick()
@@ -134,33 +134,24 @@ export class TimelineIndexer implements TimelineState {
   private async catchUp (): Promise<void> {
     while (!this.closed && this._indexedHeight < this.chain.head.height) {
       const h = this._indexedHeight + 1
-      const txs = this.held.get(h) ?? (await this.chain.getBlock(h))?.txs
-      if (txs === undefined) throw new Error(`block ${h} is missing from the store`)
-      await this.indexBlock(h, txs)
+      let activity = this.held.get(h)
+      if (activity === undefined) {
+        const block = await this.chain.getBlock(h)
+        if (block === null) throw new Error(`block ${h} is missing from the store`)
+        activity = activityOf(block.txs)
+      }
+      await this.indexBlock(h, activity)
       this.held.delete(h)
     }
   }
 
   /** One block's rows and the new progress marker, in one batch. */
-  private async indexBlock (height: number, txs: readonly SignedTx[]): Promise<void> {
-    const postsByAuthor = new Map<string, { author: PublicKey, indices: number[] }>()
-    const follows: Array<{ follower: PublicKey, target: PublicKey }> = []
-    txs.forEach((tx, index) => {
-      const { sender, body } = tx.unsigned
-      if (body.kind === 'post') {
-        const hex = binaryKey(sender)
-        let e = postsByAuthor.get(hex)
-        if (e === undefined) postsByAuthor.set(hex, e = { author: sender, indices: [] })
-        e.indices.push(index)
-      } else if (body.kind === 'follow') {
-        follows.push({ follower: sender, target: body.target })
-      }
-    })
+  private async indexBlock (height: number, { posts, follows }: BlockActivity): Promise<void> {
     const writes: Write[] = []
     const marked = new Map<string, PublicKey>() // celebrities from this block on
     const isCelebrity = (key: string): boolean => this._celebrities.has(key) || marked.has(key)
     const fanout = new Map<string, { reader: PublicKey, indices: number[] }>()
-    for (const [key, { author, indices }] of postsByAuthor) {
+    for (const [key, { author, indices }] of posts) {
       if (isCelebrity(key)) continue
       if ((await readAccount(this.store, author)).followerCount > this.opts.celebrityFollowers) {
         marked.set(key, author)
@@ -197,4 +188,28 @@ export class TimelineIndexer implements TimelineState {
     this._indexedHeight = height
     if (marked.size > 0) this._celebrities = new Map([...this._celebrities, ...marked])
   }
+}
+
+/** What a block did that timelines follow: its posts by author (tx indices), and its follows. */
+interface BlockActivity {
+  posts: Map<string, { author: PublicKey, indices: number[] }>
+  follows: Array<{ follower: PublicKey, target: PublicKey }>
+}
+
+/** A block's activity, holding copies of the addresses (not views that would keep the block's buffer alive). */
+function activityOf (txs: readonly SignedTx[]): BlockActivity {
+  const posts: BlockActivity['posts'] = new Map()
+  const follows: BlockActivity['follows'] = []
+  txs.forEach((tx, index) => {
+    const { sender, body } = tx.unsigned
+    if (body.kind === 'post') {
+      const key = binaryKey(sender)
+      let e = posts.get(key)
+      if (e === undefined) posts.set(key, e = { author: sender.slice(), indices: [] })
+      e.indices.push(index)
+    } else if (body.kind === 'follow') {
+      follows.push({ follower: sender.slice(), target: body.target.slice() })
+    }
+  })
+  return { posts, follows }
 }
