@@ -10,7 +10,7 @@ import { blockHash } from '../codec/block.ts'
 import { toHex } from '../crypto/bytes.ts'
 import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 import { Bucket } from '../state/buckets.ts'
-import type { PostRef } from '../state/queries.ts'
+import type { AccountRef, PostRef } from '../state/queries.ts'
 import type { RpcContext } from './context.ts'
 import { DEV_CHAIN_ID } from '../protocol/params.ts'
 import { FAUCET_AMOUNT } from './faucet.ts'
@@ -42,10 +42,8 @@ async function postsPage (ctx: RpcContext, page: { items: PostRef[], cursor: str
   return { items: page.items.map((r) => ctx.views.post(r.id, r.post)), cursor: page.cursor }
 }
 
-async function accountsPage (ctx: RpcContext, page: { items: Uint8Array[], cursor: string | null }): Promise<Json> {
-  const items: Json[] = []
-  for (const a of page.items) items.push(ctx.views.profileSummary(a, await ctx.queries.account(a)))
-  return { items, cursor: page.cursor }
+async function accountsPage (ctx: RpcContext, page: { items: AccountRef[], cursor: string | null }): Promise<Json> {
+  return { items: page.items.map((r) => ctx.views.profileSummary(r.address, r.account)), cursor: page.cursor }
 }
 
 /** The viewer param's account, or null when none was given. */

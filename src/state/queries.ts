@@ -15,7 +15,7 @@ import type { Hash, PublicKey } from '../protocol/types.ts'
 import { Bucket } from './buckets.ts'
 import { pairKey } from './keys.ts'
 import type { Account, Post } from './records.ts'
-import { type Store, prefixRange } from './store.ts'
+import { type Store, type StoreSnapshot, prefixRange } from './store.ts'
 import { readAccount, readPost } from './transition.ts'
 
 export interface Page<T> { items: T[], cursor: string | null }
@@ -43,6 +43,7 @@ export function decodeCursor (cursor: string | null | undefined, length: number)
 }
 
 export interface PostRef { id: Hash, post: Post }
+export interface AccountRef { address: PublicKey, account: Account }
 
 export class Queries {
   constructor (private readonly store: Store, private readonly timeline: FeedIndex | null = null) {}
@@ -60,28 +61,29 @@ export class Queries {
     return await readPost(this.store, id)
   }
 
-  private async posts (ids: Hash[]): Promise<PostRef[]> {
-    const out: PostRef[] = []
-    for (const id of ids) {
-      const post = await readPost(this.store, id)
-      if (post !== null) out.push({ id, post })
+  /** Runs a read that spans awaits against one database state: a page never mixes two heights. */
+  private async atOneHeight<T> (read: (snap: StoreSnapshot) => Promise<T>): Promise<T> {
+    const snap = this.store.snapshot()
+    try {
+      return await read(snap)
+    } finally {
+      await snap.close()
     }
-    return out
   }
 
   /** An author's posts, newest first. Cursor: height‖index (12 bytes). */
   async postsByAuthor (author: PublicKey, cursor: string | null, limit: number): Promise<Page<PostRef>> {
     const after = decodeCursor(cursor, 12)
     const { gte, lt } = prefixRange(author)
-    const rows = await this.store.range(Bucket.postByAuthor, { gte, lt: after === null ? lt : concatBytes(author, after), reverse: true, limit: limit + 1 })
-    return await this.pageOfPosts(rows, limit, 32)
+    return await this.atOneHeight(async (snap) =>
+      await pageOfPosts(snap, await snap.range(Bucket.postByAuthor, { gte, lt: after === null ? lt : concatBytes(author, after), reverse: true, limit: limit + 1 }), limit, 32))
   }
 
   /** Every post, chain-wide, newest first (the derived postOrder index). Cursor: height‖index (12 bytes). */
   async recentPosts (cursor: string | null, limit: number): Promise<Page<PostRef>> {
     const before = decodeCursor(cursor, 12)
-    const rows = await this.store.range(Bucket.postOrder, { ...(before === null ? {} : { lt: before }), reverse: true, limit: limit + 1 })
-    return await this.pageOfPosts(rows, limit, 0)
+    return await this.atOneHeight(async (snap) =>
+      await pageOfPosts(snap, await snap.range(Bucket.postOrder, { ...(before === null ? {} : { lt: before }), reverse: true, limit: limit + 1 }), limit, 0))
   }
 
   /** Whether `follower` follows `target`. */
@@ -98,15 +100,8 @@ export class Queries {
   async replies (parent: Hash, cursor: string | null, limit: number): Promise<Page<PostRef>> {
     const after = decodeCursor(cursor, 12)
     const range = prefixRange(parent)
-    const rows = await this.store.range(Bucket.reply, { ...(after === null ? { gte: range.gte } : { gt: concatBytes(parent, after) }), lt: range.lt, limit: limit + 1 })
-    return await this.pageOfPosts(rows, limit, 32)
-  }
-
-  private async pageOfPosts (rows: Array<[Uint8Array, Uint8Array]>, limit: number, prefixLength: number): Promise<Page<PostRef>> {
-    const page = rows.slice(0, limit)
-    const items = await this.posts(page.map(([, id]) => id))
-    const last = page[page.length - 1]
-    return { items, cursor: rows.length > limit && last !== undefined ? encodeCursor(last[0].subarray(prefixLength)) : null }
+    return await this.atOneHeight(async (snap) =>
+      await pageOfPosts(snap, await snap.range(Bucket.reply, { ...(after === null ? { gte: range.gte } : { gt: concatBytes(parent, after) }), lt: range.lt, limit: limit + 1 }), limit, 32))
   }
 
   /**
@@ -117,25 +112,37 @@ export class Queries {
   async feed (reader: PublicKey, cursor: string | null, limit: number, signal?: AbortSignal): Promise<Page<PostRef>> {
     const after = decodeCursor(cursor, 12)
     const before = after === null ? null : positionOf(after)
-    const snap = this.store.snapshot()
-    try {
-      const timeline = this.timeline
-      const page = timeline !== null && timeline.lag <= MAX_TIMELINE_LAG
-        ? await readHomeFeed(snap, timeline, reader, before, limit, signal)
-        : await readMergedFeed(snap, reader, before, limit, signal)
-      return { items: page.items.map(({ id, post }) => ({ id, post })), cursor: page.next === null ? null : encodeCursor(positionKey(page.next)) }
-    } finally {
-      await snap.close()
-    }
+    const timeline = this.timeline
+    const page = await this.atOneHeight(async (snap) => timeline !== null && timeline.lag <= MAX_TIMELINE_LAG
+      ? await readHomeFeed(snap, timeline, reader, before, limit, signal)
+      : await readMergedFeed(snap, reader, before, limit, signal))
+    return { items: page.items.map(({ id, post }) => ({ id, post })), cursor: page.next === null ? null : encodeCursor(positionKey(page.next)) }
   }
 
-  /** Accounts in a pair bucket under `prefix` (followers, following, likers), in address order. */
-  async pairs (bucket: typeof Bucket.follower | typeof Bucket.following | typeof Bucket.like, prefix: Uint8Array, cursor: string | null, limit: number): Promise<Page<PublicKey>> {
+  /** Accounts in a pair bucket under `prefix` (followers, following, likers), in address order, with their records. */
+  async pairs (bucket: typeof Bucket.follower | typeof Bucket.following | typeof Bucket.like, prefix: Uint8Array, cursor: string | null, limit: number): Promise<Page<AccountRef>> {
     const after = decodeCursor(cursor, 32)
     const range = prefixRange(prefix)
-    const rows = await this.store.range(bucket, { ...(after === null ? { gte: range.gte } : { gt: pairKey(prefix, after) }), lt: range.lt, limit: limit + 1 })
-    const page = rows.slice(0, limit)
-    const items = page.map(([k]) => k.subarray(prefix.length))
-    return { items, cursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null }
+    return await this.atOneHeight(async (snap) => {
+      const rows = await snap.range(bucket, { ...(after === null ? { gte: range.gte } : { gt: pairKey(prefix, after) }), lt: range.lt, limit: limit + 1 })
+      const items: AccountRef[] = []
+      for (const [k] of rows.slice(0, limit)) {
+        const address = k.subarray(prefix.length)
+        items.push({ address, account: await readAccount(snap, address) })
+      }
+      return { items, cursor: rows.length > limit ? encodeCursor(items[items.length - 1]!.address) : null }
+    })
   }
+}
+
+/** A page of the posts whose ids are the rows' values; the cursor is the last row's key past `prefixLength`. */
+async function pageOfPosts (snap: StoreSnapshot, rows: Array<[Uint8Array, Uint8Array]>, limit: number, prefixLength: number): Promise<Page<PostRef>> {
+  const page = rows.slice(0, limit)
+  const items: PostRef[] = []
+  for (const [, id] of page) {
+    const post = await readPost(snap, id)
+    if (post !== null) items.push({ id, post })
+  }
+  const last = page[page.length - 1]
+  return { items, cursor: rows.length > limit && last !== undefined ? encodeCursor(last[0].subarray(prefixLength)) : null }
 }
