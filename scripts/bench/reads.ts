@@ -40,9 +40,9 @@
  *      Every request is one call (no batches) on a keep-alive connection of its own, from
  *      its own loopback address 127.0.0.(100 + k) (the node admits 32 units of RPC work in
  *      flight per IP, and a feed_get costs 8): only 127.0.0.x is ever addressed. A reply
- *      with an error is counted by its code and printed (a refusal for load, BUSY or
- *      RATE_LIMITED, is asked again after 5 ms); only answers count towards a rate or a
- *      latency. Every feed page is checked: posts newest first (heights never rise), each
+ *      with an error is counted by its code and printed (after a refusal for load, BUSY or
+ *      RATE_LIMITED, that worker backs off 10 ms, doubling to 160 ms while refused); only
+ *      answers count towards a rate or a latency. Every feed page is checked: posts newest first (heights never rise), each
  *      by an account the reader follows, and no post twice in one walk; the bench fails if not.
  *      A page read again by its cursor while the load is paused should be the walk's page:
  *      pages that differ are counted and printed. A walk that ends (cursor null) before 20
@@ -74,7 +74,7 @@ import { parseHex } from '../../src/crypto/bytes.ts'
 import type { TxBody } from '../../src/protocol/types.ts'
 import { type GapResult, RssSampler, Tally, errorKey, longestGap, ownAgent, postRpc } from './abuse-measure.ts'
 import {
-  type BlockSeen, CLI, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
+  BACKOFF_MAX_MS, BACKOFF_MIN_MS, type BlockSeen, CLI, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
   SEED_POSTS_PER_SENDER, devKey, flag, fmt, loadShape, makeLanes, memoryOf, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
 } from './social-load.ts'
 
@@ -404,7 +404,14 @@ async function socialNode (root: string, args: string[]): Promise<{ node: Proc, 
 
 // ---------------------------------------------------------------- reads
 
-interface Call { method: string, params: unknown[], /** Which latency list the answer goes to. */ tag: number }
+interface Call {
+  method: string
+  params: unknown[]
+  /** Which latency list the answer goes to. */
+  tag: number
+  /** A feed call's page in the walk. */
+  page?: number
+}
 interface Hammered { lat: number[][], ok: number, seconds: number, tally: Tally }
 
 class FeedError extends Error {}
@@ -412,7 +419,8 @@ class FeedError extends Error {}
 /**
  * `inFlight` workers, each on a keep-alive connection of its own from 127.0.0.(IP_BASE + k),
  * call `make()`'s call again as soon as it is answered, for `seconds`; `check` sees each
- * result (it throws to fail the bench). Refusals for load are asked again after 5 ms.
+ * result (it throws to fail the bench). A worker refused for load backs off as the lanes do
+ * (BACKOFF_MIN_MS, doubling to BACKOFF_MAX_MS while refused), so refusals do not churn the node.
  */
 async function hammer (port: number, inFlight: number, seconds: number, tags: number, make: () => Call, check: (c: Call, result: unknown) => void): Promise<Hammered> {
   const lat: number[][] = Array.from({ length: tags }, () => [])
@@ -423,6 +431,7 @@ async function hammer (port: number, inFlight: number, seconds: number, tags: nu
   await Promise.all(Array.from({ length: inFlight }, async (_, k) => {
     const agent = ownAgent(1)
     const from = `127.0.0.${IP_BASE + k}`
+    let backoff = BACKOFF_MIN_MS
     try {
       while (now() < end) {
         const c = make()
@@ -435,9 +444,13 @@ async function hammer (port: number, inFlight: number, seconds: number, tags: nu
         if (body.error !== undefined) {
           const key = errorKey(body.error)
           tally.add(key)
-          if (RETRYABLE.has(key)) await sleep(5)
+          if (RETRYABLE.has(key)) {
+            await sleep(backoff)
+            backoff = Math.min(BACKOFF_MAX_MS, backoff * 2)
+          }
           continue
         }
+        backoff = BACKOFF_MIN_MS
         check(c, body.result)
         ok++
         tally.add('ok')
@@ -512,10 +525,10 @@ function feedCalls (reader: string, walk: Walk, followed: ReadonlySet<string>, s
   return {
     make: () => {
       const k = Math.floor(Math.random() * walk.cursors.length)
-      return { method: 'feed_get', params: [reader, walk.cursors[k], PAGE], tag: k === 0 ? FIRST : DEEP, page: k } as Call
+      return { method: 'feed_get', params: [reader, walk.cursors[k], PAGE], tag: k === 0 ? FIRST : DEEP, page: k }
     },
     check: (c, result) => {
-      const k = (c as Call & { page: number }).page
+      const k = c.page!
       const page = checkPage(result, followed, `feed_get page ${k + 1}`)
       if (same && page.items.map((x) => x.id).join() !== walk.pages[k]!.join()) differing++
     },
@@ -587,7 +600,7 @@ async function measureReads (label: string, node: Proc, home: string, growth: Gr
     const walked = w.pages.reduce((n, p) => n + p.length, 0)
     return walked < Math.min(feedPosts, WALK_PAGES * PAGE) && w.pages.length < WALK_PAGES ? `the walk ended (cursor null) after ${w.pages.length} pages, ${fmt(walked)} posts, of the ${fmt(feedPosts)} in the chain by the accounts the reader follows` : null
   }
-  // a feed shorter than the chain's posts (an index behind the chain?): walked again every 2 s, up to SHORT_WAIT_MS
+  // a feed shorter than the chain's posts (an index behind the chain, or posts from before a follow past what it merges in): walked again every 2 s, up to SHORT_WAIT_MS
   let walk = await walkFeed(port, reader, followed)
   let short = shortness(walk)
   const shortAt = now()
@@ -638,7 +651,7 @@ async function measureReads (label: string, node: Proc, home: string, growth: Gr
     label, posts, follows, likes, pages: walk.pages.length, feedPosts, short,
     first: feedAt4.lat[FIRST]!, deep: feedAt4.lat[DEEP]!, any: all,
     feedAt4, feedRate, profile, storm, differing: at4.differing() + at16.differing(),
-    gap, gapArrival, stormWrites, rssBefore, rssPeak, rssAfter, disk: disk === null ? null : disk
+    gap, gapArrival, stormWrites, rssBefore, rssPeak, rssAfter, disk
   }
   printCheckpoint(row)
   return row
