@@ -44,6 +44,7 @@ import { ErrorCode, fail } from './protocol/errors.ts'
 import { DEV_CHAIN_ID } from './protocol/params.ts'
 import { Faucet } from './rpc/faucet.ts'
 import { DEFAULT_TIMELINE_OPTIONS, TimelineIndexer, type TimelineOptions } from './feed/timeline-indexer.ts'
+import { Feeds } from './feed/feeds.ts'
 import { Queries } from './state/queries.ts'
 import { Store } from './state/store.ts'
 import { DEFAULT_SYNC_OPTIONS, type SyncOptions, Syncer } from './sync/syncer.ts'
@@ -212,7 +213,7 @@ export class ChorusNode implements AsyncDisposable {
 
       const prefix = opts.genesis.addressPrefix
       const ctx: RpcContext = {
-        chain, pool, queries: new Queries(store, timeline), views: new Views(prefix), evidence,
+        chain, pool, queries: new Queries(store), feeds: new Feeds(store, timeline), views: new Views(prefix), evidence,
         commitWaitMs: opts.commitWaitMs ?? 30_000,
         faucet,
         waitForInclusion: async (id, ms) => {

@@ -2,6 +2,7 @@
 import type { Chain } from '../chain/chain.ts'
 import type { EvidencePool } from '../chain/evidence.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
+import type { Feeds } from '../feed/feeds.ts'
 import type { Queries } from '../state/queries.ts'
 import type { PeerInfo } from '../p2p/transport.ts'
 import type { Faucet } from './faucet.ts'
@@ -29,6 +30,7 @@ export interface RpcContext {
   chain: Chain
   pool: TxPool
   queries: Queries
+  feeds: Feeds
   evidence: EvidencePool
   views: Views
   status: () => NodeStatus

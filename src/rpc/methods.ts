@@ -215,7 +215,7 @@ export const methods: Record<string, Method> = {
     summary: 'Posts by the accounts an address follows, newest first.',
     result: R.Page(R.Post, 'a page of posts, newest first'),
     errors: [...byAccount, ...lists],
-    run: async (ctx, p, signal) => await postsPage(ctx, await ctx.queries.feed(await account(ctx, p, 'address'), optStr(p, 'cursor'), limit(p), signal))
+    run: async (ctx, p, signal) => await postsPage(ctx, await ctx.feeds.home(await account(ctx, p, 'address'), optStr(p, 'cursor'), limit(p), signal))
   },
   graph_getFollowers: {
     params: [address, cursor, pageSize],

@@ -1,15 +1,11 @@
 /**
- * Read-only queries for apps: profiles, posts, feeds, the graph and likes,
+ * Read-only queries for apps: profiles, posts, the graph and likes (feeds: feed/feeds.ts),
  * with cursor pagination. A cursor is the last returned key's suffix within
  * its prefix, base64url: opaque to apps, and a page boundary that stays
  * correct while new posts arrive.
  */
 import { base64urlnopad } from '@scure/base'
 import { concatBytes, utf8 } from '../crypto/bytes.ts'
-import { readHomeFeed } from '../feed/home-feed.ts'
-import { readMergedFeed } from '../feed/merged-feed.ts'
-import type { TimelineState } from '../feed/timeline-indexer.ts'
-import { positionKey, positionOf } from '../feed/timeline-rows.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Hash, PublicKey } from '../protocol/types.ts'
 import { Bucket } from './buckets.ts'
@@ -19,15 +15,6 @@ import { type Store, type StoreSnapshot, prefixRange } from './store.ts'
 import { readAccount, readPost } from './transition.ts'
 
 export interface Page<T> { items: T[], cursor: string | null }
-
-/** The timeline index is read while it is at most this many blocks behind the head (else the merge, which is exact but costs more). */
-export const MAX_TIMELINE_LAG = 30
-
-/** The timeline index as feeds read it. */
-export interface FeedIndex extends TimelineState {
-  /** Blocks committed but not yet indexed. */
-  readonly lag: number
-}
 
 export function encodeCursor (suffix: Uint8Array): string {
   return base64urlnopad.encode(suffix)
@@ -46,7 +33,7 @@ export interface PostRef { id: Hash, post: Post }
 export interface AccountRef { address: PublicKey, account: Account }
 
 export class Queries {
-  constructor (private readonly store: Store, private readonly timeline: FeedIndex | null = null) {}
+  constructor (private readonly store: Store) {}
 
   async account (address: PublicKey): Promise<Account> {
     return await readAccount(this.store, address)
@@ -61,28 +48,18 @@ export class Queries {
     return await readPost(this.store, id)
   }
 
-  /** Runs a read that spans awaits against one database state: a page never mixes two heights. */
-  private async atOneHeight<T> (read: (snap: StoreSnapshot) => Promise<T>): Promise<T> {
-    const snap = this.store.snapshot()
-    try {
-      return await read(snap)
-    } finally {
-      await snap.close()
-    }
-  }
-
   /** An author's posts, newest first. Cursor: height‖index (12 bytes). */
   async postsByAuthor (author: PublicKey, cursor: string | null, limit: number): Promise<Page<PostRef>> {
     const after = decodeCursor(cursor, 12)
     const { gte, lt } = prefixRange(author)
-    return await this.atOneHeight(async (snap) =>
+    return await this.store.atOneHeight(async (snap) =>
       await pageOfPosts(snap, await snap.range(Bucket.postByAuthor, { gte, lt: after === null ? lt : concatBytes(author, after), reverse: true, limit: limit + 1 }), limit, 32))
   }
 
   /** Every post, chain-wide, newest first (the derived postOrder index). Cursor: height‖index (12 bytes). */
   async recentPosts (cursor: string | null, limit: number): Promise<Page<PostRef>> {
     const before = decodeCursor(cursor, 12)
-    return await this.atOneHeight(async (snap) =>
+    return await this.store.atOneHeight(async (snap) =>
       await pageOfPosts(snap, await snap.range(Bucket.postOrder, { ...(before === null ? {} : { lt: before }), reverse: true, limit: limit + 1 }), limit, 0))
   }
 
@@ -100,30 +77,15 @@ export class Queries {
   async replies (parent: Hash, cursor: string | null, limit: number): Promise<Page<PostRef>> {
     const after = decodeCursor(cursor, 12)
     const range = prefixRange(parent)
-    return await this.atOneHeight(async (snap) =>
+    return await this.store.atOneHeight(async (snap) =>
       await pageOfPosts(snap, await snap.range(Bucket.reply, { ...(after === null ? { gte: range.gte } : { gt: concatBytes(parent, after) }), lt: range.lt, limit: limit + 1 }), limit, 32))
-  }
-
-  /**
-   * Posts by the accounts `reader` follows, newest first, all read at one height. From the
-   * timeline index when it is within MAX_TIMELINE_LAG blocks of the head, else merged from
-   * each followed account's posts. Cursor: height‖index of the last item.
-   */
-  async feed (reader: PublicKey, cursor: string | null, limit: number, signal?: AbortSignal): Promise<Page<PostRef>> {
-    const after = decodeCursor(cursor, 12)
-    const before = after === null ? null : positionOf(after)
-    const timeline = this.timeline
-    const page = await this.atOneHeight(async (snap) => timeline !== null && timeline.lag <= MAX_TIMELINE_LAG
-      ? await readHomeFeed(snap, timeline, reader, before, limit, signal)
-      : await readMergedFeed(snap, reader, before, limit, signal))
-    return { items: page.items.map(({ id, post }) => ({ id, post })), cursor: page.next === null ? null : encodeCursor(positionKey(page.next)) }
   }
 
   /** Accounts in a pair bucket under `prefix` (followers, following, likers), in address order, with their records. */
   async pairs (bucket: typeof Bucket.follower | typeof Bucket.following | typeof Bucket.like, prefix: Uint8Array, cursor: string | null, limit: number): Promise<Page<AccountRef>> {
     const after = decodeCursor(cursor, 32)
     const range = prefixRange(prefix)
-    return await this.atOneHeight(async (snap) => {
+    return await this.store.atOneHeight(async (snap) => {
       const rows = await snap.range(bucket, { ...(after === null ? { gte: range.gte } : { gt: pairKey(prefix, after) }), lt: range.lt, limit: limit + 1 })
       const items: AccountRef[] = []
       for (const [k] of rows.slice(0, limit)) {

@@ -141,6 +141,16 @@ export class Store implements StateReader {
     }
   }
 
+  /** Runs a read that spans awaits against one database state (a snapshot, closed after): what it reads is one height. */
+  async atOneHeight<T> (read: (snap: StoreSnapshot) => Promise<T>): Promise<T> {
+    const snap = this.snapshot()
+    try {
+      return await read(snap)
+    } finally {
+      await snap.close()
+    }
+  }
+
   /**
    * A point-in-time view of the whole database, for a read that must see one height
    * across several awaits (a feed page): it bypasses the read cache. Close it when done.

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import * as b from '../../../src/client/transactions.ts'
 import { toHex, utf8 } from '../../../src/crypto/bytes.ts'
+import { Feeds } from '../../../src/feed/feeds.ts'
 import { TimelineIndexer, type TimelineOptions } from '../../../src/feed/timeline-indexer.ts'
 import { rowIndices } from '../../../src/feed/timeline-rows.ts'
 import { silentLogger } from '../../../src/logger.ts'
@@ -17,11 +18,11 @@ afterEach(async () => {
   await fx.close()
 })
 
-async function setUp (users: number, opts: Partial<TimelineOptions> = {}): Promise<{ indexed: Queries, merged: Queries }> {
+async function setUp (users: number, opts: Partial<TimelineOptions> = {}): Promise<{ indexed: Feeds, merged: Feeds }> {
   fx = await makeFixture({ users })
   indexer = await TimelineIndexer.open(fx.store, fx.chain, { celebrityFollowers: 1_000, backfill: 1_000, ...opts }, silentLogger)
   indexer.start()
-  return { indexed: new Queries(fx.store, indexer), merged: new Queries(fx.store) }
+  return { indexed: new Feeds(fx.store, indexer), merged: new Feeds(fx.store, null) }
 }
 
 /** Commits the mempool as a block and waits for the index to hold it. */
@@ -36,11 +37,11 @@ async function submit (signer: b.Signer, body: Parameters<Fixture['tx']>[1]): Pr
   return toHex(tx.id)
 }
 
-async function walk (q: Queries, reader: Uint8Array, limit: number): Promise<string[]> {
+async function walk (q: Feeds, reader: Uint8Array, limit: number): Promise<string[]> {
   const ids: string[] = []
   let cursor: string | null = null
   for (let pages = 0; pages < 1_000; pages++) {
-    const page: { items: PostRef[], cursor: string | null } = await q.feed(reader, cursor, limit)
+    const page: { items: PostRef[], cursor: string | null } = await q.home(reader, cursor, limit)
     ids.push(...page.items.map((r) => toHex(r.id)))
     cursor = page.cursor
     if (cursor === null) return ids
@@ -102,7 +103,7 @@ describe('home timeline index', () => {
     let cursor: string | null = null
     let round = 0
     do {
-      const page = await indexed.feed(reader.publicKey, cursor, 2)
+      const page = await indexed.home(reader.publicKey, cursor, 2)
       seen.push(...page.items.map((r) => toHex(r.id)))
       cursor = page.cursor
       // between pages: new posts by followed accounts, a follow of w (with posts), an unfollow of z
@@ -122,7 +123,7 @@ describe('home timeline index', () => {
     const wPosts = (await fx.store.range(Bucket.postByAuthor, prefixRange(w.publicKey))).map(([, id]) => toHex(id))
     for (const id of wPosts) expect(fresh).toContain(id)
     for (const id of zPosts) expect(fresh).not.toContain(id)
-    const positions = await Promise.all(fresh.map(async (id) => { const p = (await indexed.post(Buffer.from(id, 'hex')))!; return p.height * 100_000 + p.index }))
+    const positions = await Promise.all(fresh.map(async (id) => { const p = (await new Queries(fx.store).post(Buffer.from(id, 'hex')))!; return p.height * 100_000 + p.index }))
     expect(positions).toEqual([...positions].sort((a, b) => b - a))
   })
 
@@ -173,7 +174,7 @@ describe('home timeline index', () => {
     const seen: string[] = []
     let pages = 0
     do {
-      const page = await indexed.feed(reader.publicKey, cursor, 1)
+      const page = await indexed.home(reader.publicKey, cursor, 1)
       seen.push(...page.items.map((r) => toHex(r.id)))
       cursor = page.cursor
       pages++
@@ -202,7 +203,7 @@ describe('home timeline index', () => {
     expect(indexer.lag).toBe(1)
     indexer.start()
     await indexer.caughtUp()
-    const q = new Queries(fx.store, indexer)
+    const q = new Feeds(fx.store, indexer)
     const caughtUp = await walk(q, reader.publicKey, 3)
     expect(caughtUp.slice(1)).toEqual(want)
     await indexer.close()
@@ -215,7 +216,7 @@ describe('home timeline index', () => {
     expect(await fx.store.range(Bucket.timeline, {})).toEqual([])
     indexer.start()
     await indexer.caughtUp()
-    expect(await walk(new Queries(fx.store, indexer), reader.publicKey, 3)).toEqual(caughtUp)
+    expect(await walk(new Feeds(fx.store, indexer), reader.publicKey, 3)).toEqual(caughtUp)
     const rebuilt = await fx.store.range(Bucket.timeline, {})
     expect(rebuilt.length).toBeGreaterThan(rows.length) // the block made while off is in it too
     for (const [k, v] of rows) expect(rebuilt.some(([k2, v2]) => toHex(k2) === toHex(k) && toHex(v2) === toHex(v))).toBe(true)

@@ -15,6 +15,7 @@ import { DEFAULT_OUTBOX_LIMITS, type OutboxLimits } from '../../../src/rpc/outbo
 import { Views } from '../../../src/rpc/views.ts'
 import { type CallOne, DEFAULT_WS_OPTIONS, WsRpc } from '../../../src/rpc/websocket.ts'
 import { Bucket } from '../../../src/state/buckets.ts'
+import { Feeds } from '../../../src/feed/feeds.ts'
 import { Queries } from '../../../src/state/queries.ts'
 import { CHAIN_ID, type Fixture, makeFixture } from '../../support/chain.ts'
 import { waitFor } from '../../support/wait.ts'
@@ -43,6 +44,7 @@ async function harness (outbox: Partial<OutboxLimits> = {}, callOne: CallOne = e
     chain: fx.chain,
     pool: fx.pool,
     queries: new Queries(fx.store),
+    feeds: new Feeds(fx.store, null),
     views: new Views(fx.genesis.addressPrefix),
     evidence: null as never,
     status: () => { throw new Error('not used here') },

@@ -3,6 +3,7 @@ import * as b from '../../../src/client/transactions.ts'
 import { toHex } from '../../../src/crypto/bytes.ts'
 import { ensureDerivedIndexes } from '../../../src/chain/derived-indexes.ts'
 import { Bucket } from '../../../src/state/buckets.ts'
+import { Feeds } from '../../../src/feed/feeds.ts'
 import { Queries } from '../../../src/state/queries.ts'
 import { readAccount, readPost } from '../../../src/state/transition.ts'
 import { type Fixture, makeFixture } from '../../support/chain.ts'
@@ -44,7 +45,7 @@ describe('queries', () => {
       const posts = await Promise.all(ids.map(async (id) => (await q.post(Buffer.from(id, 'hex')))!))
       return posts.map((p) => p.height * 10_000 + p.index)
     }
-    const feed = await pages((c) => q.feed(reader.publicKey, c, 3))
+    const feed = await pages((c) => new Feeds(fx.store, null).home(reader.publicKey, c, 3))
     expect(feed.pages).toBe(3)
     const got = feed.items.map((r) => toHex(r.id))
     expect(new Set(got)).toEqual(new Set(expected))
