@@ -27,6 +27,7 @@ import { readAccount } from '../state/transition.ts'
 import type { Write } from '../state/view.ts'
 import { clearBucket } from '../chain/derived-indexes.ts'
 import type { BlockCommitted } from '../chain/events.ts'
+import { DEFAULT_MAX_FOLLOWER_ENTRIES, type FollowerList, FollowerLists, ReaderIds } from './follower-lists.ts'
 import { FANOUT_TAG, packIndices, positionOf, timelineKey } from './timeline-rows.ts'
 
 /** Bumped when the rows' layout or meaning changes: the index is then cleared and rebuilt from the blocks. */
@@ -41,9 +42,11 @@ export interface TimelineOptions {
   celebrityFollowers: number
   /** How many of an author's newest earlier posts a follow merges into the follower's timeline. */
   backfill: number
+  /** Followers held in memory for fan-out, all authors together (follower-lists.ts; 8 bytes each). */
+  maxFollowerEntries?: number
 }
 
-export const DEFAULT_TIMELINE_OPTIONS: TimelineOptions = { celebrityFollowers: 10_000, backfill: 50 }
+export const DEFAULT_TIMELINE_OPTIONS: TimelineOptions = { celebrityFollowers: 10_000, backfill: 50, maxFollowerEntries: DEFAULT_MAX_FOLLOWER_ENTRIES }
 
 /** What the indexer needs of the chain. */
 export interface IndexedChain {
@@ -63,6 +66,8 @@ export class TimelineIndexer implements TimelineState {
   private _indexedHeight: number
   private _celebrities: ReadonlyMap<string, PublicKey>
   private readonly held = new Map<number, BlockActivity>()
+  private readonly readers = new ReaderIds()
+  private readonly followers: FollowerLists
   private running: Promise<void> | null = null
   private unsubscribe: (() => void) | null = null
   private closed = false
@@ -77,6 +82,7 @@ export class TimelineIndexer implements TimelineState {
   ) {
     this._indexedHeight = indexed
     this._celebrities = celebrities
+    this.followers = new FollowerLists(opts.maxFollowerEntries)
   }
 
   /** Opens the index in `store`, clearing it first when it was made by another TIMELINE_VERSION. */
@@ -131,6 +137,21 @@ export class TimelineIndexer implements TimelineState {
       .finally(() => { this.running = null })
   }
 
+  /** An author's followers: held, or read from the store (the state at the head, which later blocks then update). */
+  private async followersOf (key: string, author: PublicKey): Promise<FollowerList> {
+    const held = this.followers.get(key)
+    if (held !== undefined) return held
+    const loadedAt = this.chain.head.height
+    const rows = await this.store.range(Bucket.follower, prefixRange(author))
+    const list: FollowerList = { readers: new Uint32Array(rows.length), since: new Uint32Array(rows.length), length: rows.length, loadedAt }
+    rows.forEach(([k, since], i) => {
+      list.readers[i] = this.readers.idOf(k.subarray(32))
+      list.since[i] = readU64be(since)
+    })
+    this.followers.set(key, list)
+    return list
+  }
+
   private async catchUp (): Promise<void> {
     while (!this.closed && this._indexedHeight < this.chain.head.height) {
       const h = this._indexedHeight + 1
@@ -146,11 +167,15 @@ export class TimelineIndexer implements TimelineState {
   }
 
   /** One block's rows and the new progress marker, in one batch. */
-  private async indexBlock (height: number, { posts, follows }: BlockActivity): Promise<void> {
+  private async indexBlock (height: number, { posts, graph }: BlockActivity): Promise<void> {
     const writes: Write[] = []
+    // the block's follows and unfollows first: its posts go to the followers as the block leaves them
+    for (const g of graph) this.followers.apply(binaryKey(g.target), this.readers.idOf(g.follower), height, g.follows)
     const marked = new Map<string, PublicKey>() // celebrities from this block on
     const isCelebrity = (key: string): boolean => this._celebrities.has(key) || marked.has(key)
-    const fanout = new Map<string, { reader: PublicKey, indices: number[] }>()
+    // reader id → the index lists of the authors it follows that posted here
+    const perReader: Array<Array<readonly number[]> | undefined> = []
+    const reached: number[] = []
     for (const [key, { author, indices }] of posts) {
       if (isCelebrity(key)) continue
       if ((await readAccount(this.store, author)).followerCount > this.opts.celebrityFollowers) {
@@ -158,20 +183,28 @@ export class TimelineIndexer implements TimelineState {
         writes.push({ bucket: Bucket.celebrity, key: author, value: u64be(height) })
         continue
       }
-      for (const [key, since] of await this.store.range(Bucket.follower, prefixRange(author))) {
-        if (readU64be(since) > height) continue // followed after this block (the index is catching up): backfill's part
-        const reader = key.subarray(32)
-        const r = binaryKey(reader)
-        let e = fanout.get(r)
-        if (e === undefined) fanout.set(r, e = { reader, indices: [] })
-        e.indices.push(...indices)
+      const list = await this.followersOf(key, author)
+      for (let k = 0; k < list.length; k++) {
+        if (list.since[k]! > height) continue // followed after this block (the index is catching up): backfill's part
+        const id = list.readers[k]!
+        let lists = perReader[id]
+        if (lists === undefined) {
+          perReader[id] = lists = []
+          reached.push(id)
+        }
+        lists.push(indices)
       }
     }
-    for (const { reader, indices } of fanout.values()) {
-      indices.sort((a, b) => a - b)
-      writes.push({ bucket: Bucket.timeline, key: timelineKey(reader, height, FANOUT_TAG), value: packIndices(indices) })
+    for (const id of reached) {
+      const lists = perReader[id]!
+      const all = new Uint32Array(lists.reduce((n, l) => n + l.length, 0))
+      let at = 0
+      for (const l of lists) { all.set(l, at); at += l.length }
+      if (lists.length > 1) all.sort()
+      writes.push({ bucket: Bucket.timeline, key: timelineKey(this.readers.address(id), height, FANOUT_TAG), value: packIndices(all) })
     }
-    for (const { follower, target } of follows) {
+    for (const { follower, target, follows } of graph) {
+      if (!follows) continue
       if (isCelebrity(binaryKey(target))) continue
       // only the follow that still stands (not one undone or made again since)
       const since = await this.store.get(Bucket.following, pairKey(follower, target))
@@ -190,16 +223,17 @@ export class TimelineIndexer implements TimelineState {
   }
 }
 
-/** What a block did that timelines follow: its posts by author (tx indices), and its follows. */
+/** What a block did that timelines follow: its posts by author (tx indices), and its follows and unfollows. */
 interface BlockActivity {
   posts: Map<string, { author: PublicKey, indices: number[] }>
-  follows: Array<{ follower: PublicKey, target: PublicKey }>
+  /** Follows and unfollows, in tx order. */
+  graph: Array<{ follower: PublicKey, target: PublicKey, follows: boolean }>
 }
 
 /** A block's activity, holding copies of the addresses (not views that would keep the block's buffer alive). */
 function activityOf (txs: readonly SignedTx[]): BlockActivity {
   const posts: BlockActivity['posts'] = new Map()
-  const follows: BlockActivity['follows'] = []
+  const graph: BlockActivity['graph'] = []
   txs.forEach((tx, index) => {
     const { sender, body } = tx.unsigned
     if (body.kind === 'post') {
@@ -207,9 +241,9 @@ function activityOf (txs: readonly SignedTx[]): BlockActivity {
       let e = posts.get(key)
       if (e === undefined) posts.set(key, e = { author: sender.slice(), indices: [] })
       e.indices.push(index)
-    } else if (body.kind === 'follow') {
-      follows.push({ follower: sender.slice(), target: body.target.slice() })
+    } else if (body.kind === 'follow' || body.kind === 'unfollow') {
+      graph.push({ follower: sender.slice(), target: body.target.slice(), follows: body.kind === 'follow' })
     }
   })
-  return { posts, follows }
+  return { posts, graph }
 }

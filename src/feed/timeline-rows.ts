@@ -2,7 +2,7 @@
  * The home-timeline index's rows (a node-local derived index, never in the state root):
  *
  *   timeline: reader(32) ‖ height(u64) ‖ tag(u32) -> value
- *     tag 0:     the block's fan-out, value = the indices (u32, ascending) of that block's
+ *     tag 0:     the block's fan-out, value = the indices (ascending, as varint gaps) of that block's
  *                posts whose authors the reader followed when the block was indexed
  *     tag i + 1: one older post (height, i) merged in when the reader followed its author
  *                (backfill), value empty
@@ -10,7 +10,8 @@
  * One fan-out row per reader and block, not one per post: a block of 3,500 posts to
  * readers with ~75 follows each writes ~2,000 rows of a few indices, not ~260,000. A
  * post is named by its chain position (height, index); the derived postOrder index turns
- * that into its id. The rows of one height are read together and their entries merged.
+ * that into its id (so an entry costs a byte or two). The rows of one height are read
+ * together and their entries merged.
  */
 import { concatBytes, readU32be, readU64be, u32be, u64be } from '../crypto/bytes.ts'
 import type { PublicKey } from '../protocol/types.ts'
@@ -39,15 +40,41 @@ export function rowIndices (key: Uint8Array, value: Uint8Array): number[] {
   const tag = readU32be(key, READER_BYTES + 8)
   if (tag !== FANOUT_TAG) return [tag - 1]
   const out: number[] = []
-  for (let o = 0; o + 4 <= value.length; o += 4) out.push(readU32be(value, o))
+  let last = 0
+  for (let o = 0; o < value.length;) {
+    // LEB128 varint of the gap from the previous index
+    let gap = 0
+    let shift = 0
+    let byte: number
+    do {
+      byte = value[o++]!
+      gap += (byte & 0x7f) * 2 ** shift
+      shift += 7
+    } while (byte >= 0x80 && o < value.length)
+    last += gap
+    out.push(last)
+  }
   return out
 }
 
-export function packIndices (indices: readonly number[]): Uint8Array {
-  const out = new Uint8Array(indices.length * 4)
-  const view = new DataView(out.buffer)
-  indices.forEach((i, k) => view.setUint32(k * 4, i))
-  return out
+/**
+ * Ascending tx indices as the varint gaps between them: a block's posts reach a reader a
+ * few indices apart, so most take one byte instead of four.
+ */
+export function packIndices (ascending: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(ascending.length * 5)
+  let o = 0
+  let last = 0
+  for (let k = 0; k < ascending.length; k++) {
+    let gap = ascending[k]! - last
+    last = ascending[k]!
+    while (gap >= 0x80) {
+      out[o++] = (gap & 0x7f) | 0x80
+      gap = Math.floor(gap / 128)
+    }
+    out[o++] = gap
+  }
+  return out.slice(0, o)
 }
 
 /** The 12-byte key of a position (postByAuthor's suffix, postOrder's key, a feed cursor). */
