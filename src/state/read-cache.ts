@@ -1,14 +1,21 @@
 /**
  * A bounded cache of state-bucket point reads in front of LevelDB, kept consistent with the
- * store: the Store fills it from the reads it makes and updates it from every batch it has
- * committed (never from one in flight or one that failed), so a hit is always what LevelDB
- * would answer. It holds raw value bytes, and `null` for a key known to be absent (a follow
- * or like not made yet, an account not yet funded).
+ * store: the Store fills it from the reads it makes and, from every batch it has committed
+ * (never from one in flight or one that failed), updates the keys it holds, so a hit is always
+ * what LevelDB would answer. It holds raw value bytes, and `null` for a key known to be absent
+ * (a follow or like not made yet, an account not yet funded).
+ *
+ * A committed write of a key the cache does not hold is not added: most are records nobody
+ * has read (every new post, its author-index row, the tx's like and follow rows), and adding
+ * them pushed the keys that are read (the senders' accounts, the posts being liked) out, and
+ * kept each new post's bytes alive into V8's old generation only to be evicted later. A key
+ * written and then read costs one LevelDB read (it is in the memtable) and is cached from then.
  *
  * Why: admission dry-runs each tx against the store and block execution applies it again,
  * reading the same accounts, posts and pair keys twice, each an async LevelDB get.
  *
- * Bounded by bytes (keys, values and a per-entry overhead), least recently used out first.
+ * Bounded by bytes (keys, values and a per-entry overhead measured on Node 24), least
+ * recently used out first.
  * The oldest entry is found with one live iterator kept across evictions, not a fresh one
  * each time: V8 leaves a deleted Map entry as a hole until the table is rebuilt, and a new
  * iterator walks every hole before the first live entry. With the LRU's deletes at the front
@@ -21,8 +28,15 @@ import { binaryKey } from '../crypto/bytes.ts'
 import { type Bucket, STATE_BUCKETS } from './buckets.ts'
 import type { Write } from './view.ts'
 
-/** What an entry costs besides its key and value bytes: the Map slot, the key string, the array header. */
+/** What an entry costs besides its key and value bytes: the Map slot and the key string's header (~155 B of heap for a `null` entry with a 32-byte key). */
 const ENTRY_OVERHEAD = 120
+/**
+ * What a value adds besides its bytes: the Uint8Array and ArrayBuffer objects (~105 B of heap)
+ * and its own backing store outside the heap (LevelDB's reads each come in their own buffer).
+ * Measured on Node 24 (~260 B of heap and the value's bytes outside it per entry): the 120 B
+ * counted before made the 32 MiB bound ~63 MB of live heap (a heap snapshot at 300k posts).
+ */
+const VALUE_OVERHEAD = 200
 
 /** The default bound: ~150,000 accounts or posts. */
 export const DEFAULT_READ_CACHE_BYTES = 32 << 20
@@ -71,7 +85,19 @@ export class ReadCache {
 
   /** Records what the store holds for `key` (null: absent), as read or as just committed. */
   set (bucket: Bucket, key: Uint8Array, value: Uint8Array | null): void {
-    const slot = slotOf(bucket, key)
+    this.setSlot(slotOf(bucket, key), value)
+  }
+
+  /** A committed batch's writes of keys it holds (as a value or as absent): what the next read must see. Other keys are left to be read. */
+  applyCommitted (writes: readonly Write[]): void {
+    for (const w of writes) {
+      if (!this.buckets.has(w.bucket)) continue
+      const slot = slotOf(w.bucket, w.key)
+      if (this.entries.has(slot)) this.setSlot(slot, w.value)
+    }
+  }
+
+  private setSlot (slot: string, value: Uint8Array | null): void {
     const old = this.entries.get(slot)
     if (old !== undefined) {
       this.entries.delete(slot)
@@ -82,11 +108,6 @@ export class ReadCache {
     this.entries.set(slot, value)
     this.size += c
     this.trim()
-  }
-
-  /** A committed batch's writes of the buckets it holds: what the next read must see. */
-  applyCommitted (writes: readonly Write[]): void {
-    for (const w of writes) if (this.buckets.has(w.bucket)) this.set(w.bucket, w.key, w.value)
   }
 
   get stats (): ReadCacheStats {
@@ -106,4 +127,4 @@ export class ReadCache {
 }
 
 const slotOf = (bucket: Bucket, key: Uint8Array): string => `${bucket}:${binaryKey(key)}`
-const cost = (slot: string, value: Uint8Array | null): number => slot.length + (value?.length ?? 0) + ENTRY_OVERHEAD
+const cost = (slot: string, value: Uint8Array | null): number => slot.length + ENTRY_OVERHEAD + (value === null ? 0 : value.length + VALUE_OVERHEAD)
