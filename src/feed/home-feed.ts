@@ -42,18 +42,19 @@ export async function readHomeFeed (
     return f
   }
 
-  // 1. the reader's timeline, a whole height at a time (its rows' entries are merged per height)
+  // 1. the reader's timeline: a height's rows are gathered, then its entries taken newest first
   const found: FeedItem[] = []
   let scanned = 0
-  let floor: ChainPosition | null = null // set when the scan stopped before the page filled: nothing below it was read
-  let lt = timelineHeightStart(reader, ceiling.height + 1)
-  let group: { height: number, indices: number[] } | null = null
+  let last: ChainPosition | null = null // the oldest entry looked at
+  let stop: 'full' | 'cut' | null = null // 'cut': the scan limit ended the page before it filled
   const takeGroup = async (g: { height: number, indices: number[] }): Promise<void> => {
-    const indices = [...new Set(g.indices)].sort((a, b) => b - a)
-    for (const index of indices) {
+    for (const index of [...new Set(g.indices)].sort((x, y) => y - x)) {
       const position = { height: g.height, index }
       if (!isBefore(position, ceiling)) continue
+      if (found.length > limit) { stop = 'full'; return }
+      if (scanned >= scanLimit) { stop = 'cut'; return }
       scanned++
+      last = position
       const id = await snap.lookup(Bucket.postOrder, positionKey(position))
       if (id === undefined) continue
       const post = await readPost(snap, id)
@@ -62,7 +63,10 @@ export async function readHomeFeed (
       if (celebrities.has(key) || !await follows(post.author, key)) continue
       found.push({ position, id, post })
     }
+    if (found.length > limit) stop = 'full'
   }
+  let lt = timelineHeightStart(reader, ceiling.height + 1)
+  let group: { height: number, indices: number[] } | null = null
   scan: for (;;) {
     if (signal?.aborted === true) fail(ErrorCode.TIMEOUT, 'the feed read was abandoned')
     const rows = await snap.range(Bucket.timeline, { gte: reader, lt, reverse: true, limit: ROWS_PER_READ })
@@ -70,8 +74,7 @@ export async function readHomeFeed (
       const height = rowHeight(key)
       if (group !== null && group.height !== height) {
         await takeGroup(group)
-        if (found.length > limit) break scan
-        if (scanned >= scanLimit) { floor = { height: group.height, index: 0 }; break scan }
+        if (stop !== null) break scan
         group = null
       }
       group ??= { height, indices: [] }
@@ -83,6 +86,8 @@ export async function readHomeFeed (
     }
     lt = rows[rows.length - 1]![0]
   }
+  // nothing older than `floor` was looked at: the page ends there
+  const floor: ChainPosition | null = stop === 'cut' ? last : null
 
   // 2. the followed celebrities' own posts, as many as the page could take of each
   const merged = found
