@@ -20,8 +20,10 @@
  *      committed post and ~2 more follows. Until --max-posts (default 1,000,000) posts are
  *      in the chain or --time-limit seconds (default 1200) have passed since the load began.
  *   3. At each decade of posts (10k, 100k, 1M, counted as tx_submit accepts them; and the posts
- *      reached when the load stops) the load pauses and the mempool drains (so reads are
- *      measured alone, but in d), then:
+ *      reached when the load stops) the load pauses, the mempool drains and the node goes idle
+ *      (under 0.25 cores over a second, up to 120 s: what the load left it, such as an index
+ *      catching up, is not counted as the reads'; the wait is printed), so reads are measured
+ *      alone (but in d); then:
  *      e. the node's VmRSS now ("before"; /proc), then sampled every 100 ms with VmHWM reset
  *         (abuse-measure.ts RssSampler) through a–d ("peak");
  *      a. a walk of the reader's feed (feed_get [address, cursor, 20]) 20 pages deep,
@@ -75,7 +77,7 @@ import type { TxBody } from '../../src/protocol/types.ts'
 import { type GapResult, RssSampler, Tally, errorKey, longestGap, ownAgent, postRpc } from './abuse-measure.ts'
 import {
   BACKOFF_MAX_MS, BACKOFF_MIN_MS, type BlockSeen, CLI, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
-  SEED_POSTS_PER_SENDER, devKey, flag, fmt, loadShape, makeLanes, memoryOf, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
+  SEED_POSTS_PER_SENDER, cpuSeconds, devKey, flag, fmt, loadShape, makeLanes, memoryOf, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
 } from './social-load.ts'
 
 const USAGE = 'usage: reads.ts [--max-posts N] [--time-limit SECONDS] [--accounts N] [--followers N] [--reader-follows N] [--read-seconds S] [--storm-seconds S] [--storm-in-flight N] [--storm-writes TX/S] [--settle-seconds S] [--lanes N] [--batch N] [--compare | --compare-only] [--compare-warmup TXS] [--compare-window TXS] [--keep]'
@@ -117,6 +119,9 @@ const WALK_PAGES = 20
 /** Requests of the reads start from 127.0.0.(IP_BASE + k); the lanes use .10 on. */
 const IP_BASE = 100
 const REQUEST_TIMEOUT_MS = 30_000
+/** Before the reads the node is let finish what the load left it: until it uses under IDLE_CORES over a second, up to IDLE_WAIT_MS. */
+const IDLE_CORES = 0.25
+const IDLE_WAIT_MS = 120_000
 /** A walk shorter than the feed should be is tried again for this long (the index behind the chain). */
 const SHORT_WAIT_MS = 30_000
 const BLOCK_TIME_MS = 1000
@@ -541,6 +546,8 @@ interface Row {
   posts: number
   follows: number
   likes: number
+  /** Seconds the node took to go idle after the load was drained. */
+  idleAfter: number
   pages: number
   /** Posts in the chain by the accounts the reader follows. */
   feedPosts: number
@@ -581,6 +588,21 @@ async function blockTimes (rpc: RpcClient, from: number, to: number): Promise<nu
   return out
 }
 
+/**
+ * Waits until the node is idle (under IDLE_CORES over a second; work after the load, such as
+ * an index catching up, would be measured as the reads' cost), up to IDLE_WAIT_MS: seconds waited.
+ */
+async function untilIdle (pid: number): Promise<number> {
+  const t0 = now()
+  for (;;) {
+    const c0 = await cpuSeconds(pid)
+    const at = now()
+    await sleep(1000)
+    const cores = (await cpuSeconds(pid) - c0) / ((now() - at) / 1000)
+    if (cores < IDLE_CORES || now() - t0 > IDLE_WAIT_MS) return (now() - t0) / 1000
+  }
+}
+
 /** The reads at one checkpoint (the load paused and drained). */
 async function measureReads (label: string, node: Proc, home: string, growth: Growth): Promise<Row> {
   const port = Number(new URL(node.url).port)
@@ -591,6 +613,7 @@ async function measureReads (label: string, node: Proc, home: string, growth: Gr
   const profiles = senders.map((s) => encodeAddress(s.publicKey, prefix))
   const pid = node.proc.pid!
   const { posts, follows, likes } = growth
+  const idleAfter = await untilIdle(pid)
 
   const rssBefore = (await memoryOf(pid))?.rss ?? null
   const sampler = await RssSampler.start(pid)
@@ -648,7 +671,7 @@ async function measureReads (label: string, node: Proc, home: string, growth: Gr
   const disk = await duBytes(home)
   const all = feedAt4.lat.flat().sort((x, y) => x - y)
   const row: Row = {
-    label, posts, follows, likes, pages: walk.pages.length, feedPosts, short,
+    label, posts, follows, likes, idleAfter, pages: walk.pages.length, feedPosts, short,
     first: feedAt4.lat[FIRST]!, deep: feedAt4.lat[DEEP]!, any: all,
     feedAt4, feedRate, profile, storm, differing: at4.differing() + at16.differing(),
     gap, gapArrival, stormWrites, rssBefore, rssPeak, rssAfter, disk
@@ -670,7 +693,7 @@ const errorsOf = (h: Hammered): string => {
 }
 
 function printCheckpoint (r: Row): void {
-  console.log(`--- checkpoint ${r.label}: ${fmt(r.posts)} posts, ${fmt(r.follows)} follows, ${fmt(r.likes)} likes (this load's, committed); reader's feed walked ${r.pages} pages (${fmt(r.feedPosts)} posts by the accounts it follows)`)
+  console.log(`--- checkpoint ${r.label}: ${fmt(r.posts)} posts, ${fmt(r.follows)} follows, ${fmt(r.likes)} likes (this load's, committed); the node idle ${r.idleAfter.toFixed(0)} s after the mempool drained${r.idleAfter * 1000 > IDLE_WAIT_MS ? ' (NOT idle: still busy)' : ''}; reader's feed walked ${r.pages} pages (${fmt(r.feedPosts)} posts by the accounts it follows)`)
   if (r.short !== null) console.log(`  WARNING: feed too short: ${r.short}`)
   console.log(`  a. feed_get at 4 in flight, ${r.feedAt4.seconds.toFixed(0)} s: first page ${pq(r.first)} (${fmt(r.first.length)}), deep pages ${pq(r.deep)} (${fmt(r.deep.length)}), any page ${pq(r.any)}; ${errorsOf(r.feedAt4)}`)
   console.log(`  b. feed_get at 16 in flight: ${fmt(rate(r.feedRate))} answers/s, any page ${pq(r.feedRate.lat.flat().sort((x, y) => x - y))}; ${errorsOf(r.feedRate)}`)
