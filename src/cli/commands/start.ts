@@ -9,6 +9,7 @@ import { hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis 
 import { listKeys, loadKey } from '../keystore.ts'
 import { action, print, usage } from '../output.ts'
 import { announceOption, bootstrapOption, homeOption, intOption, listOption, logLevelFlag, p2pHostOption, portOption } from './options.ts'
+import { execWithRuntimeFlags } from './start-runtime.ts'
 
 export { DEFAULT_METRICS_HOST, DEFAULT_P2P_PORT, DEFAULT_RPC_PORT } from '../config.ts'
 
@@ -149,6 +150,7 @@ export function registerStart (program: Command): void {
     // For a supervisor (localnet): stop when the pipe on stdin closes, so a killed supervisor leaves no node behind.
     .addOption(new Option('--stop-with-stdin', 'stop when stdin closes').hideHelp())
     .action(action(async (opts: StartFlags) => {
+      execWithRuntimeFlags() // before anything is opened: it may replace this process with itself, V8 flags added
       const paths = homePaths(opts.home)
       const config = await readConfig(paths.home)
       metricsOptions({ metricsPort: opts.metricsPort ?? config?.metrics?.port, metricsHost: opts.metricsHost }) // --metrics-host alone: a usage error
