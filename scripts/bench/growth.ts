@@ -33,7 +33,8 @@
  *   prints each window's top self times and stages (µs per committed tx) from the main
  *   thread's profile, and each verify worker's busy time.
  *   npx tsx scripts/bench/growth.ts [--max-posts 1000000] [--time-limit 1500] [--window 20000]
- *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--cpu-prof DIR] [--rpc URL --key FILE] [--keep]
+ *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--rpc URL --key FILE] [--keep]
+ * --no-timeline-index starts the node without its home-timeline index (`chorus start --no-timeline-index`).
  * --rpc targets a running node (funded from --key, default $CHORUS_HOME/keys/dev.json or
  * ~/.chorus/keys/dev.json; no RSS, disk or metrics then). --keep leaves the temp dir and
  * the node's log. The child is SIGKILLed and the temp dir removed on exit, failure or signal.
@@ -53,7 +54,7 @@ import {
 } from './social-load.ts'
 import { type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 
-const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--cpu-prof DIR] [--rpc URL [--key FILE]] [--keep]'
+const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--rpc URL [--key FILE]] [--keep]'
 const MAX_POSTS = Number(flag('--max-posts') ?? 1_000_000)
 const TIME_LIMIT_S = Number(flag('--time-limit') ?? 1500)
 const WINDOW = Number(flag('--window') ?? 20_000)
@@ -63,8 +64,10 @@ const KEY_FILE = flag('--key')
 const METRICS = process.argv.includes('--metrics')
 const KEEP = process.argv.includes('--keep')
 const CPU_PROF = flag('--cpu-prof')
+/** Passed on to `chorus start` (the node's cost with and without its home-timeline index). */
+const NO_TIMELINE_INDEX = process.argv.includes('--no-timeline-index')
 if (!(MAX_POSTS >= 1) || !(TIME_LIMIT_S > 0) || !(WINDOW >= 1) || !(SENDERS >= 2) || !(LANES >= 1) || !(BATCH >= 1) || RPC === '') throw new Error(USAGE)
-if (RPC !== undefined && (METRICS || CPU_PROF !== undefined)) throw new Error('--metrics and --cpu-prof need the node this script starts (not --rpc)')
+if (RPC !== undefined && (METRICS || CPU_PROF !== undefined || NO_TIMELINE_INDEX)) throw new Error('--metrics, --cpu-prof and --no-timeline-index need the node this script starts (not --rpc)')
 
 /** Sign more when fewer than SIGN_LOW txs are queued in all lanes, up to SIGN_HIGH, SIGN_SLICE at a time between turns of the event loop. */
 const SIGN_LOW = 10_000
@@ -161,7 +164,7 @@ async function main (): Promise<void> {
   let devSecret: Uint8Array
   if (RPC === undefined) {
     if (profDir !== null) await mkdir(profDir, { recursive: true })
-    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS, nodeArgs: profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir] })
+    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS, nodeArgs: profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir], args: NO_TIMELINE_INDEX ? ['--no-timeline-index'] : [] })
     node = dev.node
     home = dev.home
     metricsUrl = dev.metricsUrl
