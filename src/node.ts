@@ -260,7 +260,7 @@ export class ChorusNode implements AsyncDisposable {
         ? null
         : {
             server: new MetricsServer(opts.metrics, observers.metrics, log.child('metrics')),
-            unobserve: observers.observe({ chain, pool, network, transport, syncer, driver, rpc, clock, version: VERSION })
+            unobserve: observers.observe({ chain, pool, network, transport, syncer, driver, rpc, timeline, clock, version: VERSION })
           }
 
       await network.start()

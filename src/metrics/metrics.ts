@@ -13,6 +13,8 @@ export interface Readings {
   /** The head's height, and how long ago its block's header time was (on the node's clock). */
   head?: () => { height: number, ageMs: number }
   mempool?: () => { txs: number, bytes: number }
+  /** Blocks committed but not yet in the home-timeline index (absent with the index off). */
+  timelineLag?: () => number
   consensus?: () => { height: number, round: number }
   sync?: () => { syncing: boolean, target: number | null }
   peers?: () => number
@@ -78,6 +80,7 @@ export class Metrics {
   readonly rpcRefusals: Counter<'scope' | 'code'>
   readonly rpcConnections: Gauge
   readonly rpcInFlight: Gauge
+  readonly timelineLag: Gauge
   readonly wsConnections: Gauge
   readonly wsSubscriptions: Gauge
   readonly wsQueuedBytes: Gauge
@@ -119,6 +122,8 @@ export class Metrics {
     this.mempoolTxs = gauge('chorus_mempool_txs', 'Transactions in the mempool', () => r.mempool?.().txs)
     this.mempoolBytes = gauge('chorus_mempool_bytes', 'Memory the mempool\'s transactions count against its byte limit (encoded bytes, decoded text, per-tx overhead)', () => r.mempool?.().bytes)
     this.admissions = new Counter({ name: 'chorus_mempool_admissions_total', help: 'Transactions offered to the mempool, by origin (local: RPC; gossip: peers) and result (accepted, or the error code that refused it)', labelNames: ['origin', 'result'], registers })
+
+    this.timelineLag = gauge('chorus_timeline_lag_blocks', 'Blocks committed but not yet in the home-timeline index feeds are read from (absent with --no-timeline-index)', () => r.timelineLag?.())
 
     this.peers = gauge('chorus_p2p_peers', 'Connected peers', () => r.peers?.())
     this.gossip = new Counter({

@@ -30,6 +30,8 @@ export interface ObservedParts {
   syncer: Syncer
   driver: ConsensusDriver | null
   rpc: RpcServer | null
+  /** The home-timeline index, if the node keeps one. */
+  timeline: { readonly lag: number } | null
   clock: Clock
   version: string
 }
@@ -101,6 +103,8 @@ export class NodeObservers {
     })
     r.head = () => ({ height: chain.head.height, ageMs: p.clock.now() - chain.head.timeMs })
     r.mempool = () => ({ txs: pool.mempool.size, bytes: pool.mempool.bytes })
+    const timeline = p.timeline
+    if (timeline !== null) r.timelineLag = () => timeline.lag
     r.sync = () => ({ syncing: p.syncer.syncing, target: p.syncer.syncTarget })
     r.peers = () => p.transport.peers().length
     r.gossip = () => p.network.counts

@@ -70,6 +70,7 @@ describe('NodeObservers', () => {
       network: { counts: { tx: { ACCEPT: 3, STALE: 1 }, consensus: {}, block: {} } } as unknown as ChorusNetwork,
       transport: { peers: () => [{}, {}] } as unknown as Transport,
       syncer: { syncing: false, syncTarget: null } as unknown as Syncer,
+      timeline: { lag: 3 },
       version: '9.9.9'
     })
     const [a] = fx.users
@@ -102,6 +103,7 @@ describe('NodeObservers', () => {
     expect(await val(metrics.consensusHeight)).toBe(7)
     expect(await val(metrics.consensusRound)).toBe(2)
     expect(await val(metrics.peers)).toBe(2)
+    expect(await val(metrics.timelineLag)).toBe(3)
     expect(await val(metrics.syncing)).toBe(0)
     expect(await val(metrics.syncTarget)).toBe(2)
     expect(await val(metrics.gossip, { topic: 'tx', code: 'STALE' })).toBe(1)
