@@ -41,7 +41,7 @@
  *      f. the data dir (du -sb) ÷ the posts in the chain.
  *      Every request is one call (no batches) on a keep-alive connection of its own, from
  *      its own loopback address 127.0.0.(100 + k) (the node admits 32 units of RPC work in
- *      flight per IP, and a feed_get costs 8): only 127.0.0.x is ever addressed. A reply
+ *      flight per IP, and a feed_get costs 4): only 127.0.0.x is ever addressed. A reply
  *      with an error is counted by its code and printed (after a refusal for load, BUSY or
  *      RATE_LIMITED, that worker backs off 10 ms, doubling to 160 ms while refused); only
  *      answers count towards a rate or a latency. Every feed page is checked: posts newest first (heights never rise), each
