@@ -24,8 +24,9 @@ import { type ChainPosition, isBefore, newestFirst, positionKey, positionOf, row
 export interface FeedItem { position: ChainPosition, id: Hash, post: Post }
 export interface FeedPage { items: FeedItem[], next: ChainPosition | null }
 
-/** Timeline rows fetched per read. */
-const ROWS_PER_READ = 32
+/** Timeline rows fetched by the first read of a page, doubling at each further read up to MAX_ROWS_PER_READ: a reader reached by most blocks fills a page from one row (a row can hold hundreds of entries), a sparse one needs many. */
+const FIRST_ROWS_PER_READ = 4
+const MAX_ROWS_PER_READ = 256
 
 export async function readHomeFeed (
   snap: StoreSnapshot, timeline: TimelineState, reader: PublicKey, before: ChainPosition | null, limit: number, signal?: AbortSignal
@@ -67,9 +68,10 @@ export async function readHomeFeed (
   }
   let lt = timelineHeightStart(reader, ceiling.height + 1)
   let group: { height: number, indices: number[] } | null = null
-  scan: for (;;) {
+  let rowsPerRead = FIRST_ROWS_PER_READ
+  scan: for (;; rowsPerRead = Math.min(2 * rowsPerRead, MAX_ROWS_PER_READ)) {
     if (signal?.aborted === true) fail(ErrorCode.TIMEOUT, 'the feed read was abandoned')
-    const rows = await snap.range(Bucket.timeline, { gte: reader, lt, reverse: true, limit: ROWS_PER_READ })
+    const rows = await snap.range(Bucket.timeline, { gte: reader, lt, reverse: true, limit: rowsPerRead })
     for (const [key, value] of rows) {
       const height = rowHeight(key)
       if (group !== null && group.height !== height) {
@@ -80,7 +82,7 @@ export async function readHomeFeed (
       group ??= { height, indices: [] }
       group.indices.push(...rowIndices(key, value))
     }
-    if (rows.length < ROWS_PER_READ) {
+    if (rows.length < rowsPerRead) {
       if (group !== null) await takeGroup(group)
       break
     }
