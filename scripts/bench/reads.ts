@@ -64,21 +64,17 @@
  * --keep leaves the temp dirs and the nodes' logs. Every child is SIGKILLed and the temp
  * dirs removed on exit, failure or signal.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { RpcClient } from '../../src/client/rpc-client.ts'
 import * as b from '../../src/client/transactions.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
 import { parseHex } from '../../src/crypto/bytes.ts'
 import type { TxBody } from '../../src/protocol/types.ts'
 import { type GapResult, RssSampler, Tally, errorKey, longestGap, ownAgent, postRpc } from './abuse-measure.ts'
-import {
-  BACKOFF_MAX_MS, BACKOFF_MIN_MS, type BlockSeen, CLI, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
-  SEED_POSTS_PER_SENDER, cpuSeconds, devKey, flag, fmt, loadShape, makeLanes, memoryOf, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
-} from './social-load.ts'
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, type BlockSeen, CLI, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats, SEED_POSTS_PER_SENDER, cpuSeconds, devKey, flag, fmt, loadShape, makeLanes, memoryOf, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop, duBytes } from './social-load.ts'
 
 const USAGE = 'usage: reads.ts [--max-posts N] [--time-limit SECONDS] [--accounts N] [--followers N] [--reader-follows N] [--read-seconds S] [--storm-seconds S] [--storm-in-flight N] [--storm-writes TX/S] [--settle-seconds S] [--lanes N] [--batch N] [--compare | --compare-only] [--compare-warmup TXS] [--compare-window TXS] [--keep]'
 const num = (name: string, dflt: number): number => Number(flag(name) ?? dflt)
@@ -569,16 +565,6 @@ interface Row {
   rssPeak: number | null
   rssAfter: number | null
   disk: number | null
-}
-
-/** Bytes under `dir` (du -sb); null if du fails. */
-async function duBytes (dir: string): Promise<number | null> {
-  try {
-    const { stdout } = await promisify(execFile)('du', ['-sb', dir])
-    return Number(stdout.split('\t')[0])
-  } catch {
-    return null
-  }
 }
 
 /** Header times of blocks `from`..`to` (chain_getBlock). */

@@ -6,13 +6,14 @@
  * transfers from the dev key, two seed posts each (what likes point at), and the mix of
  * 70% posts, 15% follows, 15% likes.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import type { Agent } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { RpcClient } from '../../src/client/rpc-client.ts'
 import * as b from '../../src/client/transactions.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
@@ -686,4 +687,14 @@ export async function submitOpenLoop<T extends LaneTx> (lanes: Array<Lane<T>>, o
     }
   }))
   return stats
+}
+
+/** Bytes under `dir` (du -sb); null if du fails. */
+export async function duBytes (dir: string): Promise<number | null> {
+  try {
+    const { stdout } = await promisify(execFile)('du', ['-sb', dir])
+    return Number(stdout.split('\t')[0])
+  } catch {
+    return null
+  }
 }
