@@ -48,8 +48,12 @@ export async function readHomeFeed (
   let scanned = 0
   let last: ChainPosition | null = null // the oldest entry looked at
   let stop: 'full' | 'cut' | null = null // 'cut': the scan limit ended the page before it filled
-  const takeGroup = async (g: { height: number, indices: number[] }): Promise<void> => {
-    for (const index of [...new Set(g.indices)].sort((x, y) => y - x)) {
+  const takeGroup = async (g: { height: number, indices: number[], rows: number }): Promise<void> => {
+    // one row (the usual case) is ascending already; several (backfill) are merged
+    const ascending = g.rows === 1 ? g.indices : g.indices.sort((x, y) => x - y)
+    for (let k = ascending.length - 1; k >= 0; k--) {
+      const index = ascending[k]!
+      if (k + 1 < ascending.length && ascending[k + 1] === index) continue
       const position = { height: g.height, index }
       if (!isBefore(position, ceiling)) continue
       if (found.length > limit) { stop = 'full'; return }
@@ -67,7 +71,7 @@ export async function readHomeFeed (
     if (found.length > limit) stop = 'full'
   }
   let lt = timelineHeightStart(reader, ceiling.height + 1)
-  let group: { height: number, indices: number[] } | null = null
+  let group: { height: number, indices: number[], rows: number } | null = null
   let rowsPerRead = FIRST_ROWS_PER_READ
   scan: for (;; rowsPerRead = Math.min(2 * rowsPerRead, MAX_ROWS_PER_READ)) {
     if (signal?.aborted === true) fail(ErrorCode.TIMEOUT, 'the feed read was abandoned')
@@ -79,8 +83,10 @@ export async function readHomeFeed (
         if (stop !== null) break scan
         group = null
       }
-      group ??= { height, indices: [] }
-      group.indices.push(...rowIndices(key, value))
+      group ??= { height, indices: [], rows: 0 }
+      const indices = rowIndices(key, value)
+      if (group.rows++ === 0) group.indices = indices
+      else group.indices.push(...indices)
     }
     if (rows.length < rowsPerRead) {
       if (group !== null) await takeGroup(group)
