@@ -33,28 +33,31 @@
  *   prints each window's top self times and stages (µs per committed tx) from the main
  *   thread's profile, and each verify worker's busy time.
  *   npx tsx scripts/bench/growth.ts [--max-posts 1000000] [--time-limit 1500] [--window 20000]
- *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--rpc URL --key FILE] [--keep]
+ *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--node-arg ARG] [--node-env NAME=VALUE]
+ *     [--rpc URL --key FILE] [--keep]
  * --no-timeline-index starts the node without its home-timeline index (`chorus start --no-timeline-index`).
+ * --node-arg ARG (repeatable) gives the node's `node` a flag (`--node-arg --optimize-for-size`; a V8 flag
+ * given this way replaces `chorus start`'s own of that name); --node-env NAME=VALUE (repeatable) sets a
+ * variable in the node's environment (`--node-env MALLOC_ARENA_MAX=2`; CHORUS_V8_DEFAULTS=1 for V8's defaults).
  * --rpc targets a running node (funded from --key, default $CHORUS_HOME/keys/dev.json or
  * ~/.chorus/keys/dev.json; no RSS, disk or metrics then). --keep leaves the temp dir and
  * the node's log. The child is SIGKILLed and the temp dir removed on exit, failure or signal.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, stat } from 'node:fs/promises'
 import { cpus, homedir, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
 import { RpcClient } from '../../src/client/rpc-client.ts'
 import * as b from '../../src/client/transactions.ts'
 import type { TxBody } from '../../src/protocol/types.ts'
 import {
   type BlockSeen, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
-  cpuSeconds, devKey, flag, fmt, keyFromFile, loadShape, makeLanes, memoryOf, now, prepareSocial, sleep, startDevNode, stopProc, submitOpenLoop
+  cpuSeconds, devKey, duBytes, flag, fmt, keyFromFile, loadShape, makeLanes, memoryOf, now, prepareSocial, sleep, startDevNode, stopProc, submitOpenLoop
 } from './social-load.ts'
 import { type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 
-const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--rpc URL [--key FILE]] [--keep]'
+const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--node-arg ARG]... [--node-env NAME=VALUE]... [--rpc URL [--key FILE]] [--keep]'
 const MAX_POSTS = Number(flag('--max-posts') ?? 1_000_000)
 const TIME_LIMIT_S = Number(flag('--time-limit') ?? 1500)
 const WINDOW = Number(flag('--window') ?? 20_000)
@@ -66,8 +69,17 @@ const KEEP = process.argv.includes('--keep')
 const CPU_PROF = flag('--cpu-prof')
 /** Passed on to `chorus start` (the node's cost with and without its home-timeline index). */
 const NO_TIMELINE_INDEX = process.argv.includes('--no-timeline-index')
+/** Every value given after `name` (a repeatable flag). */
+const flagValues = (name: string): string[] => process.argv.flatMap((a, i) => a === name && i + 1 < process.argv.length ? [process.argv[i + 1]!] : [])
+/** The node's own `node` flags and environment variables, for comparing runtime settings (memory, GC). */
+const NODE_ARGS = flagValues('--node-arg')
+const NODE_ENV = flagValues('--node-env').map((kv) => {
+  const i = kv.indexOf('=')
+  if (i < 1) throw new Error(`--node-env takes NAME=VALUE, not ${kv}`)
+  return [kv.slice(0, i), kv.slice(i + 1)] as const
+})
 if (!(MAX_POSTS >= 1) || !(TIME_LIMIT_S > 0) || !(WINDOW >= 1) || !(SENDERS >= 2) || !(LANES >= 1) || !(BATCH >= 1) || RPC === '') throw new Error(USAGE)
-if (RPC !== undefined && (METRICS || CPU_PROF !== undefined || NO_TIMELINE_INDEX)) throw new Error('--metrics, --cpu-prof and --no-timeline-index need the node this script starts (not --rpc)')
+if (RPC !== undefined && (METRICS || CPU_PROF !== undefined || NO_TIMELINE_INDEX || NODE_ARGS.length > 0 || NODE_ENV.length > 0)) throw new Error('--metrics, --cpu-prof, --no-timeline-index, --node-arg and --node-env need the node this script starts (not --rpc)')
 
 /** Sign more when fewer than SIGN_LOW txs are queued in all lanes, up to SIGN_HIGH, SIGN_SLICE at a time between turns of the event loop. */
 const SIGN_LOW = 10_000
@@ -127,16 +139,6 @@ interface Row {
 
 const children = new Children(KEEP)
 
-/** Bytes under `dir` (du -sb); null if du fails. */
-async function duBytes (dir: string): Promise<number | null> {
-  try {
-    const { stdout } = await promisify(execFile)('du', ['-sb', dir])
-    return Number(stdout.split('\t')[0])
-  } catch {
-    return null
-  }
-}
-
 /** The node's heap used / total and external memory from its Prometheus endpoint (prom-client's default series); null if unread. */
 async function heapOf (metricsUrl: string | null): Promise<Row['heap']> {
   if (metricsUrl === null) return null
@@ -164,13 +166,16 @@ async function main (): Promise<void> {
   let devSecret: Uint8Array
   if (RPC === undefined) {
     if (profDir !== null) await mkdir(profDir, { recursive: true })
-    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS, nodeArgs: profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir], args: NO_TIMELINE_INDEX ? ['--no-timeline-index'] : [] })
+    // startDevNode hands the node this process's environment (this process's own allocator read its variables at its start)
+    for (const [name, value] of NODE_ENV) process.env[name] = value
+    const nodeArgs = [...NODE_ARGS, ...(profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir])]
+    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS, nodeArgs, args: NO_TIMELINE_INDEX ? ['--no-timeline-index'] : [] })
     node = dev.node
     home = dev.home
     metricsUrl = dev.metricsUrl
     url = dev.url
     devSecret = await devKey(dev.home)
-    console.log(`node: pid ${node.proc.pid}, ${url}${metricsUrl === null ? '' : `, metrics ${metricsUrl}`}`)
+    console.log(`node: pid ${node.proc.pid}, ${url}${metricsUrl === null ? '' : `, metrics ${metricsUrl}`}${nodeArgs.length === 0 ? '' : `, node ${nodeArgs.join(' ')}`}${NODE_ENV.length === 0 ? '' : `, env ${NODE_ENV.map(([k, v]) => `${k}=${v}`).join(' ')}`}`)
   } else {
     url = RPC
     devSecret = await keyFromFile(KEY_FILE ?? join(process.env.CHORUS_HOME ?? join(homedir(), '.chorus'), 'keys', 'dev.json'))
@@ -205,6 +210,10 @@ async function main (): Promise<void> {
     row.postsThen = posts
     row.loadAvg = loadavg()[0]!
     printRow(row, rows[0])
+    if (METRICS) {
+      const maps = await rssByMapping(node?.proc.pid)
+      if (maps !== null) console.log(`    RSS by mapping: ${Object.entries(maps).map(([k, v]) => `${k} ${mb(v)}`).join(', ')}`)
+    }
   }
 
   watcher.onBlock = (blk, ids) => {
@@ -420,3 +429,24 @@ main().then(() => process.exit(0), async (e: unknown) => {
   await children.reportFailure()
   process.exit(1)
 })
+
+/**
+ * The node's RSS by kind of mapping (/proc/PID/smaps): glibc's main arena ([heap], grown by brk),
+ * anonymous mappings (V8's pages, other threads' malloc arenas, stacks, large mallocs), LevelDB's
+ * tables (mapped .ldb files), the node binary, other files.
+ */
+async function rssByMapping (pid: number | undefined): Promise<Record<string, number> | null> {
+  if (pid === undefined) return null
+  let text: string
+  try { text = await readFile(`/proc/${pid}/smaps`, 'utf8') } catch { return null }
+  const out: Record<string, number> = { '[heap]': 0, anon: 0, '.ldb': 0, binary: 0, 'other files': 0 }
+  let kind = 'anon'
+  for (const line of text.split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line)
+    if (m !== null) {
+      const path = m[1]!
+      kind = path === '[heap]' ? '[heap]' : path === '' || path.startsWith('[') ? 'anon' : path.endsWith('.ldb') ? '.ldb' : path === process.execPath || path.endsWith('/node') ? 'binary' : 'other files'
+    } else if (line.startsWith('Rss:')) out[kind]! += Number(/(\d+)/.exec(line)![1]) * 1024
+  }
+  return out
+}
