@@ -56,11 +56,13 @@
  *      after the follow graph and --compare-warmup more txs (default 20,000), committed tx/s
  *      over the next --compare-window txs (default 100,000), from the block where the window
  *      starts to the block where it ends showing as the head (newHeads); the ratio on ÷ off.
+ *      --compare-rounds N (default 1) runs N such pairs, the first node alternating (on, off;
+ *      off, on; …), and reports each pair and the ratio of the medians.
  *   At the end, the issue's table: each figure of the last checkpoint beside its goal.
  *   npx tsx scripts/bench/reads.ts [--max-posts 1000000] [--time-limit 1200] [--accounts 2000]
  *     [--followers 75] [--reader-follows 1000] [--read-seconds 10] [--storm-seconds 15]
  *     [--storm-in-flight 64] [--storm-writes 200] [--settle-seconds 10] [--lanes 8] [--batch 50]
- *     [--compare | --compare-only] [--compare-warmup 20000] [--compare-window 100000] [--keep]
+ *     [--compare | --compare-only] [--compare-warmup 20000] [--compare-window 100000] [--compare-rounds 1] [--keep]
  * --keep leaves the temp dirs and the nodes' logs. Every child is SIGKILLed and the temp
  * dirs removed on exit, failure or signal.
  */
@@ -76,7 +78,7 @@ import type { TxBody } from '../../src/protocol/types.ts'
 import { type GapResult, RssSampler, Tally, errorKey, longestGap, ownAgent, postRpc } from './abuse-measure.ts'
 import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, type BlockSeen, CLI, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats, SEED_POSTS_PER_SENDER, cpuSeconds, devKey, flag, fmt, loadShape, makeLanes, memoryOf, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop, duBytes } from './social-load.ts'
 
-const USAGE = 'usage: reads.ts [--max-posts N] [--time-limit SECONDS] [--accounts N] [--followers N] [--reader-follows N] [--read-seconds S] [--storm-seconds S] [--storm-in-flight N] [--storm-writes TX/S] [--settle-seconds S] [--lanes N] [--batch N] [--compare | --compare-only] [--compare-warmup TXS] [--compare-window TXS] [--keep]'
+const USAGE = 'usage: reads.ts [--max-posts N] [--time-limit SECONDS] [--accounts N] [--followers N] [--reader-follows N] [--read-seconds S] [--storm-seconds S] [--storm-in-flight N] [--storm-writes TX/S] [--settle-seconds S] [--lanes N] [--batch N] [--compare | --compare-only] [--compare-warmup TXS] [--compare-window TXS] [--compare-rounds N] [--keep]'
 const num = (name: string, dflt: number): number => Number(flag(name) ?? dflt)
 const MAX_POSTS = num('--max-posts', 1_000_000)
 const TIME_LIMIT_S = num('--time-limit', 1200)
@@ -90,13 +92,14 @@ const STORM_WRITES = num('--storm-writes', 200)
 const SETTLE_S = num('--settle-seconds', 10)
 const COMPARE_WARMUP = num('--compare-warmup', 20_000)
 const COMPARE_WINDOW = num('--compare-window', 100_000)
+const COMPARE_ROUNDS = num('--compare-rounds', 1)
 const COMPARE_ONLY = process.argv.includes('--compare-only')
 const COMPARE = COMPARE_ONLY || process.argv.includes('--compare')
 const KEEP = process.argv.includes('--keep')
 const { lanes: LANES, batch: BATCH } = loadShape()
 if (!(MAX_POSTS >= 1) || !(TIME_LIMIT_S > 0) || !(ACCOUNTS >= 10) || !(FOLLOWERS >= 1) || !(READER_FOLLOWS >= 1) || READER_FOLLOWS > ACCOUNTS - 1 ||
   !(READ_S > 0) || !(STORM_S > 0) || !(STORM_IN_FLIGHT >= 1) || STORM_IN_FLIGHT > 150 || !(STORM_WRITES >= 0) || !(SETTLE_S >= 0) ||
-  !(COMPARE_WARMUP >= 0) || !(COMPARE_WINDOW >= 1) || !(LANES >= 1) || !(BATCH >= 1)) throw new Error(USAGE)
+  !(COMPARE_WARMUP >= 0) || !(COMPARE_WINDOW >= 1) || !Number.isInteger(COMPARE_ROUNDS) || !(COMPARE_ROUNDS >= 1) || !(LANES >= 1) || !(BATCH >= 1)) throw new Error(USAGE)
 
 /** Sign more when fewer than SIGN_LOW txs are queued in all lanes, up to SIGN_HIGH, SIGN_SLICE at a time between turns of the event loop. */
 const SIGN_LOW = 10_000
@@ -804,11 +807,26 @@ async function writeRate (args: string[]): Promise<number> {
 async function compare (): Promise<Compared> {
   const help = execFileSync(process.execPath, [CLI, 'start', '--help']).toString()
   if (!help.includes('--no-timeline-index')) throw new Error('--compare: this chorus has no `start --no-timeline-index` yet')
-  console.log(`\ncompare: the same load (follow graph, ${fmt(COMPARE_WARMUP)} txs of warm-up, then a window of ${fmt(COMPARE_WINDOW)}) on a fresh node with the timeline index, then one without`)
-  const on = await writeRate([])
-  const off = await writeRate(['--no-timeline-index'])
-  console.log(`committed tx/s with the timeline index ÷ without: ${fmt(on)} ÷ ${fmt(off)} = ${(on / off).toFixed(2)}`)
+  console.log(`\ncompare: the same load (follow graph, ${fmt(COMPARE_WARMUP)} txs of warm-up, then a window of ${fmt(COMPARE_WINDOW)}) on fresh nodes with the timeline index and without, ${COMPARE_ROUNDS} round(s), alternating which goes first`)
+  const ons: number[] = []
+  const offs: number[] = []
+  for (let round = 0; round < COMPARE_ROUNDS; round++) {
+    // on, off, then off, on: a machine that slows or speeds up over the run weighs on both alike
+    for (const index of round % 2 === 0 ? [true, false] : [false, true]) {
+      if (index) ons.push(await writeRate([]))
+      else offs.push(await writeRate(['--no-timeline-index']))
+    }
+    console.log(`  round ${round + 1}: ${fmt(ons[round]!)} ÷ ${fmt(offs[round]!)} = ${(ons[round]! / offs[round]!).toFixed(2)}`)
+  }
+  const on = median(ons)
+  const off = median(offs)
+  console.log(`committed tx/s with the timeline index ÷ without (medians): ${fmt(on)} ÷ ${fmt(off)} = ${(on / off).toFixed(2)}`)
   return { on, off }
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
 async function main (): Promise<void> {
