@@ -57,7 +57,7 @@
  *      over the next --compare-window txs (default 100,000), from the block where the window
  *      starts to the block where it ends showing as the head (newHeads); the ratio on ÷ off.
  *      --compare-rounds N (default 1) runs N such pairs, the first node alternating (on, off;
- *      off, on; …), and reports each pair and the ratio of the medians.
+ *      off, on; …), and reports each pair and the ratio of the medians (social-load.ts q).
  *   At the end, the issue's table: each figure of the last checkpoint beside its goal.
  *   npx tsx scripts/bench/reads.ts [--max-posts 1000000] [--time-limit 1200] [--accounts 2000]
  *     [--followers 75] [--reader-follows 1000] [--read-seconds 10] [--storm-seconds 15]
@@ -818,15 +818,10 @@ async function compare (): Promise<Compared> {
     }
     console.log(`  round ${round + 1}: ${fmt(ons[round]!)} ÷ ${fmt(offs[round]!)} = ${(ons[round]! / offs[round]!).toFixed(2)}`)
   }
-  const on = median(ons)
-  const off = median(offs)
+  const on = q([...ons].sort((a, b) => a - b), 0.5)
+  const off = q([...offs].sort((a, b) => a - b), 0.5)
   console.log(`committed tx/s with the timeline index ÷ without (medians): ${fmt(on)} ÷ ${fmt(off)} = ${(on / off).toFixed(2)}`)
   return { on, off }
-}
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
 async function main (): Promise<void> {

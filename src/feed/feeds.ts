@@ -29,9 +29,9 @@ export class Feeds {
     const after = decodeCursor(cursor, 12)
     const before = after === null ? null : positionOf(after)
     const timeline = this.timeline
-    const page = await this.store.atOneHeight(async (snap) => timeline !== null && timeline.lag <= MAX_TIMELINE_LAG
+    const { items, next } = await this.store.atOneHeight(async (snap) => timeline !== null && timeline.lag <= MAX_TIMELINE_LAG
       ? await readHomeFeed(snap, timeline, reader, before, limit, signal)
       : await readMergedFeed(snap, reader, before, limit, signal))
-    return { items: page.items.map(({ id, post }) => ({ id, post })), cursor: page.next === null ? null : encodeCursor(positionKey(page.next)) }
+    return { items, cursor: next === null ? null : encodeCursor(positionKey(next)) }
   }
 }
