@@ -43,7 +43,6 @@
  * ~/.chorus/keys/dev.json; no RSS, disk or metrics then). --keep leaves the temp dir and
  * the node's log. The child is SIGKILLed and the temp dir removed on exit, failure or signal.
  */
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, stat } from 'node:fs/promises'
 import { cpus, homedir, loadavg, tmpdir } from 'node:os'
@@ -53,7 +52,7 @@ import * as b from '../../src/client/transactions.ts'
 import type { TxBody } from '../../src/protocol/types.ts'
 import {
   type BlockSeen, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats,
-  cpuSeconds, devKey, duBytes, flag, fmt, keyFromFile, loadShape, makeLanes, memoryOf, now, prepareSocial, sleep, startDevNode, stopProc, submitOpenLoop
+  cpuSeconds, devKey, duBytes, flag, fmt, keyFromFile, loadShape, makeLanes, memoryOf, now, prepareSocial, sleep, startDevNode, stopProc, submitOpenLoop, threadCpu, flagValues
 } from './social-load.ts'
 import { type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 
@@ -70,7 +69,6 @@ const CPU_PROF = flag('--cpu-prof')
 /** Passed on to `chorus start` (the node's cost with and without its home-timeline index). */
 const NO_TIMELINE_INDEX = process.argv.includes('--no-timeline-index')
 /** Every value given after `name` (a repeatable flag). */
-const flagValues = (name: string): string[] => process.argv.flatMap((a, i) => a === name && i + 1 < process.argv.length ? [process.argv[i + 1]!] : [])
 /** The node's own `node` flags and environment variables, for comparing runtime settings (memory, GC). */
 const NODE_ARGS = flagValues('--node-arg')
 const NODE_ENV = flagValues('--node-env').map((kv) => {
@@ -359,25 +357,6 @@ const STAGES: Stage[] = [
   { label: 'garbage collector', fn: '(garbage collector)', file: '' },
   { label: 'idle (waiting: I/O, the lock, timers)', fn: '(idle)', file: '' }
 ]
-
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 } catch { return 100 } })()
-
-/** CPU seconds (user + system) of each of a process's threads, summed by thread name; empty if unknown. */
-async function threadCpu (pid: number | undefined): Promise<Map<string, number>> {
-  const out = new Map<string, number>()
-  if (pid === undefined) return out
-  let tids: string[]
-  try { tids = await readdir(`/proc/${pid}/task`) } catch { return out }
-  for (const tid of tids) {
-    try {
-      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK)
-    } catch { /* the thread ended */ }
-  }
-  return out
-}
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n)
 const cpuCores = (u: NodeJS.CpuUsage, ms: number): number => (u.user + u.system) / 1000 / ms

@@ -62,7 +62,8 @@
  *   npx tsx scripts/bench/reads.ts [--max-posts 1000000] [--time-limit 1200] [--accounts 2000]
  *     [--followers 75] [--reader-follows 1000] [--read-seconds 10] [--storm-seconds 15]
  *     [--storm-in-flight 64] [--storm-writes 200] [--settle-seconds 10] [--lanes 8] [--batch 50]
- *     [--compare | --compare-only] [--compare-warmup 20000] [--compare-window 100000] [--compare-rounds 1] [--keep]
+ *     [--compare | --compare-only] [--compare-warmup 20000] [--compare-window 100000] [--compare-rounds 1] [--node-arg ARG]... [--keep]
+ * --node-arg ARG (repeatable) gives the nodes' `node` a flag (`--node-arg --cpu-prof`).
  * --keep leaves the temp dirs and the nodes' logs. Every child is SIGKILLed and the temp
  * dirs removed on exit, failure or signal.
  */
@@ -76,9 +77,9 @@ import { encodeAddress } from '../../src/crypto/address.ts'
 import { parseHex } from '../../src/crypto/bytes.ts'
 import type { TxBody } from '../../src/protocol/types.ts'
 import { type GapResult, RssSampler, Tally, errorKey, longestGap, ownAgent, postRpc } from './abuse-measure.ts'
-import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, type BlockSeen, CLI, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats, SEED_POSTS_PER_SENDER, cpuSeconds, devKey, flag, fmt, loadShape, makeLanes, memoryOf, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop, duBytes } from './social-load.ts'
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, type BlockSeen, CLI, Children, HeadWatcher, type Lane, type LaneTx, type Proc, RETRYABLE, type Sender, type SocialSetup, SubmitStats, SEED_POSTS_PER_SENDER, cpuSeconds, devKey, flag, fmt, loadShape, makeLanes, memoryOf, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop, duBytes, flagValues, threadCpu } from './social-load.ts'
 
-const USAGE = 'usage: reads.ts [--max-posts N] [--time-limit SECONDS] [--accounts N] [--followers N] [--reader-follows N] [--read-seconds S] [--storm-seconds S] [--storm-in-flight N] [--storm-writes TX/S] [--settle-seconds S] [--lanes N] [--batch N] [--compare | --compare-only] [--compare-warmup TXS] [--compare-window TXS] [--compare-rounds N] [--keep]'
+const USAGE = 'usage: reads.ts [--max-posts N] [--time-limit SECONDS] [--accounts N] [--followers N] [--reader-follows N] [--read-seconds S] [--storm-seconds S] [--storm-in-flight N] [--storm-writes TX/S] [--settle-seconds S] [--lanes N] [--batch N] [--compare | --compare-only] [--compare-warmup TXS] [--compare-window TXS] [--compare-rounds N] [--node-arg ARG]... [--keep]'
 const num = (name: string, dflt: number): number => Number(flag(name) ?? dflt)
 const MAX_POSTS = num('--max-posts', 1_000_000)
 const TIME_LIMIT_S = num('--time-limit', 1200)
@@ -96,6 +97,7 @@ const COMPARE_ROUNDS = num('--compare-rounds', 1)
 const COMPARE_ONLY = process.argv.includes('--compare-only')
 const COMPARE = COMPARE_ONLY || process.argv.includes('--compare')
 const KEEP = process.argv.includes('--keep')
+const NODE_ARGS = flagValues('--node-arg')
 const { lanes: LANES, batch: BATCH } = loadShape()
 if (!(MAX_POSTS >= 1) || !(TIME_LIMIT_S > 0) || !(ACCOUNTS >= 10) || !(FOLLOWERS >= 1) || !(READER_FOLLOWS >= 1) || READER_FOLLOWS > ACCOUNTS - 1 ||
   !(READ_S > 0) || !(STORM_S > 0) || !(STORM_IN_FLIGHT >= 1) || STORM_IN_FLIGHT > 150 || !(STORM_WRITES >= 0) || !(SETTLE_S >= 0) ||
@@ -392,7 +394,7 @@ class Growth {
 
 /** A fresh dev node with the senders funded and seeded, the graph planned and the load ready to run. */
 async function socialNode (root: string, args: string[]): Promise<{ node: Proc, home: string, url: string, growth: Growth }> {
-  const dev = await startDevNode(children, root, { blockTimeMs: BLOCK_TIME_MS, args })
+  const dev = await startDevNode(children, root, { blockTimeMs: BLOCK_TIME_MS, args, nodeArgs: NODE_ARGS })
   const head0 = await dev.node.rpc.getHead()
   const watcher = await HeadWatcher.open(dev.url, head0.height + 1)
   const t0 = now()
@@ -787,9 +789,15 @@ async function writeRate (args: string[]): Promise<number> {
   const warm = growth.graphTxs + COMPARE_WARMUP
   let start: { blk: BlockSeen, txs: number } | null = null
   let end: { blk: BlockSeen, txs: number } | null = null
+  let threads: [Promise<Map<string, number>>, Promise<Map<string, number>>] | null = null
   growth.onBlock = (blk) => {
-    if (start === null && growth.chainTxs >= warm) start = { blk, txs: growth.chainTxs }
-    else if (start !== null && end === null && growth.chainTxs - start.txs >= COMPARE_WINDOW) end = { blk, txs: growth.chainTxs }
+    if (start === null && growth.chainTxs >= warm) {
+      start = { blk, txs: growth.chainTxs }
+      threads = [threadCpu(node.proc.pid), Promise.resolve(new Map())]
+    } else if (start !== null && end === null && growth.chainTxs - start.txs >= COMPARE_WINDOW) {
+      end = { blk, txs: growth.chainTxs }
+      threads![1] = threadCpu(node.proc.pid)
+    }
   }
   await growth.run(() => end !== null)
   await growth.close()
@@ -799,7 +807,9 @@ async function writeRate (args: string[]): Promise<number> {
   const e = end as { blk: BlockSeen, txs: number } | null
   if (s === null || e === null) throw new Error('the compare window did not end')
   const r = (e.txs - s.txs) / ((e.blk.headAt - s.blk.headAt) / 1000)
-  console.log(`  ${args.length === 0 ? 'index on' : args.join(' ')}: ${fmt(r)} committed tx/s over ${fmt(e.txs - s.txs)} txs (${((e.blk.headAt - s.blk.headAt) / 1000).toFixed(1)} s) after ${fmt(growth.graphTxs)} follows and ${fmt(COMPARE_WARMUP)} more txs; ${fmt(growth.posts)} posts then; dropped ${fmt(growth.stats.dropped)}; refusals ${growth.stats.refused.size === 0 ? 'none' : [...growth.stats.refused].map(([c, n]) => `${c} ${fmt(n)}`).join(', ')}`)
+  const [t0, t1] = await Promise.all(threads!)
+  const cpu = [...t1].map(([name, s]) => [name, s - (t0.get(name) ?? 0)] as const).filter(([, s]) => s >= 0.05).sort((a, b) => b[1] - a[1])
+  console.log(`  ${args.length === 0 ? 'index on' : args.join(' ')}: ${fmt(r)} committed tx/s over ${fmt(e.txs - s.txs)} txs (${((e.blk.headAt - s.blk.headAt) / 1000).toFixed(1)} s) after ${fmt(growth.graphTxs)} follows and ${fmt(COMPARE_WARMUP)} more txs; ${fmt(growth.posts)} posts then; dropped ${fmt(growth.stats.dropped)}; refusals ${growth.stats.refused.size === 0 ? 'none' : [...growth.stats.refused].map(([c, n]) => `${c} ${fmt(n)}`).join(', ')}\n    node CPU seconds over the window by thread: ${cpu.map(([name, s]) => `${name} ${s.toFixed(1)}`).join(', ')}`)
   await children.finish(root, node)
   return r
 }

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import type { Agent } from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -202,6 +202,23 @@ export async function cpuSeconds (pid: number | undefined): Promise<number> {
   }
 }
 
+/** CPU seconds (user + system) of each of a process's threads, summed by thread name; empty if unknown. */
+export async function threadCpu (pid: number | undefined): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  if (pid === undefined) return out
+  let tids: string[]
+  try { tids = await readdir(`/proc/${pid}/task`) } catch { return out }
+  for (const tid of tids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK)
+    } catch { /* the thread ended */ }
+  }
+  return out
+}
+
 /** Resident memory of a process now and at its peak (VmRSS, VmHWM), bytes; null if unknown. */
 export async function memoryOf (pid: number | undefined): Promise<{ rss: number, peak: number } | null> {
   if (pid === undefined) return null
@@ -243,6 +260,9 @@ export function flag (name: string): string | undefined {
   const i = process.argv.indexOf(name)
   return i < 0 ? undefined : process.argv[i + 1]
 }
+
+/** Every value of a repeatable flag (`--node-arg A --node-arg B`). */
+export const flagValues = (name: string): string[] => process.argv.flatMap((a, i) => a === name && i + 1 < process.argv.length ? [process.argv[i + 1]!] : [])
 
 /** The issue's load shape (200 senders, 8 requests in flight, batches of 50), or --senders, --lanes, --batch. */
 export function loadShape (): { senders: number, lanes: number, batch: number } {
