@@ -28,10 +28,11 @@ import type { Write } from '../state/view.ts'
 import { clearBucket } from '../chain/derived-indexes.ts'
 import type { BlockCommitted } from '../chain/events.ts'
 import { DEFAULT_MAX_FOLLOWER_ENTRIES, type FollowerList, FollowerLists, ReaderIds } from './follower-lists.ts'
-import { FANOUT_TAG, packIndices, positionOf, timelineKey } from './timeline-rows.ts'
+import { FanOut, type FannedPost } from './fan-out.ts'
+import { FANOUT_TAG, positionOf, timelineKey } from './timeline-rows.ts'
 
 /** Bumped when the rows' layout or meaning changes: the index is then cleared and rebuilt from the blocks. */
-export const TIMELINE_VERSION = 1
+export const TIMELINE_VERSION = 2
 const META_VERSION = utf8.encode('timelineVersion')
 const META_HEIGHT = utf8.encode('timelineHeight')
 /** Committed blocks' activity held for the indexer; past this it reads blocks from the store instead. */
@@ -68,6 +69,7 @@ export class TimelineIndexer implements TimelineState {
   private readonly held = new Map<number, BlockActivity>()
   private readonly readers = new ReaderIds()
   private readonly followers: FollowerLists
+  private readonly fanOut = new FanOut()
   private running: Promise<void> | null = null
   private unsubscribe: (() => void) | null = null
   private closed = false
@@ -173,35 +175,23 @@ export class TimelineIndexer implements TimelineState {
     for (const g of graph) this.followers.apply(binaryKey(g.target), this.readers.idOf(g.follower), height, g.follows)
     const marked = new Map<string, PublicKey>() // celebrities from this block on
     const isCelebrity = (key: string): boolean => this._celebrities.has(key) || marked.has(key)
-    // reader id → the index lists of the authors it follows that posted here
-    const perReader: Array<Array<readonly number[]> | undefined> = []
-    const reached: number[] = []
-    for (const [key, { author, indices }] of posts) {
+    const fanned = new Map<string, FollowerList>() // the authors fanned out, with their followers
+    for (const [key, author] of posts.authors) {
       if (isCelebrity(key)) continue
       if ((await readAccount(this.store, author)).followerCount > this.opts.celebrityFollowers) {
         marked.set(key, author)
         writes.push({ bucket: Bucket.celebrity, key: author, value: u64be(height) })
         continue
       }
-      const list = await this.followersOf(key, author)
-      for (let k = 0; k < list.length; k++) {
-        if (list.since[k]! > height) continue // followed after this block (the index is catching up): backfill's part
-        const id = list.readers[k]!
-        let lists = perReader[id]
-        if (lists === undefined) {
-          perReader[id] = lists = []
-          reached.push(id)
-        }
-        lists.push(indices)
-      }
+      fanned.set(key, await this.followersOf(key, author))
     }
-    for (const id of reached) {
-      const lists = perReader[id]!
-      const all = new Uint32Array(lists.reduce((n, l) => n + l.length, 0))
-      let at = 0
-      for (const l of lists) { all.set(l, at); at += l.length }
-      if (lists.length > 1) all.sort()
-      writes.push({ bucket: Bucket.timeline, key: timelineKey(this.readers.address(id), height, FANOUT_TAG), value: packIndices(all) })
+    const fannedPosts: FannedPost[] = []
+    posts.order.forEach((key, index) => {
+      const followers = key === null ? undefined : fanned.get(key)
+      if (followers !== undefined) fannedPosts.push({ index, followers })
+    })
+    for (const { reader, value } of this.fanOut.rows(height, fannedPosts, this.readers.size)) {
+      writes.push({ bucket: Bucket.timeline, key: timelineKey(this.readers.address(reader), height, FANOUT_TAG), value })
     }
     for (const { follower, target, follows } of graph) {
       if (!follows) continue
@@ -223,27 +213,31 @@ export class TimelineIndexer implements TimelineState {
   }
 }
 
-/** What a block did that timelines follow: its posts by author (tx indices), and its follows and unfollows. */
+/** What a block did that timelines follow: its posts and their authors, and its follows and unfollows. */
 interface BlockActivity {
-  posts: Map<string, { author: PublicKey, indices: number[] }>
+  posts: {
+    /** The authors of the block's posts, by binaryKey. */
+    authors: Map<string, PublicKey>
+    /** By tx index: the author (binaryKey) of a post, null for any other tx. */
+    order: Array<string | null>
+  }
   /** Follows and unfollows, in tx order. */
   graph: Array<{ follower: PublicKey, target: PublicKey, follows: boolean }>
 }
 
 /** A block's activity, holding copies of the addresses (not views that would keep the block's buffer alive). */
 function activityOf (txs: readonly SignedTx[]): BlockActivity {
-  const posts: BlockActivity['posts'] = new Map()
+  const authors = new Map<string, PublicKey>()
   const graph: BlockActivity['graph'] = []
-  txs.forEach((tx, index) => {
+  const order = txs.map((tx): string | null => {
     const { sender, body } = tx.unsigned
     if (body.kind === 'post') {
       const key = binaryKey(sender)
-      let e = posts.get(key)
-      if (e === undefined) posts.set(key, e = { author: sender.slice(), indices: [] })
-      e.indices.push(index)
-    } else if (body.kind === 'follow' || body.kind === 'unfollow') {
-      graph.push({ follower: sender.slice(), target: body.target.slice(), follows: body.kind === 'follow' })
+      if (!authors.has(key)) authors.set(key, sender.slice())
+      return key
     }
+    if (body.kind === 'follow' || body.kind === 'unfollow') graph.push({ follower: sender.slice(), target: body.target.slice(), follows: body.kind === 'follow' })
+    return null
   })
-  return { posts, graph }
+  return { posts: { authors, order }, graph }
 }

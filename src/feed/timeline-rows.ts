@@ -2,8 +2,9 @@
  * The home-timeline index's rows (a node-local derived index, never in the state root):
  *
  *   timeline: reader(32) ‖ height(u64) ‖ tag(u32) -> value
- *     tag 0:     the block's fan-out, value = the indices (ascending, as varint gaps) of that block's
- *                posts whose authors the reader followed when the block was indexed
+ *     tag 0:     the block's fan-out, value = the indices (ascending; as varint gaps or a bitmap,
+ *                whichever is smaller) of that block's posts whose authors the reader followed
+ *                when the block was indexed
  *     tag i + 1: one older post (height, i) merged in when the reader followed its author
  *                (backfill), value empty
  *
@@ -38,44 +39,101 @@ export function rowHeight (key: Uint8Array): number {
 /** A row's entries: the fan-out row's packed indices, or a backfill row's one index. */
 export function rowIndices (key: Uint8Array, value: Uint8Array): number[] {
   const tag = readU32be(key, READER_BYTES + 8)
-  if (tag !== FANOUT_TAG) return [tag - 1]
-  const out: number[] = []
+  return tag === FANOUT_TAG ? unpackIndices(value) : [tag - 1]
+}
+
+/** How a fan-out row's indices are packed: its first byte. */
+const GAPS = 0
+const BITMAP = 1
+
+/**
+ * Ascending tx indices, packed the smaller of two ways: as varint gaps (a reader reached by a
+ * few of a block's posts: a byte an index) or as a bitmap from the first index (one reached
+ * by a large share of them, as a reader of the most followed authors is: a bit an index).
+ */
+export function packIndices (ascending: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(packedBound(ascending.length))
+  return out.slice(0, packIndicesInto(ascending, 0, ascending.length, out, 0))
+}
+
+/** The most bytes packIndices takes for `n` indices. */
+export const packedBound = (n: number): number => 1 + 5 * n
+
+/** packIndices of ascending[from, to), written into `out` at `at` (room for packedBound); returns the end. */
+export function packIndicesInto (ascending: ArrayLike<number>, from: number, to: number, out: Uint8Array, at: number): number {
+  if (to === from) return at
+  let gapBytes = 0
   let last = 0
-  for (let o = 0; o < value.length;) {
-    // LEB128 varint of the gap from the previous index
-    let gap = 0
-    let shift = 0
-    let byte: number
-    do {
-      byte = value[o++]!
-      gap += (byte & 0x7f) * 2 ** shift
-      shift += 7
-    } while (byte >= 0x80 && o < value.length)
-    last += gap
-    out.push(last)
+  for (let k = from; k < to; k++) {
+    gapBytes += varintBytes(ascending[k]! - last)
+    last = ascending[k]!
+  }
+  const first = ascending[from]!
+  const bits = Math.floor((last - first) / 8) + 1 // bytes of a bitmap from `first` to `last`
+  let o = at + 1
+  if (varintBytes(first) + bits < gapBytes) {
+    out[at] = BITMAP
+    o = writeVarint(out, o, first)
+    out.fill(0, o, o + bits)
+    for (let k = from; k < to; k++) {
+      const bit = ascending[k]! - first
+      out[o + (bit >> 3)]! |= 1 << (bit & 7)
+    }
+    return o + bits
+  }
+  out[at] = GAPS
+  last = 0
+  for (let k = from; k < to; k++) {
+    o = writeVarint(out, o, ascending[k]! - last)
+    last = ascending[k]!
+  }
+  return o
+}
+
+function unpackIndices (value: Uint8Array): number[] {
+  const out: number[] = []
+  if (value.length === 0) return out
+  let o = 1
+  if (value[0] === BITMAP) {
+    let first: number
+    [first, o] = readVarint(value, o)
+    for (let bit = 0; o < value.length; o++, bit += 8) {
+      for (let byte = value[o]!, b = 0; byte !== 0; byte >>= 1, b++) if ((byte & 1) !== 0) out.push(first + bit + b)
+    }
+    return out
+  }
+  let last = 0
+  while (o < value.length) {
+    let gap: number
+    [gap, o] = readVarint(value, o)
+    out.push(last += gap)
   }
   return out
 }
 
-/**
- * Ascending tx indices as the varint gaps between them: a block's posts reach a reader a
- * few indices apart, so most take one byte instead of four.
- */
-export function packIndices (ascending: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(ascending.length * 5)
-  let o = 0
-  let last = 0
-  for (let k = 0; k < ascending.length; k++) {
-    let gap = ascending[k]! - last
-    last = ascending[k]!
-    while (gap >= 0x80) {
-      out[o++] = (gap & 0x7f) | 0x80
-      gap = Math.floor(gap / 128)
-    }
-    out[o++] = gap
+/** LEB128: 7 bits a byte, low first. */
+function writeVarint (out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80
+    n = Math.floor(n / 128)
   }
-  return out.slice(0, o)
+  out[at++] = n
+  return at
 }
+
+function readVarint (bytes: Uint8Array, at: number): [number, number] {
+  let n = 0
+  let shift = 0
+  let byte: number
+  do {
+    byte = bytes[at++]!
+    n += (byte & 0x7f) * 2 ** shift
+    shift += 7
+  } while (byte >= 0x80 && at < bytes.length)
+  return [n, at]
+}
+
+const varintBytes = (n: number): number => n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5
 
 /** The 12-byte key of a position (postByAuthor's suffix, postOrder's key, a feed cursor). */
 export function positionKey (p: ChainPosition): Uint8Array {

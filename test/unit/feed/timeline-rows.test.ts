@@ -3,13 +3,16 @@ import { FollowerLists, ReaderIds } from '../../../src/feed/follower-lists.ts'
 import { FANOUT_TAG, packIndices, rowIndices, timelineKey } from '../../../src/feed/timeline-rows.ts'
 
 describe('timeline rows', () => {
-  it('pack a fan-out row\'s indices as varint gaps and read them back, and a backfill row as its tag', () => {
+  it('pack a fan-out row\'s indices as varint gaps or a bitmap, whichever is smaller, and read them back; a backfill row as its tag', () => {
     const reader = new Uint8Array(32).fill(3)
-    for (const indices of [[], [0], [0, 0, 1], [5, 127, 128, 300, 16_383, 16_384, 2_000_000, 4_294_967_295]]) {
-      const packed = packIndices(indices)
-      expect(rowIndices(timelineKey(reader, 9, FANOUT_TAG), packed)).toEqual(indices)
+    const dense = Array.from({ length: 1000 }, (_, i) => 70_000 + 2 * i)
+    const sparse = [5, 127, 128, 300, 16_383, 16_384, 2_000_000, 4_294_967_295]
+    for (const indices of [[], [0], [0, 1], [7, 8, 15, 16, 17], sparse, dense, [0, ...dense]]) {
+      expect(rowIndices(timelineKey(reader, 9, FANOUT_TAG), packIndices(indices))).toEqual(indices)
     }
-    expect(packIndices([1, 2, 3, 4]).length).toBe(4) // a byte each
+    expect(packIndices([1, 200]).length).toBe(1 + 1 + 2) // gaps: a byte and two
+    expect(packIndices(sparse).length).toBe(1 + 1 + 1 + 1 + 2 + 2 + 1 + 3 + 5) // gaps 5, 122, 1, 172, 16,083, 1, 1,983,616, 4,292,967,295
+    expect(packIndices(dense).length).toBe(1 + 3 + 250) // a bitmap from 70,000: a bit an index of 2,000
     expect(rowIndices(timelineKey(reader, 9, 42 + 1), new Uint8Array(0))).toEqual([42])
   })
 })
