@@ -29,7 +29,8 @@ import { clearBucket } from '../chain/derived-indexes.ts'
 import type { BlockCommitted } from '../chain/events.ts'
 import { DEFAULT_MAX_FOLLOWER_ENTRIES, type FollowerList, FollowerLists, ReaderIds } from './follower-lists.ts'
 import { FanOut, type FannedPost } from './fan-out.ts'
-import { FANOUT_TAG, positionOf, timelineKey } from './timeline-rows.ts'
+import { RecentPosts } from './recent-posts.ts'
+import { type ChainPosition, FANOUT_TAG, positionOf, timelineKey } from './timeline-rows.ts'
 
 /** Bumped when the rows' layout or meaning changes: the index is then cleared and rebuilt from the blocks. */
 export const TIMELINE_VERSION = 2
@@ -70,6 +71,7 @@ export class TimelineIndexer implements TimelineState {
   private readonly readers = new ReaderIds()
   private readonly followers: FollowerLists
   private readonly fanOut = new FanOut()
+  private readonly recent: RecentPosts
   private running: Promise<void> | null = null
   private unsubscribe: (() => void) | null = null
   private closed = false
@@ -85,6 +87,7 @@ export class TimelineIndexer implements TimelineState {
     this._indexedHeight = indexed
     this._celebrities = celebrities
     this.followers = new FollowerLists(opts.maxFollowerEntries)
+    this.recent = new RecentPosts(opts.backfill)
   }
 
   /** Opens the index in `store`, clearing it first when it was made by another TIMELINE_VERSION. */
@@ -154,6 +157,18 @@ export class TimelineIndexer implements TimelineState {
     return list
   }
 
+  /** The author's newest `backfill` posts below `height`: held, or read from the store. */
+  private async postsBefore (author: PublicKey, height: number): Promise<ChainPosition[]> {
+    const key = binaryKey(author)
+    const held = this.recent.before(key, height)
+    if (held !== undefined) return held
+    const { gte } = prefixRange(author)
+    const rows = await this.store.range(Bucket.postByAuthor, { gte, lt: pairKey(author, u64be(height)), reverse: true, limit: this.opts.backfill })
+    const posts = rows.map(([k]) => positionOf(k, 32))
+    this.recent.set(key, height, posts)
+    return posts
+  }
+
   private async catchUp (): Promise<void> {
     while (!this.closed && this._indexedHeight < this.chain.head.height) {
       const h = this._indexedHeight + 1
@@ -199,15 +214,20 @@ export class TimelineIndexer implements TimelineState {
       // only the follow that still stands (not one undone or made again since)
       const since = await this.store.get(Bucket.following, pairKey(follower, target))
       if (since === undefined || readU64be(since) !== height) continue
-      const { gte } = prefixRange(target)
-      const older = await this.store.range(Bucket.postByAuthor, { gte, lt: pairKey(target, u64be(height)), reverse: true, limit: this.opts.backfill })
-      for (const [key] of older) {
-        const p = positionOf(key, 32)
+      for (const p of await this.postsBefore(target, height)) {
         writes.push({ bucket: Bucket.timeline, key: timelineKey(follower, p.height, p.index + 1), value: new Uint8Array(0) })
       }
     }
     writes.push({ bucket: Bucket.meta, key: META_HEIGHT, value: u64be(height) })
     await this.store.commit(writes)
+    const byAuthor = new Map<string, number[]>()
+    posts.order.forEach((key, index) => {
+      if (key === null) return
+      const indices = byAuthor.get(key)
+      if (indices === undefined) byAuthor.set(key, [index])
+      else indices.push(index)
+    })
+    for (const [key, indices] of byAuthor) this.recent.append(key, height, indices)
     this._indexedHeight = height
     if (marked.size > 0) this._celebrities = new Map([...this._celebrities, ...marked])
   }
