@@ -5,11 +5,11 @@
  * A block reaches a reader with posts of many authors, and a block of a busy chain makes
  * about a million entries, so this is a counting sort over typed arrays rather than lists
  * per reader: count each reader's entries, give each a segment of one flat array, fill the
- * segments in tx order (so each is ascending, with no sort), then pack them. The buffers
- * are kept from block to block; only the packed values are new.
+ * segments in tx order (so each is ascending, with no sort), then pack them. The counts and
+ * the flat array are kept from block to block; only the packed values are new.
  */
 import type { FollowerList } from './follower-lists.ts'
-import { packIndicesInto, packedBound } from './timeline-rows.ts'
+import { packIndicesInto, packedSize } from './timeline-rows.ts'
 
 /** A post of the block: its tx index and its author's followers. */
 export interface FannedPost { index: number, followers: FollowerList }
@@ -21,7 +21,6 @@ export class FanOut {
   /** Per reader id: its entry count, then the next free slot of its segment. */
   private slots = new Uint32Array(1024)
   private flat = new Uint32Array(1 << 16)
-  private packed = new Uint8Array(1 << 16)
 
   /**
    * The rows of block `height`, whose `posts` are in tx order. A follower whose follow is
@@ -56,15 +55,14 @@ export class FanOut {
         flat[slots[readers[k]!]!++] = index
       }
     }
-    const bound = packedBound(starts[reached.length]!) + reached.length
-    if (this.packed.length < bound) this.packed = new Uint8Array(Math.max(bound, 2 * this.packed.length))
+    // the block's values in one allocation, each row a view of it
     const ends = new Uint32Array(reached.length + 1)
+    for (let r = 0; r < reached.length; r++) ends[r + 1] = ends[r]! + packedSize(flat, starts[r]!, starts[r + 1]!)
+    const values = new Uint8Array(ends[reached.length]!)
     for (let r = 0; r < reached.length; r++) {
-      ends[r + 1] = packIndicesInto(flat, starts[r]!, starts[r + 1]!, this.packed, ends[r]!)
+      packIndicesInto(flat, starts[r]!, starts[r + 1]!, values, ends[r]!)
       slots[reached[r]!] = 0
     }
-    // one allocation for the block's values; each row is a view of it
-    const values = this.packed.slice(0, ends[reached.length])
     return reached.map((reader, r) => ({ reader, value: values.subarray(ends[r], ends[r + 1]) }))
   }
 }

@@ -52,26 +52,24 @@ const BITMAP = 1
  * by a large share of them, as a reader of the most followed authors is: a bit an index).
  */
 export function packIndices (ascending: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(packedBound(ascending.length))
-  return out.slice(0, packIndicesInto(ascending, 0, ascending.length, out, 0))
+  const out = new Uint8Array(packedSize(ascending, 0, ascending.length))
+  packIndicesInto(ascending, 0, ascending.length, out, 0)
+  return out
 }
 
-/** The most bytes packIndices takes for `n` indices. */
-export const packedBound = (n: number): number => 1 + 5 * n
+/** The bytes packIndices takes for ascending[from, to). */
+export function packedSize (ascending: ArrayLike<number>, from: number, to: number): number {
+  if (to === from) return 0
+  const { gapBytes, bitmapBytes } = sizes(ascending, from, to)
+  return 1 + Math.min(gapBytes, bitmapBytes)
+}
 
-/** packIndices of ascending[from, to), written into `out` at `at` (room for packedBound); returns the end. */
+/** packIndices of ascending[from, to), written into `out` at `at` (packedSize bytes); returns the end. */
 export function packIndicesInto (ascending: ArrayLike<number>, from: number, to: number, out: Uint8Array, at: number): number {
   if (to === from) return at
-  let gapBytes = 0
-  let last = 0
-  for (let k = from; k < to; k++) {
-    gapBytes += varintBytes(ascending[k]! - last)
-    last = ascending[k]!
-  }
-  const first = ascending[from]!
-  const bits = Math.floor((last - first) / 8) + 1 // bytes of a bitmap from `first` to `last`
+  const { gapBytes, bitmapBytes, first, bits } = sizes(ascending, from, to)
   let o = at + 1
-  if (varintBytes(first) + bits < gapBytes) {
+  if (bitmapBytes < gapBytes) {
     out[at] = BITMAP
     o = writeVarint(out, o, first)
     out.fill(0, o, o + bits)
@@ -82,12 +80,25 @@ export function packIndicesInto (ascending: ArrayLike<number>, from: number, to:
     return o + bits
   }
   out[at] = GAPS
-  last = 0
+  let last = 0
   for (let k = from; k < to; k++) {
     o = writeVarint(out, o, ascending[k]! - last)
     last = ascending[k]!
   }
   return o
+}
+
+/** Both packings' sizes (without the format byte) of a non-empty ascending[from, to). */
+function sizes (ascending: ArrayLike<number>, from: number, to: number): { gapBytes: number, bitmapBytes: number, first: number, bits: number } {
+  let gapBytes = 0
+  let last = 0
+  for (let k = from; k < to; k++) {
+    gapBytes += varintBytes(ascending[k]! - last)
+    last = ascending[k]!
+  }
+  const first = ascending[from]!
+  const bits = Math.floor((last - first) / 8) + 1 // bytes of a bitmap from `first` to `last`
+  return { gapBytes, bitmapBytes: varintBytes(first) + bits, first, bits }
 }
 
 function unpackIndices (value: Uint8Array): number[] {
