@@ -8,6 +8,7 @@ import { type Page, type PostRef, decodeCursor, encodeCursor } from '../state/qu
 import type { Store } from '../state/store.ts'
 import { readHomeFeed } from './home-feed.ts'
 import { readMergedFeed } from './merged-feed.ts'
+import { PostIds } from './post-ids.ts'
 import type { TimelineState } from './timeline-indexer.ts'
 import { positionKey, positionOf } from './timeline-rows.ts'
 
@@ -21,8 +22,15 @@ export interface FeedIndex extends TimelineState {
 }
 
 export class Feeds {
-  /** `timeline` null: the node runs without the index, and every feed is merged. */
-  constructor (private readonly store: Store, private readonly timeline: FeedIndex | null) {}
+  /**
+   * `timeline` null: the node runs without the index, and every feed is merged. `postIds`: the
+   * post ids of the positions timeline pages name, kept (post-ids.ts); null reads each from the store.
+   */
+  constructor (
+    private readonly store: Store,
+    private readonly timeline: FeedIndex | null,
+    readonly postIds: PostIds | null = timeline === null ? null : new PostIds()
+  ) {}
 
   /** Posts by the accounts `reader` follows, newest first. Cursor: height‖index of the last item. */
   async home (reader: PublicKey, cursor: string | null, limit: number, signal?: AbortSignal): Promise<Page<PostRef>> {
@@ -30,7 +38,7 @@ export class Feeds {
     const before = after === null ? null : positionOf(after)
     const timeline = this.timeline
     const { items, next } = await this.store.atOneHeight(async (snap) => timeline !== null && timeline.lag <= MAX_TIMELINE_LAG
-      ? await readHomeFeed(snap, timeline, reader, before, limit, signal)
+      ? await readHomeFeed(snap, timeline, this.postIds, reader, before, limit, signal)
       : await readMergedFeed(snap, reader, before, limit, signal))
     return { items, cursor: next === null ? null : encodeCursor(positionKey(next)) }
   }

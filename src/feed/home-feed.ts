@@ -18,6 +18,7 @@ import { pairKey } from '../state/keys.ts'
 import type { Post } from '../state/records.ts'
 import { prefixRange, type StoreSnapshot } from '../state/store.ts'
 import { readAccount, readPost } from '../state/transition.ts'
+import type { PostIds } from './post-ids.ts'
 import type { TimelineState } from './timeline-indexer.ts'
 import { type ChainPosition, isBefore, newestFirst, positionKey, positionOf, rowHeight, rowIndices, timelineHeightStart } from './timeline-rows.ts'
 
@@ -28,8 +29,9 @@ export interface FeedPage { items: FeedItem[], next: ChainPosition | null }
 const FIRST_ROWS_PER_READ = 4
 const MAX_ROWS_PER_READ = 256
 
+/** `ids`: positions already turned into post ids (null: each read from postOrder). */
 export async function readHomeFeed (
-  snap: StoreSnapshot, timeline: TimelineState, reader: PublicKey, before: ChainPosition | null, limit: number, signal?: AbortSignal
+  snap: StoreSnapshot, timeline: TimelineState, ids: PostIds | null, reader: PublicKey, before: ChainPosition | null, limit: number, signal?: AbortSignal
 ): Promise<FeedPage> {
   const top = timeline.indexedHeight
   const celebrities = timeline.celebrities
@@ -60,8 +62,10 @@ export async function readHomeFeed (
       if (scanned >= scanLimit) { stop = 'cut'; return }
       scanned++
       last = position
-      const id = await snap.lookup(Bucket.postOrder, positionKey(position))
+      const id = ids?.get(position) ?? await snap.lookup(Bucket.postOrder, positionKey(position))
       if (id === undefined) continue
+      // at or below `top`: committed, and never to change
+      ids?.set(position, id)
       const post = await readPost(snap, id)
       if (post === null) continue
       const key = binaryKey(post.author)

@@ -153,10 +153,24 @@ export class Store implements StateReader {
 
   /**
    * A point-in-time view of the whole database, for a read that must see one height
-   * across several awaits (a feed page): it bypasses the read cache. Close it when done.
+   * across several awaits (a feed page). Close it when done. It reads through the read
+   * cache only while no batch has started since it was taken (then the cache, LevelDB and
+   * the snapshot hold the same values): a feed page's posts, read again by every page
+   * that shows them, were a quarter of its time as snapshot reads.
    */
   snapshot (): StoreSnapshot {
-    return new StoreSnapshot(this.subs, this.db.snapshot(), this.syncReads)
+    const epoch = this.cache !== null && this.batchesInFlight === 0 ? this.epoch : null
+    return new StoreSnapshot(this.subs, this.db.snapshot(), this.syncReads, epoch === null ? null : { store: this, epoch })
+  }
+
+  /** A cached state value (null: absent) for a snapshot taken at `epoch`, while no batch has started since; else undefined. */
+  cachedSince (epoch: number, bucket: Bucket, key: Uint8Array): Uint8Array | null | undefined {
+    return epoch === this.epoch && this.stateBuckets.has(bucket) ? this.cache?.get(bucket, key) : undefined
+  }
+
+  /** Caches what a snapshot taken at `epoch` read of a state key, while no batch has started since (it is what LevelDB holds). */
+  cacheSince (epoch: number, bucket: Bucket, key: Uint8Array, value: Uint8Array | undefined): void {
+    if (epoch === this.epoch && this.stateBuckets.has(bucket)) this.cache?.set(bucket, key, value ?? null)
   }
 
   async close (): Promise<void> {
@@ -168,7 +182,13 @@ type DbSnapshot = ReturnType<Db['snapshot']>
 
 /** Reads of one database state (Store.snapshot): every bucket, point reads synchronous where LevelDB allows. */
 export class StoreSnapshot implements StateReader {
-  constructor (private readonly subs: Record<Bucket, Sub>, private readonly snap: DbSnapshot, private readonly syncReads: boolean) {}
+  /** `cached`: the store whose read cache may answer, and its epoch when the snapshot was taken (null: never). */
+  constructor (
+    private readonly subs: Record<Bucket, Sub>,
+    private readonly snap: DbSnapshot,
+    private readonly syncReads: boolean,
+    private readonly cached: { store: Store, epoch: number } | null = null
+  ) {}
 
   async get (bucket: Bucket, key: Uint8Array): Promise<Uint8Array | undefined> {
     return await this.lookup(bucket, key)
@@ -176,7 +196,19 @@ export class StoreSnapshot implements StateReader {
 
   lookup (bucket: Bucket, key: Uint8Array): MaybePromise<Uint8Array | undefined> {
     const sub = this.subs[bucket]
-    return this.syncReads ? sub.getSync(key, { snapshot: this.snap }) : sub.get(key, { snapshot: this.snap })
+    const cached = this.cached
+    if (cached === null) return this.syncReads ? sub.getSync(key, { snapshot: this.snap }) : sub.get(key, { snapshot: this.snap })
+    const hit = cached.store.cachedSince(cached.epoch, bucket, key)
+    if (hit !== undefined) return hit ?? undefined
+    if (this.syncReads) {
+      const v = sub.getSync(key, { snapshot: this.snap })
+      cached.store.cacheSince(cached.epoch, bucket, key, v)
+      return v
+    }
+    return sub.get(key, { snapshot: this.snap }).then((v) => {
+      cached.store.cacheSince(cached.epoch, bucket, key, v)
+      return v
+    })
   }
 
   async range (bucket: Bucket, opts: RangeOptions): Promise<Array<[Uint8Array, Uint8Array]>> {

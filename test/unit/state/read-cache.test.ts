@@ -158,6 +158,61 @@ describe('the store\'s read cache', () => {
     }
   })
 
+  for (const syncStateReads of [true, false]) {
+    it(`a snapshot reads through the cache only while no batch has started since it was taken (${syncStateReads ? 'sync' : 'async'} reads)`, async () => {
+      const store = await memStore({ syncStateReads })
+      await store.commit([{ bucket: Bucket.account, key: key(1), value: val(1) }, { bucket: Bucket.post, key: key(2), value: val(2) }])
+      const older = store.snapshot()
+      try {
+        // read from LevelDB into the cache, then from the cache
+        expect(bytes(await older.get(Bucket.account, key(1)))).toEqual(bytes(val(1)))
+        const hits = store.readCacheStats!.hits
+        expect(bytes(await older.get(Bucket.account, key(1)))).toEqual(bytes(val(1)))
+        expect(store.readCacheStats!.hits).toBe(hits + 1)
+        expect(await older.get(Bucket.account, key(3))).toBeUndefined() // absent, cached as absent
+        // a block commits: the older snapshot reads what it held, neither the cache's newer values nor into the cache
+        await store.commit([{ bucket: Bucket.account, key: key(1), value: val(5) }, { bucket: Bucket.post, key: key(2), value: val(6) }, { bucket: Bucket.account, key: key(3), value: val(7) }])
+        const after = store.readCacheStats!
+        expect(bytes(await older.get(Bucket.account, key(1)))).toEqual(bytes(val(1)))
+        expect(bytes(await older.get(Bucket.post, key(2)))).toEqual(bytes(val(2)))
+        expect(await older.get(Bucket.account, key(3))).toBeUndefined()
+        expect(store.readCacheStats!.hits).toBe(after.hits)
+        expect(store.readCacheStats!.entries).toBe(after.entries)
+        expect(bytes(await store.get(Bucket.post, key(2)))).toEqual(bytes(val(6)))
+      } finally {
+        await older.close()
+      }
+      // a snapshot taken after it reads the new values, from the cache
+      const newer = store.snapshot()
+      try {
+        const hits = store.readCacheStats!.hits
+        expect(bytes(await newer.get(Bucket.account, key(1)))).toEqual(bytes(val(5)))
+        expect(bytes(await newer.get(Bucket.account, key(3)))).toEqual(bytes(val(7)))
+        expect(store.readCacheStats!.hits).toBe(hits + 2)
+      } finally {
+        await newer.close()
+      }
+    })
+  }
+
+  it('a snapshot taken while a batch is in flight never reads the cache', async () => {
+    const store = await memStore()
+    await store.commit([{ bucket: Bucket.account, key: key(1), value: val(1) }])
+    expect(bytes(await store.get(Bucket.account, key(1)))).toEqual(bytes(val(1))) // cached
+    const committing = store.commit([{ bucket: Bucket.account, key: key(1), value: val(2) }])
+    const during = store.snapshot() // either side of the batch, as LevelDB has it
+    await committing
+    try {
+      const seen = bytes(await during.get(Bucket.account, key(1)))
+      const before = store.readCacheStats!
+      expect(bytes(await during.get(Bucket.account, key(1)))).toEqual(seen)
+      expect(store.readCacheStats!.hits).toBe(before.hits)
+      expect(bytes(await store.get(Bucket.account, key(1)))).toEqual(bytes(val(2)))
+    } finally {
+      await during.close()
+    }
+  })
+
   it('caches only the state buckets', async () => {
     const store = await memStore()
     await store.commit([{ bucket: Bucket.meta, key: key(1), value: val(1) }])
