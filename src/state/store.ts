@@ -128,6 +128,11 @@ export class Store implements StateReader {
         ? { type: 'del' as const, sublevel: this.subs[w.bucket], key: w.key }
         : { type: 'put' as const, sublevel: this.subs[w.bucket], key: w.key, value: w.value })
     }
+    // a batch of derived indexes only (the timeline indexer's, each block) changes nothing the read cache holds
+    if (!all.some((w) => this.stateBuckets.has(w.bucket))) {
+      await this.db.batch(ops, { sync } as object)
+      return
+    }
     this.epoch++
     this.batchesInFlight++
     try {
@@ -163,9 +168,9 @@ export class Store implements StateReader {
     return new StoreSnapshot(this.subs, this.db.snapshot(), this.syncReads, epoch === null ? null : { store: this, epoch })
   }
 
-  /** A cached state value (null: absent) for a snapshot taken at `epoch`, while no batch has started since; else undefined. */
+  /** A cached state value (null: absent) for a snapshot taken at `epoch`, while no batch has started since; else undefined. Not moved in the eviction order (ReadCache.peek). */
   cachedSince (epoch: number, bucket: Bucket, key: Uint8Array): Uint8Array | null | undefined {
-    return epoch === this.epoch && this.stateBuckets.has(bucket) ? this.cache?.get(bucket, key) : undefined
+    return epoch === this.epoch && this.stateBuckets.has(bucket) ? this.cache?.peek(bucket, key) : undefined
   }
 
   /** Caches what a snapshot taken at `epoch` read of a state key, while no batch has started since (it is what LevelDB holds). */

@@ -120,6 +120,18 @@ describe('the store\'s read cache', () => {
     expect(bytes(await other.get(Bucket.account, key(5)))).toEqual(bytes(val(3)))
   })
 
+  it('keeps caching reads while a batch of derived indexes only (the timeline indexer\'s) is in flight: it changes no cached value', async () => {
+    const other = await memStore({ syncStateReads: true })
+    await other.commit([{ bucket: Bucket.account, key: key(6), value: val(6) }])
+    const indexing = other.commit([{ bucket: Bucket.timeline, key: key(1), value: val(1) }])
+    expect(bytes(await other.lookup(Bucket.account, key(6)))).toEqual(bytes(val(6))) // a miss, cached although a batch is in flight
+    await indexing
+    const misses = other.readCacheStats!.misses
+    expect(bytes(await other.lookup(Bucket.account, key(6)))).toEqual(bytes(val(6)))
+    expect(other.readCacheStats!.misses).toBe(misses)
+    expect(other.readCacheStats!.hits).toBeGreaterThan(0)
+  })
+
   it('stays within its byte bound, dropping the least recently used first', () => {
     const cache = new ReadCache(10 * (4 + 1 + 32 + 100 + 120 + 200))
     for (let i = 0; i < 10; i++) cache.set(Bucket.post, key(i), val(i, 100))
@@ -194,6 +206,20 @@ describe('the store\'s read cache', () => {
       }
     })
   }
+
+  it('a snapshot\'s hits leave the eviction order as it was (peek), a store read\'s move the key to the end', () => {
+    const c = new ReadCache(3 * (`${Bucket.post}:`.length + 32 + 120 + 8 + 200))
+    for (const n of [1, 2, 3]) c.set(Bucket.post, key(n), val(n))
+    expect(c.peek(Bucket.post, key(1))).toEqual(val(1))
+    expect(c.peek(Bucket.post, key(9))).toBeUndefined()
+    c.set(Bucket.post, key(4), val(4)) // evicts 1, the oldest still
+    expect(c.peek(Bucket.post, key(1))).toBeUndefined()
+    expect(c.get(Bucket.post, key(2))).toEqual(val(2))
+    c.set(Bucket.post, key(5), val(5)) // evicts 3: 2 was moved to the end
+    expect(c.peek(Bucket.post, key(3))).toBeUndefined()
+    expect(c.peek(Bucket.post, key(2))).toEqual(val(2))
+    expect(c.stats.entries).toBe(3)
+  })
 
   it('a snapshot taken while a batch is in flight never reads the cache', async () => {
     const store = await memStore()
