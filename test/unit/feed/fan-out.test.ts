@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { FanOut, type FannedPost } from '../../../src/feed/fan-out.ts'
 import type { FollowerList } from '../../../src/feed/follower-lists.ts'
 import { FANOUT_TAG, rowIndices, timelineKey } from '../../../src/feed/timeline-rows.ts'
-
-/** mulberry32: seeded, so a failure is the same every run. */
-function seeded (seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from '../../sim/sim-clock.ts'
 
 /** The fan-out written plainly: reader → its posts' indices, ascending. */
 function plainly (height: number, posts: readonly FannedPost[]): Map<number, number[]> {
@@ -30,7 +21,7 @@ const unpack = (value: Uint8Array): number[] => rowIndices(timelineKey(new Uint8
 
 describe('fan-out', () => {
   it('gives each reader the indices of its followed authors\' posts, ascending, as the plain fan-out does, block after block', () => {
-    const rand = seeded(11)
+    const rand = prng(11).next // seeded: a failure is the same every run
     const fanOut = new FanOut() // one for every block, as the indexer keeps it: its buffers grow and are reused
     for (let block = 0; block < 40; block++) {
       const readerCount = 1 + Math.floor(rand() * 3000)

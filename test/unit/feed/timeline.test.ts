@@ -2,13 +2,16 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as b from '../../../src/client/transactions.ts'
 import { toHex, utf8 } from '../../../src/crypto/bytes.ts'
 import { Feeds } from '../../../src/feed/feeds.ts'
+import { PostIds } from '../../../src/feed/post-ids.ts'
 import { TimelineIndexer, type TimelineOptions } from '../../../src/feed/timeline-indexer.ts'
 import { rowIndices } from '../../../src/feed/timeline-rows.ts'
 import { silentLogger } from '../../../src/logger.ts'
 import { Bucket } from '../../../src/state/buckets.ts'
-import { type PostRef, Queries } from '../../../src/state/queries.ts'
+import { Queries } from '../../../src/state/queries.ts'
 import { prefixRange } from '../../../src/state/store.ts'
 import { type Fixture, makeFixture } from '../../support/chain.ts'
+import { walkHome as walk } from '../../support/feeds.ts'
+import { prng } from '../../sim/sim-clock.ts'
 
 let fx: Fixture
 let indexer: TimelineIndexer | null = null
@@ -37,34 +40,12 @@ async function submit (signer: b.Signer, body: Parameters<Fixture['tx']>[1]): Pr
   return toHex(tx.id)
 }
 
-async function walk (q: Feeds, reader: Uint8Array, limit: number): Promise<string[]> {
-  const ids: string[] = []
-  let cursor: string | null = null
-  for (let pages = 0; pages < 1_000; pages++) {
-    const page: { items: PostRef[], cursor: string | null } = await q.home(reader, cursor, limit)
-    ids.push(...page.items.map((r) => toHex(r.id)))
-    cursor = page.cursor
-    if (cursor === null) return ids
-  }
-  throw new Error('the feed did not end')
-}
-
-/** A seeded PRNG (mulberry32): the same ops every run. */
-function prng (seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6D2B79F5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 describe('home timeline index', () => {
   it('gives the same feed as merging every followed account, through posts, follows, unfollows, refollows and celebrities', async () => {
     // backfill covers every post, so the index must agree with the merge exactly
     const { indexed, merged } = await setUp(8, { celebrityFollowers: 3 })
     const users = fx.users
-    const rand = prng(7)
+    const rand = prng(7).next
     const following = users.map(() => new Set<number>())
     for (let height = 0; height < 24; height++) {
       const ops = 3 + Math.floor(rand() * 6)
@@ -221,5 +202,31 @@ describe('home timeline index', () => {
     expect(rebuilt.length).toBeGreaterThan(rows.length) // the block made while off is in it too
     for (const [k, v] of rows) expect(rebuilt.some(([k2, v2]) => toHex(k2) === toHex(k) && toHex(v2) === toHex(v))).toBe(true)
     expect(rowIndices(rebuilt[0]![0], rebuilt[0]![1]).length).toBeGreaterThan(0)
+  })
+
+  it('reads the same feeds as reading every id from the store, with a cache large or small, as the chain grows', async () => {
+    await setUp(5)
+    const uncached = new Feeds(fx.store, indexer, null)
+    const large = new Feeds(fx.store, indexer)
+    const small = new Feeds(fx.store, indexer, new PostIds(3)) // evicts within every walk
+    const [reader, ...authors] = fx.users as [b.Signer, ...b.Signer[]]
+    for (const a of authors.slice(0, 3)) await submit(reader, b.follow(a.publicKey))
+    await block()
+    let posts = 0
+    for (let height = 0; height < 6; height++) {
+      for (const a of authors) { await submit(a, b.post(`${height}`)); posts++ }
+      if (height === 3) await submit(reader, b.unfollow(authors[0]!.publicKey))
+      await block()
+      const want = await walk(uncached, reader.publicKey, 2)
+      expect(want.length).toBeGreaterThan(0)
+      for (const q of [large, small]) {
+        expect(await walk(q, reader.publicKey, 2)).toEqual(want)
+        expect(await walk(q, reader.publicKey, 2)).toEqual(want) // again, through what the first walk cached
+      }
+    }
+    expect(posts).toBe(24)
+    expect(large.postIds!.hits).toBeGreaterThan(0)
+    expect(large.postIds!.size).toBeLessThanOrEqual(posts)
+    expect(small.postIds!.size).toBe(3)
   })
 })
