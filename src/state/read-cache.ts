@@ -14,22 +14,23 @@
  * Why: admission dry-runs each tx against the store and block execution applies it again,
  * reading the same accounts, posts and pair keys twice, each an async LevelDB get.
  *
- * Bounded by bytes (keys, values and a per-entry overhead measured on Node 24), least
- * recently used out first.
+ * Bounded by bytes (keys, values and a per-entry overhead measured on Node 24). Eviction is
+ * second chance (CLOCK), not exact LRU: a hit only marks its entry used, and eviction, going
+ * from the oldest, moves a used entry to the end (unmarked) instead of dropping it. Moving
+ * every hit to the end of the Map (a delete and a set) cost ~6 µs a hit in the node (a quarter
+ * of block execution's state reads' time at 100k posts), ~1 µs in a bench of the cache alone.
  * The oldest entry is found with one live iterator kept across evictions, not a fresh one
  * each time: V8 leaves a deleted Map entry as a hole until the table is rebuilt, and a new
- * iterator walks every hole before the first live entry. With the LRU's deletes at the front
- * (evictions) and all through (a hit moves its entry to the end), that walk was ~40 µs per
- * committed tx once the cache was full (growth.ts, 100k posts); the kept iterator passes each
- * hole once.
+ * iterator walks every hole before the first live entry (~40 µs per committed tx once the
+ * cache was full, growth.ts at 100k posts); the kept iterator passes each hole once.
  * Values handed out are shared: callers must not write into them (the state code never does).
  */
 import { binaryKey } from '../crypto/bytes.ts'
 import { type Bucket, STATE_BUCKETS } from './buckets.ts'
 import type { Write } from './view.ts'
 
-/** What an entry costs besides its key and value bytes: the Map slot and the key string's header (~155 B of heap for a `null` entry with a 32-byte key). */
-const ENTRY_OVERHEAD = 120
+/** What an entry costs besides its key and value bytes: the Map slot, the key string's header and the entry object (~155 B of heap for a `null` entry with a 32-byte key, and ~20 B for the used mark's object). */
+const ENTRY_OVERHEAD = 140
 /**
  * What a value adds besides its bytes: the Uint8Array and ArrayBuffer objects (~105 B of heap)
  * and its own backing store outside the heap (LevelDB's reads each come in their own buffer).
@@ -49,13 +50,16 @@ export interface ReadCacheStats {
   maxBytes: number
 }
 
+/** A cached value (null: known absent) and whether it was read since eviction last passed it. */
+interface Entry { value: Uint8Array | null, used: boolean }
+
 export class ReadCache {
-  /** bucket ':' binaryKey(key) -> value, or null when absent; in least-recently-used order */
-  private readonly entries = new Map<string, Uint8Array | null>()
+  /** bucket ':' binaryKey(key) -> entry, oldest first (a set, or a used entry eviction passed, goes last) */
+  private readonly entries = new Map<string, Entry>()
   private readonly buckets: ReadonlySet<Bucket>
   private size = 0
-  /** Where eviction is in the insertion order: every live entry is at or after it (hits and sets append at the end). */
-  private oldest: MapIterator<[string, Uint8Array | null]> = this.entries.entries()
+  /** Where eviction is in the insertion order: every live entry is at or after it (sets and moves append at the end). */
+  private oldest: MapIterator<[string, Entry]> = this.entries.entries()
   hits = 0
   misses = 0
 
@@ -68,33 +72,28 @@ export class ReadCache {
     return this.buckets.has(bucket)
   }
 
-  /** The cached value (null: known absent), or undefined when not cached. Counts a hit or a miss. */
+  /** The cached value (null: known absent), or undefined when not cached. Counts a hit or a miss, and marks a hit used. */
   get (bucket: Bucket, key: Uint8Array): Uint8Array | null | undefined {
-    const slot = slotOf(bucket, key)
-    const v = this.entries.get(slot)
-    if (v === undefined) {
+    const e = this.entries.get(slotOf(bucket, key))
+    if (e === undefined) {
       this.misses++
       return undefined
     }
     this.hits++
-    // most recently used goes last
-    this.entries.delete(slot)
-    this.entries.set(slot, v)
-    return v
+    e.used = true
+    return e.value
   }
 
   /**
-   * As `get`, but leaves the entry where it is in the eviction order: for a snapshot's reads
-   * (feed pages, store.ts), which hit the same few hundred posts and follows again and again.
-   * With `get`'s move to the end of the Map on each of those hits, the hits were 44% of the
-   * node's main thread under 16 feed_gets in flight at 100k posts (~10 µs a hit in a Map of
-   * ~200k entries, against ~1 µs in a bench of the cache alone); with `peek`, 3.6%.
+   * As `get`, but does not mark the entry used: for a snapshot's reads (feed pages,
+   * store.ts), which hit the same few hundred posts and follows again and again and would
+   * otherwise keep them over what admission and execution read.
    */
   peek (bucket: Bucket, key: Uint8Array): Uint8Array | null | undefined {
-    const v = this.entries.get(slotOf(bucket, key))
-    if (v === undefined) this.misses++
+    const e = this.entries.get(slotOf(bucket, key))
+    if (e === undefined) this.misses++
     else this.hits++
-    return v
+    return e?.value
   }
 
   /** Records what the store holds for `key` (null: absent), as read or as just committed. */
@@ -115,11 +114,11 @@ export class ReadCache {
     const old = this.entries.get(slot)
     if (old !== undefined) {
       this.entries.delete(slot)
-      this.size -= cost(slot, old)
+      this.size -= cost(slot, old.value)
     }
     const c = cost(slot, value)
     if (c > this.maxBytes) return
-    this.entries.set(slot, value)
+    this.entries.set(slot, { value, used: false })
     this.size += c
     this.trim()
   }
@@ -133,9 +132,15 @@ export class ReadCache {
       let next = this.oldest.next()
       // an iterator that reached the end stays done: start again from the (new) front
       if (next.done === true) next = (this.oldest = this.entries.entries()).next()
-      const [slot, v] = next.value!
+      const [slot, e] = next.value!
       this.entries.delete(slot)
-      this.size -= cost(slot, v)
+      if (e.used) {
+        // its second chance: to the end, unmarked (the loop ends: each entry is moved at most once before it is dropped)
+        e.used = false
+        this.entries.set(slot, e)
+        continue
+      }
+      this.size -= cost(slot, e.value)
     }
   }
 }

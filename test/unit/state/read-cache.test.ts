@@ -133,7 +133,7 @@ describe('the store\'s read cache', () => {
   })
 
   it('stays within its byte bound, dropping the least recently used first', () => {
-    const cache = new ReadCache(10 * (4 + 1 + 32 + 100 + 120 + 200))
+    const cache = new ReadCache(10 * (4 + 1 + 32 + 100 + 140 + 200))
     for (let i = 0; i < 10; i++) cache.set(Bucket.post, key(i), val(i, 100))
     expect(cache.stats.entries).toBe(10)
     expect(cache.get(Bucket.post, key(0))).toEqual(val(0, 100)) // 0 is now the most recent
@@ -149,25 +149,32 @@ describe('the store\'s read cache', () => {
     expect(cache.stats.entries).toBe(10)
   })
 
-  it('evicts in exact least-recently-used order through long runs of hits, sets and evictions (a plain model alongside)', () => {
-    const per = 4 + 1 + 32 + 8 + 120 + 200 // bucket, ':', key, value, the entry's and the value's overhead
+  it('evicts second chance through long runs of hits, peeks, sets and evictions (a plain model alongside)', () => {
+    const per = 4 + 1 + 32 + 8 + 140 + 200 // bucket, ':', key, value, the entry's and the value's overhead
     const cache = new ReadCache(6 * per)
-    let model: number[] = [] // least recent first
+    // oldest first; `used`: hit since eviction last passed it
+    let model: Array<{ k: number, used: boolean }> = []
     let seed = 11
     const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
     for (let step = 0; step < 5000; step++) {
       const k = rand(16)
-      if (rand(3) === 0) {
-        const hit = cache.get(Bucket.post, key(k))
-        expect(hit === undefined ? undefined : hit![0]).toBe(model.includes(k) ? k : undefined)
-        if (model.includes(k)) model = [...model.filter((x) => x !== k), k]
+      const held = model.find((e) => e.k === k)
+      const op = rand(4)
+      if (op <= 1) {
+        const hit = op === 0 ? cache.get(Bucket.post, key(k)) : cache.peek(Bucket.post, key(k))
+        expect(hit === undefined ? undefined : hit![0]).toBe(held?.k)
+        if (held !== undefined && op === 0) held.used = true
       } else {
         cache.set(Bucket.post, key(k), val(k))
-        model = [...model.filter((x) => x !== k), k]
-        if (model.length > 6) model = model.slice(model.length - 6)
+        model = [...model.filter((e) => e.k !== k), { k, used: false }]
+        while (model.length > 6) {
+          const oldest = model.shift()!
+          if (oldest.used) model.push({ k: oldest.k, used: false })
+        }
       }
       expect(cache.stats.entries).toBe(model.length)
     }
+    for (const { k } of model) expect(cache.peek(Bucket.post, key(k))![0]).toBe(k)
   })
 
   for (const syncStateReads of [true, false]) {
@@ -207,15 +214,15 @@ describe('the store\'s read cache', () => {
     })
   }
 
-  it('a snapshot\'s hits leave the eviction order as it was (peek), a store read\'s move the key to the end', () => {
-    const c = new ReadCache(3 * (`${Bucket.post}:`.length + 32 + 120 + 8 + 200))
+  it('a snapshot\'s hits do not mark their entries used (peek), a store read\'s do: eviction passes it over once', () => {
+    const c = new ReadCache(3 * (`${Bucket.post}:`.length + 32 + 140 + 8 + 200))
     for (const n of [1, 2, 3]) c.set(Bucket.post, key(n), val(n))
     expect(c.peek(Bucket.post, key(1))).toEqual(val(1))
     expect(c.peek(Bucket.post, key(9))).toBeUndefined()
     c.set(Bucket.post, key(4), val(4)) // evicts 1, the oldest still
     expect(c.peek(Bucket.post, key(1))).toBeUndefined()
     expect(c.get(Bucket.post, key(2))).toEqual(val(2))
-    c.set(Bucket.post, key(5), val(5)) // evicts 3: 2 was moved to the end
+    c.set(Bucket.post, key(5), val(5)) // evicts 3: 2, read, was moved to the end
     expect(c.peek(Bucket.post, key(3))).toBeUndefined()
     expect(c.peek(Bucket.post, key(2))).toEqual(val(2))
     expect(c.stats.entries).toBe(3)
