@@ -55,7 +55,7 @@ const ALLOWED: Record<string, string[]> = {
 }
 
 /** Pure modules: no level, no libp2p, no node:fs or node:net. */
-const PURE = ['util/', 'codec/', 'protocol/', 'chain/validation/consensus.ts', 'chain/validation/gossip-error.ts', 'state/transition.ts', 'state/view.ts', 'feed/timeline-rows.ts', 'state/records.ts', 'state/root.ts', 'consensus/state-machine.ts', 'consensus/types.ts', 'chain/mempool.ts', 'crypto/signature-rule.ts']
+const PURE = ['util/', 'codec/', 'protocol/', 'chain/validation/consensus.ts', 'chain/validation/gossip-error.ts', 'state/transition.ts', 'state/view.ts', 'feed/timeline-rows.ts', 'feed/fan-out.ts', 'feed/recent-posts.ts', 'feed/post-ids.ts', 'state/records.ts', 'state/root.ts', 'consensus/state-machine.ts', 'consensus/types.ts', 'chain/mempool.ts', 'crypto/signature-rule.ts']
 const IO = [/^level$/, /^classic-level$/, /^abstract-level$/, /libp2p/, /^node:(fs|net|http|child_process)/]
 
 describe('architecture', () => {
