@@ -17,6 +17,9 @@ export interface FannedPost { index: number, followers: FollowerList }
 /** A reader's row of the block: the reader's id (ReaderIds) and its packed tx indices. */
 export interface FanOutRow { reader: number, value: Uint8Array }
 
+/** Entries of flat array kept however small blocks get (16 MB): a busy chain's blocks reach millions. */
+const KEPT_ENTRIES = 1 << 22
+
 export class FanOut {
   /** Per reader id: its entry count, then the next free slot of its segment. */
   private slots = new Uint32Array(1024)
@@ -27,6 +30,9 @@ export class FanOut {
    * newer than the block (the index catching up) is skipped: that follow's backfill
    * brings the posts it should see.
    */
+  /** Entries the flat array holds now (its memory is 4 bytes each). */
+  get capacity (): number { return this.flat.length }
+
   rows (height: number, posts: readonly FannedPost[], readerCount: number): FanOutRow[] {
     if (this.slots.length < readerCount) this.slots = new Uint32Array(Math.max(readerCount, 2 * this.slots.length))
     const slots = this.slots
@@ -41,6 +47,8 @@ export class FanOut {
       entries += length
     }
     if (this.flat.length < entries) this.flat = new Uint32Array(Math.max(entries, 2 * this.flat.length))
+    // an outsized block's array is not kept once blocks are much smaller again
+    else if (this.flat.length > KEPT_ENTRIES && this.flat.length > 4 * entries) this.flat = new Uint32Array(Math.max(entries, KEPT_ENTRIES))
     const flat = this.flat
     // each reader's segment starts where the previous one's ends; `slots` becomes its next free slot
     const starts = new Uint32Array(reached.length + 1)

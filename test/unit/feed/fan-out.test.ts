@@ -43,6 +43,18 @@ describe('fan-out', () => {
     }
   })
 
+  it('gives back an outsized block\'s array once blocks are much smaller', () => {
+    const many: FollowerList = { readers: Uint32Array.from({ length: 50_000 }, (_, i) => i), since: new Uint32Array(50_000), length: 50_000, loadedAt: 0 }
+    const few: FollowerList = { readers: Uint32Array.of(1, 2), since: new Uint32Array(2), length: 2, loadedAt: 0 }
+    const fanOut = new FanOut()
+    const big = fanOut.rows(5, Array.from({ length: 100 }, (_, index) => ({ index, followers: many })), 50_000) // 5M entries
+    expect(big.length).toBe(50_000)
+    expect(unpack(big[7]!.value)).toHaveLength(100)
+    expect(fanOut.capacity).toBeGreaterThanOrEqual(5_000_000)
+    expect(fanOut.rows(6, [{ index: 0, followers: few }], 50_000).map((r) => unpack(r.value))).toEqual([[0], [0]])
+    expect(fanOut.capacity).toBeLessThanOrEqual(1 << 22)
+  })
+
   it('skips a follower whose follow is newer than the block, and a block without posts reaches no one', () => {
     const followers: FollowerList = { readers: Uint32Array.of(4, 5), since: Uint32Array.of(9, 11), length: 2, loadedAt: 0 }
     const fanOut = new FanOut()
