@@ -9,7 +9,7 @@
  * the flat array are kept from block to block; only the packed values are new.
  */
 import type { FollowerList } from './follower-lists.ts'
-import { packIndicesInto, packedSize } from './timeline-rows.ts'
+import { packing, writePacked } from './timeline-rows.ts'
 
 /** A post of the block: its tx index and its author's followers. */
 export interface FannedPost { index: number, followers: FollowerList }
@@ -25,14 +25,14 @@ export class FanOut {
   private slots = new Uint32Array(1024)
   private flat = new Uint32Array(1 << 16)
 
+  /** Entries the flat array holds now (its memory is 4 bytes each). */
+  get capacity (): number { return this.flat.length }
+
   /**
    * The rows of block `height`, whose `posts` are in tx order. A follower whose follow is
    * newer than the block (the index catching up) is skipped: that follow's backfill
    * brings the posts it should see.
    */
-  /** Entries the flat array holds now (its memory is 4 bytes each). */
-  get capacity (): number { return this.flat.length }
-
   rows (height: number, posts: readonly FannedPost[], readerCount: number): FanOutRow[] {
     if (this.slots.length < readerCount) this.slots = new Uint32Array(Math.max(readerCount, 2 * this.slots.length))
     const slots = this.slots
@@ -64,11 +64,12 @@ export class FanOut {
       }
     }
     // the block's values in one allocation, each row a view of it
+    const plans = reached.map((_, r) => packing(flat, starts[r]!, starts[r + 1]!))
     const ends = new Uint32Array(reached.length + 1)
-    for (let r = 0; r < reached.length; r++) ends[r + 1] = ends[r]! + packedSize(flat, starts[r]!, starts[r + 1]!)
+    for (let r = 0; r < reached.length; r++) ends[r + 1] = ends[r]! + plans[r]!.bytes
     const values = new Uint8Array(ends[reached.length]!)
     for (let r = 0; r < reached.length; r++) {
-      packIndicesInto(flat, starts[r]!, starts[r + 1]!, values, ends[r]!)
+      writePacked(flat, starts[r]!, starts[r + 1]!, plans[r]!, values, ends[r]!)
       slots[reached[r]!] = 0
     }
     return reached.map((reader, r) => ({ reader, value: values.subarray(ends[r], ends[r + 1]) }))

@@ -8,6 +8,7 @@
  * by each block the indexer indexes (`append`), so it is the author's newest posts before the
  * block being indexed. At most `maxAuthors` lists (least recently used go first).
  */
+import { BoundedMap } from '../util/bounded-map.ts'
 import type { ChainPosition } from './timeline-rows.ts'
 
 export const DEFAULT_MAX_RECENT_AUTHORS = 10_000
@@ -20,16 +21,17 @@ interface RecentList {
 }
 
 export class RecentPosts {
-  private readonly lists = new Map<string, RecentList>()
+  private readonly lists: BoundedMap<string, RecentList>
 
-  constructor (private readonly keep: number, private readonly maxAuthors = DEFAULT_MAX_RECENT_AUTHORS) {}
+  constructor (private readonly keep: number, maxAuthors = DEFAULT_MAX_RECENT_AUTHORS) {
+    this.lists = new BoundedMap(maxAuthors)
+  }
 
   /** The author's newest `keep` posts below `height` (newest first), if held as of `height`. */
   before (author: string, height: number): ChainPosition[] | undefined {
     const list = this.lists.get(author)
     if (list === undefined || list.from > height) return undefined
-    this.lists.delete(author)
-    this.lists.set(author, list)
+    this.lists.use(author)
     const out: ChainPosition[] = []
     for (let k = list.flat.length - 2; k >= 0 && out.length < this.keep; k -= 2) {
       if (list.flat[k]! < height) out.push({ height: list.flat[k]!, index: list.flat[k + 1]! })
@@ -40,12 +42,8 @@ export class RecentPosts {
   /** Holds an author's posts below `from` as read from the store (any order), evicting the least recently used past the bound. */
   set (author: string, from: number, posts: readonly ChainPosition[]): void {
     const sorted = [...posts].sort((a, b) => a.height - b.height || a.index - b.index).slice(-this.keep)
-    this.lists.delete(author)
+    this.lists.delete(author) // a list read again goes at the newest end
     this.lists.set(author, { flat: sorted.flatMap((p) => [p.height, p.index]), from })
-    for (const key of this.lists.keys()) {
-      if (this.lists.size <= this.maxAuthors) break
-      this.lists.delete(key)
-    }
   }
 
   /** Block `height`'s posts by `author` (ascending indices), for a list held from before it. */

@@ -191,7 +191,7 @@ export class TimelineIndexer implements TimelineState {
     const marked = new Map<string, PublicKey>() // celebrities from this block on
     const isCelebrity = (key: string): boolean => this._celebrities.has(key) || marked.has(key)
     const fanned = new Map<string, FollowerList>() // the authors fanned out, with their followers
-    for (const [key, author] of posts.authors) {
+    for (const [key, { author }] of posts.byAuthor) {
       if (isCelebrity(key)) continue
       if ((await readAccount(this.store, author)).followerCount > this.opts.celebrityFollowers) {
         marked.set(key, author)
@@ -220,14 +220,7 @@ export class TimelineIndexer implements TimelineState {
     }
     writes.push({ bucket: Bucket.meta, key: META_HEIGHT, value: u64be(height) })
     await this.store.commit(writes)
-    const byAuthor = new Map<string, number[]>()
-    posts.order.forEach((key, index) => {
-      if (key === null) return
-      const indices = byAuthor.get(key)
-      if (indices === undefined) byAuthor.set(key, [index])
-      else indices.push(index)
-    })
-    for (const [key, indices] of byAuthor) this.recent.append(key, height, indices)
+    for (const [key, { indices }] of posts.byAuthor) this.recent.append(key, height, indices)
     this._indexedHeight = height
     if (marked.size > 0) this._celebrities = new Map([...this._celebrities, ...marked])
   }
@@ -236,8 +229,8 @@ export class TimelineIndexer implements TimelineState {
 /** What a block did that timelines follow: its posts and their authors, and its follows and unfollows. */
 interface BlockActivity {
   posts: {
-    /** The authors of the block's posts, by binaryKey. */
-    authors: Map<string, PublicKey>
+    /** The authors of the block's posts (by binaryKey), with their posts' tx indices, ascending. */
+    byAuthor: Map<string, { author: PublicKey, indices: number[] }>
     /** By tx index: the author (binaryKey) of a post, null for any other tx. */
     order: Array<string | null>
   }
@@ -247,17 +240,19 @@ interface BlockActivity {
 
 /** A block's activity, holding copies of the addresses (not views that would keep the block's buffer alive). */
 function activityOf (txs: readonly SignedTx[]): BlockActivity {
-  const authors = new Map<string, PublicKey>()
+  const byAuthor: BlockActivity['posts']['byAuthor'] = new Map()
   const graph: BlockActivity['graph'] = []
-  const order = txs.map((tx): string | null => {
+  const order = txs.map((tx, index): string | null => {
     const { sender, body } = tx.unsigned
     if (body.kind === 'post') {
       const key = binaryKey(sender)
-      if (!authors.has(key)) authors.set(key, sender.slice())
+      const e = byAuthor.get(key)
+      if (e === undefined) byAuthor.set(key, { author: sender.slice(), indices: [index] })
+      else e.indices.push(index)
       return key
     }
     if (body.kind === 'follow' || body.kind === 'unfollow') graph.push({ follower: sender.slice(), target: body.target.slice(), follows: body.kind === 'follow' })
     return null
   })
-  return { posts: { authors, order }, graph }
+  return { posts: { byAuthor, order }, graph }
 }

@@ -52,32 +52,41 @@ const BITMAP = 1
  * by a large share of them, as a reader of the most followed authors is: a bit an index).
  */
 export function packIndices (ascending: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(packedSize(ascending, 0, ascending.length))
-  packIndicesInto(ascending, 0, ascending.length, out, 0)
+  if (ascending.length === 0) return new Uint8Array(0)
+  const p = packing(ascending, 0, ascending.length)
+  const out = new Uint8Array(p.bytes)
+  writePacked(ascending, 0, ascending.length, p, out, 0)
   return out
 }
 
-/** The bytes packIndices takes for ascending[from, to). */
-export function packedSize (ascending: ArrayLike<number>, from: number, to: number): number {
-  if (to === from) return 0
-  const { gapBytes, bitmapBytes } = sizes(ascending, from, to)
-  return 1 + Math.min(gapBytes, bitmapBytes)
+/** How a non-empty ascending[from, to) packs: its bytes, and the smaller way (see packIndices). */
+export interface Packing { bytes: number, bitmap: boolean, first: number, bits: number }
+
+export function packing (ascending: ArrayLike<number>, from: number, to: number): Packing {
+  let gapBytes = 0
+  let last = 0
+  for (let k = from; k < to; k++) {
+    gapBytes += varintBytes(ascending[k]! - last)
+    last = ascending[k]!
+  }
+  const first = ascending[from] ?? 0
+  const bits = Math.floor((last - first) / 8) + 1 // bytes of a bitmap from `first` to `last`
+  const bitmap = varintBytes(first) + bits < gapBytes
+  return { bytes: 1 + (bitmap ? varintBytes(first) + bits : gapBytes), bitmap, first, bits }
 }
 
-/** packIndices of ascending[from, to), written into `out` at `at` (packedSize bytes); returns the end. */
-export function packIndicesInto (ascending: ArrayLike<number>, from: number, to: number, out: Uint8Array, at: number): number {
-  if (to === from) return at
-  const { gapBytes, bitmapBytes, first, bits } = sizes(ascending, from, to)
+/** Writes ascending[from, to) into `out` at `at` as `p` (its packing) says: p.bytes bytes. */
+export function writePacked (ascending: ArrayLike<number>, from: number, to: number, p: Packing, out: Uint8Array, at: number): void {
   let o = at + 1
-  if (bitmapBytes < gapBytes) {
+  if (p.bitmap) {
     out[at] = BITMAP
-    o = writeVarint(out, o, first)
-    out.fill(0, o, o + bits)
+    o = writeVarint(out, o, p.first)
+    out.fill(0, o, o + p.bits)
     for (let k = from; k < to; k++) {
-      const bit = ascending[k]! - first
+      const bit = ascending[k]! - p.first
       out[o + (bit >> 3)]! |= 1 << (bit & 7)
     }
-    return o + bits
+    return
   }
   out[at] = GAPS
   let last = 0
@@ -85,20 +94,6 @@ export function packIndicesInto (ascending: ArrayLike<number>, from: number, to:
     o = writeVarint(out, o, ascending[k]! - last)
     last = ascending[k]!
   }
-  return o
-}
-
-/** Both packings' sizes (without the format byte) of a non-empty ascending[from, to). */
-function sizes (ascending: ArrayLike<number>, from: number, to: number): { gapBytes: number, bitmapBytes: number, first: number, bits: number } {
-  let gapBytes = 0
-  let last = 0
-  for (let k = from; k < to; k++) {
-    gapBytes += varintBytes(ascending[k]! - last)
-    last = ascending[k]!
-  }
-  const first = ascending[from]!
-  const bits = Math.floor((last - first) / 8) + 1 // bytes of a bitmap from `first` to `last`
-  return { gapBytes, bitmapBytes: varintBytes(first) + bits, first, bits }
 }
 
 function unpackIndices (value: Uint8Array): number[] {

@@ -21,4 +21,29 @@ describe('BoundedMap', () => {
       for (let i = 0; i < 12; i++) expect(map.get(`k${i}`)).toBe(model.get(`k${i}`))
     }
   })
+
+  it('moves a key it is asked to `use` to the newest end, so the least recently used goes first (a plain model alongside)', () => {
+    const max = 4
+    const map = new BoundedMap<number, number>(max)
+    let model: number[] = [] // least recent first
+    let seed = 3
+    const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+    for (let step = 0; step < 3000; step++) {
+      const k = rand(9)
+      const op = rand(4)
+      if (op === 0) {
+        expect(map.use(k)).toBe(model.includes(k) ? k : undefined)
+        if (model.includes(k)) model = [...model.filter((x) => x !== k), k]
+      } else if (op === 1) {
+        map.delete(k)
+        model = model.filter((x) => x !== k)
+      } else if (!model.includes(k)) {
+        map.set(k, k)
+        model.push(k)
+        if (model.length > max) model.shift()
+      }
+      expect(map.size).toBe(model.length)
+      for (let i = 0; i < 9; i++) expect(map.get(i)).toBe(model.includes(i) ? i : undefined)
+    }
+  })
 })
