@@ -1,7 +1,8 @@
 /**
  * The one place "block committed" comes from (DESIGN §8, chain events). The
- * chain emits it inside its commit lock, right after the block's batch is
- * durable, whoever committed it (consensus or sync); mempool upkeep, tx
+ * chain emits it right after the block's batch is durable (not under its lock:
+ * admissions against the decided block may be under way), whoever committed it
+ * (consensus or sync); mempool upkeep, tx
  * waiters, RPC subscriptions, the block topic and the consensus driver
  * subscribe. Listeners run synchronously, in subscription order, and must not
  * throw: an error is reported to `onListenerError` and the rest still run.

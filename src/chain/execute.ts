@@ -28,6 +28,8 @@ export interface BlockEnv {
 export interface Execution {
   txs: SignedTx[]
   writes: Write[]
+  /** The state after the block: the source with `writes` over it (point reads only), while nothing else has written the source. */
+  after: StateReader
   stateRoot: Hash
   /** Txs left out while building, each with why. */
   rejected: Array<{ tx: SignedTx, error: ChorusError }>
@@ -76,6 +78,6 @@ export async function executeBlock (source: StateSource, env: BlockEnv, candidat
   const matured = await source.range(Bucket.unbonding, prefixRange(u64be(env.height)))
   await releaseUnbonding(view, env.height, matured.map(([k, v]) => ({ address: k.subarray(8), amount: decodeAmount(v) })))
   const writes = view.sortedWrites()
-  return { txs, writes, stateRoot: nextStateRoot(env.prevStateRoot, writes), rejected }
+  return { txs, writes, after: view, stateRoot: nextStateRoot(env.prevStateRoot, writes), rejected }
 }
 

@@ -58,6 +58,21 @@ export function txCost (tx: SignedTx): number {
   return tx.bytes.length + textBytes(tx.unsigned.body) + TX_OVERHEAD_BYTES
 }
 
+/** Per sender (by binaryKey), the nonce its next tx needs after `txs` (a block's, in order). */
+export function nextNonces (txs: readonly SignedTx[]): Map<string, number> {
+  const nonces = new Map<string, number>()
+  for (const tx of txs) nonces.set(binaryKey(tx.unsigned.sender), tx.unsigned.nonce + 1)
+  return nonces
+}
+
+/** `chain` (a sender's pending txs, in nonce order) without those below `next` (a block being written took them). */
+export function pendingAfter (chain: readonly SignedTx[], next: number | undefined): readonly SignedTx[] {
+  if (next === undefined) return chain
+  let cut = 0
+  while (cut < chain.length && chain[cut]!.unsigned.nonce < next) cut++
+  return cut === 0 ? chain : chain.slice(cut)
+}
+
 /** fee per byte, scaled to keep precision in integer comparisons */
 const feeRate = (tx: SignedTx): bigint => (tx.unsigned.fee * 1_000_000n) / BigInt(tx.bytes.length)
 

@@ -14,7 +14,7 @@ import { checkTxRules } from '../protocol/validate.ts'
 import { applyTx, readAccount } from '../state/transition.ts'
 import { StateView } from '../state/view.ts'
 import type { Chain } from './chain.ts'
-import type { Mempool } from './mempool.ts'
+import { type Mempool, nextNonces, pendingAfter } from './mempool.ts'
 
 /** How many dropped txs' reasons are remembered, for waiters and tx_get. */
 const DROPPED_MEMORY = 10_000
@@ -66,8 +66,7 @@ export class TxPool {
       // every view is of the old head now
       this.senderViews.clear()
       this.viewBytes = 0
-      const nonces = new Map<string, number>()
-      for (const tx of checked.block.txs) nonces.set(binaryKey(tx.unsigned.sender), tx.unsigned.nonce + 1)
+      const nonces = nextNonces(checked.block.txs)
       mempool.onBlock(checked.block.txs, (sender) => nonces.get(binaryKey(sender)))
     })
   }
@@ -183,16 +182,20 @@ export class TxPool {
     for (const fn of this.admissionListeners) fn(origin, result)
   }
 
-  /** The dry run and the mempool insert; runs under the lock. */
+  /**
+   * The dry run and the mempool insert; runs under the lock. While a decided block is being
+   * written, against its result: the sender's txs it took are still pooled then, and skipped.
+   */
   private async admit (tx: SignedTx): Promise<SignedTx> {
     const sender = binaryKey(tx.unsigned.sender)
-    const pending = this.mempool.pendingFor(tx.unsigned.sender)
-    const { height, timeMs } = this.chain.head
-    const proposer = this.chain.validators.proposerAt(0)
+    const base = this.chain.admissionBase()
+    const pending = pendingAfter(this.mempool.pendingFor(tx.unsigned.sender), base.included?.get(sender))
+    const { height, timeMs } = base.head
+    const proposer = base.proposer
     const ctx = (index: number) => ({ height: height + 1, timeMs: timeMs + 1, index, proposer, params: this.chain.rules.params })
     let cached = this.takeView(sender)
     if (cached === undefined || cached.height !== height || cached.pending !== pending.length) {
-      const view = new StateView(this.chain.store)
+      const view = new StateView(base.state)
       for (const [i, p] of pending.entries()) await applyTx(view, p, ctx(i))
       cached = { height, pending: pending.length, view, bytes: pending.reduce((n, p) => n + viewCost(p), 0) }
     }
@@ -262,8 +265,9 @@ export class TxPool {
 
   /** The nonce `sender`'s next new tx should carry, counting its pending ones. */
   async nextNonce (sender: PublicKey): Promise<number> {
-    const account = await readAccount(this.chain.store, sender)
-    return account.nonce + this.mempool.pendingFor(sender).length
+    const base = this.chain.admissionBase()
+    const account = await readAccount(base.state, sender)
+    return account.nonce + pendingAfter(this.mempool.pendingFor(sender), base.included?.get(binaryKey(sender))).length
   }
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as b from '../../../src/client/transactions.ts'
-import { type Fixture, makeFixture } from '../../support/chain.ts'
+import type { SignedTx } from '../../../src/protocol/types.ts'
+import { type Fixture, commitFor, makeFixture } from '../../support/chain.ts'
 
 let fx: Fixture
 // room for a handful of small txs: the sender views get only what the mempool leaves free
@@ -59,5 +60,90 @@ describe('tx pool admission in batches', () => {
     expect(results.map((r) => r.status === 'fulfilled' ? 'OK' : (r.reason as { code: string }).code)).toEqual(['OK', 'OK', 'ALREADY_KNOWN', 'SELF_FOLLOW'])
     expect(heard).toEqual([a0, a1].map((t) => Buffer.from(t.id).toString('hex')))
     expect(fx.pool.mempool.size).toBe(2)
+  })
+})
+
+/** Holds the store's next batch until released (LevelDB then writes it) or failed. */
+function holdNextBatch (store: Fixture['store']): { handedOver: Promise<void>, release: () => void, fail: () => void } {
+  const commit = store.commit.bind(store)
+  let handOver!: () => void
+  const handedOver = new Promise<void>((resolve) => { handOver = resolve })
+  let decide!: (ok: boolean) => void
+  const decided = new Promise<boolean>((resolve) => { decide = resolve })
+  store.commit = async (writes, sync) => {
+    store.commit = commit
+    handOver()
+    if (!await decided) throw new Error('disk full')
+    return await commit(writes, sync)
+  }
+  return { handedOver, release: () => decide(true), fail: () => decide(false) }
+}
+
+const hex = (tx: SignedTx): string => Buffer.from(tx.id).toString('hex')
+
+describe('admission while a decided block is written', () => {
+  it('dry-runs against the block being written, without waiting for its fsync; the head moves once it is durable', async () => {
+    const [alice, bob] = fx.users as [b.Signer, b.Signer]
+    const a0 = await fx.tx(alice, b.post('a0'))
+    expect(await fx.submitCode(a0)).toBe('OK')
+    const built = await fx.chain.buildBlock(fx.pool.mempool.ordered(), fx.validator.publicKey, fx.chain.head.timeMs + 1000, null)
+    const held = holdNextBatch(fx.store)
+    const committing = fx.chain.commitBlock(built, commitFor(built, fx.validator))
+    await held.handedOver
+    expect(fx.chain.head.height).toBe(0)
+    // nonce 1 follows a0, which only the block being written applies; a0 itself is still pooled
+    expect(await fx.pool.nextNonce(alice.publicKey)).toBe(1)
+    const a1 = await fx.tx(alice, b.post('a1'))
+    expect(a1.unsigned.nonce).toBe(1)
+    // before, an admission waited on the lock until the batch was durable: here it would never be
+    const answer = await Promise.race([fx.submitCode(a1), committing.then(() => 'waited for the commit')])
+    expect(answer).toBe('OK')
+    expect(await fx.submitCode(a0)).toBe('ALREADY_KNOWN')
+    expect(await fx.submitCode(await fx.tx(bob, b.post('b0')))).toBe('OK')
+    held.release()
+    expect(await committing).toBe(true)
+    expect(fx.chain.head.height).toBe(1)
+    expect(fx.pool.mempool.size).toBe(2)
+    const next = await fx.block()
+    expect(next.block.txs).toHaveLength(2)
+    expect(next.block.txs.map(hex)).toContain(hex(a1))
+    expect(next.execution.rejected).toEqual([])
+  })
+
+  it('builds and checks no block on a state still being written', async () => {
+    const [alice] = fx.users as [b.Signer, b.Signer]
+    expect(await fx.submitCode(await fx.tx(alice, b.post('a0')))).toBe('OK')
+    const first = await fx.chain.buildBlock(fx.pool.mempool.ordered(), fx.validator.publicKey, fx.chain.head.timeMs + 1000, null)
+    const held = holdNextBatch(fx.store)
+    const committing = fx.chain.commitBlock(first, commitFor(first, fx.validator))
+    await held.handedOver
+    const building = fx.chain.buildBlock([], fx.validator.publicKey, first.block.header.timeMs + 1000, commitFor(first, fx.validator))
+    held.release()
+    await committing
+    // built on the block that was being written, not on the head as it stood when asked
+    expect((await building).block.header.height).toBe(2)
+  })
+
+  it('leaves the head and the mempool as they were when the batch fails, and the block commits on a retry', async () => {
+    const [alice] = fx.users as [b.Signer, b.Signer]
+    const a0 = await fx.tx(alice, b.post('a0'))
+    expect(await fx.submitCode(a0)).toBe('OK')
+    const built = await fx.chain.buildBlock(fx.pool.mempool.ordered(), fx.validator.publicKey, fx.chain.head.timeMs + 1000, null)
+    const commit = commitFor(built, fx.validator)
+    const held = holdNextBatch(fx.store)
+    const committing = fx.chain.commitBlock(built, commit)
+    await held.handedOver
+    held.fail()
+    await expect(committing).rejects.toThrow('disk full')
+    expect(fx.chain.head.height).toBe(0)
+    expect(fx.chain.admissionBase().head.height).toBe(0)
+    expect(fx.pool.mempool.has(a0.id)).toBe(true)
+    expect(await fx.pool.nextNonce(alice.publicKey)).toBe(1)
+    const retry = holdNextBatch(fx.store)
+    const again = fx.chain.commitBlock(built, commit)
+    retry.release()
+    expect(await again).toBe(true)
+    expect(fx.chain.head.height).toBe(1)
+    expect(fx.pool.mempool.size).toBe(0)
   })
 })

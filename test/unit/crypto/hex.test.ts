@@ -35,6 +35,42 @@ describe('toHex', () => {
   })
 })
 
+describe('parseHex', () => {
+  /** The rule, as a regex: what the native decoder must agree with. */
+  const reference = (s: string): Uint8Array | null => {
+    const h = s.startsWith('0x') ? s.slice(2) : s
+    return /^([0-9a-fA-F]{2})*$/.test(h) ? Uint8Array.from(Buffer.from(h, 'hex')) : null
+  }
+
+  it('accepts exactly an even run of hex digits (either case, optional 0x), as the regex rule does', () => {
+    const alphabet = '0123456789abcdefABCDEFgGxX \u00ff\u0100-'
+    let seed = 7
+    const next = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+    const cases = ['', '0x', '00', '0x00', '0X00', 'ff', 'FF', 'fF0a', 'abc', '0g', 'g0', '0x0x00', ' 00', '00 ', '1\u00ff', '\u0130\u0130']
+    for (let i = 0; i < 4000; i++) {
+      // mostly valid hex with the odd stray character, so both answers are common
+      const len = next(12)
+      let s = next(4) === 0 ? '0x' : ''
+      for (let j = 0; j < len; j++) s += next(10) === 0 ? alphabet[next(alphabet.length)] : '0123456789abcdefABCDEF'[next(22)]
+      cases.push(s)
+    }
+    let valid = 0
+    for (const s of cases) {
+      const want = reference(s)
+      expect(parseHex(s), JSON.stringify(s)).toEqual(want)
+      if (want !== null) valid++
+    }
+    expect(valid).toBeGreaterThan(500)
+    expect(valid).toBeLessThan(cases.length - 500)
+  })
+
+  it('returns a Uint8Array of its own, not a slice of a shared pool', () => {
+    const b = parseHex('ab'.repeat(100))!
+    expect(b.byteLength).toBe(100)
+    expect(b.buffer.byteLength).toBe(100)
+  })
+})
+
 describe('binaryKey', () => {
   it('is one char per byte, and equal only for equal bytes', () => {
     const all = Uint8Array.from({ length: 256 }, (_, i) => i)
