@@ -20,6 +20,7 @@ import { fileConsensusLog } from './consensus/consensus-log.ts'
 import { encodeAddress } from './crypto/address.ts'
 import { equalBytes } from './crypto/bytes.ts'
 import { publicKeyOf } from './crypto/keys.ts'
+import { inlineBatchVerify } from './crypto/signature-batch.ts'
 import { verifySignature } from './crypto/verify.ts'
 import { VerifyPool } from './crypto/verify-pool.ts'
 import type { Logger } from './logger.ts'
@@ -93,7 +94,7 @@ export interface NodeOptions {
   commitWaitMs?: number
   /** Prometheus metrics at http://host:port/metrics (docs/metrics.md); null or absent for none. */
   metrics?: MetricsServerOptions | null
-  /** Worker threads verifying signatures of txs, votes and proposals (default: one fewer than the machine's cores, at least 1); 0 verifies on the main thread. */
+  /** Worker threads verifying tx signatures (default: one fewer than the machine's cores, at least 1); 0 verifies on the main thread. */
   verifyThreads?: number
   /** On a dev chain: the dev key dev_faucet sends from (refused on any other chain); null or absent for none. */
   faucet?: { secretKey: Uint8Array } | null
@@ -161,12 +162,12 @@ export class ChorusNode implements AsyncDisposable {
     const store = modules.store ?? await Store.open(opts.dataDir, { maxOpenFiles: fds.storeFiles })
     const stops: Array<() => Promise<void>> = []
     try {
-      // signatures (txs, gossip's votes and proposals) on the other cores; a given verify (the simulator's) runs on this thread
+      // tx signatures on the other cores; a given verify (the simulator's) runs on this thread
       const threads = modules.verify === undefined ? opts.verifyThreads ?? VerifyPool.defaultThreads() : 0
       const verifier = threads > 0 ? new VerifyPool(threads) : null
       if (verifier !== null) stops.push(async () => await verifier.close())
       const verify = modules.verify ?? verifySignature
-      const chain = await Chain.open(store, opts.genesis, verify, verifier?.verifyBatch)
+      const chain = await Chain.open(store, opts.genesis, verify, verifier?.verifyBatch ?? inlineBatchVerify(verify))
       chain.events.onListenerError = (e) => log.error('A commit listener failed', { error: (e as Error).message })
       const timeline = opts.timeline === null ? null : await TimelineIndexer.open(store, chain, opts.timeline ?? DEFAULT_TIMELINE_OPTIONS, log.child('timeline'))
       if (timeline !== null) {

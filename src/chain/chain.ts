@@ -30,7 +30,7 @@ import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Block, BlockHeader, Commit, Hash, PublicKey, SignedTx } from '../protocol/types.ts'
 import { BLOCK_VERSION, ZERO_HASH } from '../protocol/types.ts'
 import { type ChainRules, type VerifyFn, txSignatureCheck } from '../protocol/validate.ts'
-import { rememberingVerifier } from '../crypto/remembering-verify.ts'
+import { rememberingVerify } from '../crypto/remembering-verify.ts'
 import { type BatchVerifyFn, inlineBatchVerify } from '../crypto/signature-batch.ts'
 import { ValidatorSet } from '../protocol/validator-set.ts'
 import { Bucket } from '../state/buckets.ts'
@@ -107,16 +107,10 @@ export class Chain {
   private constructor (
     readonly store: Store,
     readonly genesis: Genesis,
-    /** One signature, on this thread: commits, evidence, and votes and proposals with no pool (each passing check remembered, so verified once). */
+    /** One signature, on this thread: votes, proposals, commits, evidence (each passing check remembered, so verified once). */
     readonly verify: VerifyFn,
     /** Many signatures at once (txs), off the main thread when the node has a verify pool. */
     readonly verifyBatch: BatchVerifyFn,
-    /**
-     * Gossip's votes and proposals through the verify pool, each passing check remembered in
-     * `verify`'s memory (so a commit carrying the vote is not verified again). Null with no pool:
-     * `verify` checks them on this thread, synchronously (the simulator's runs stay deterministic).
-     */
-    readonly verifyAsync: BatchVerifyFn | null,
     private _head: Head,
     private _validators: ValidatorSet,
     private _lastValidators: ValidatorSet
@@ -124,16 +118,10 @@ export class Chain {
     this.rules = { chainId: genesis.chainId, params: genesis.params }
   }
 
-  /**
-   * Opens the chain in `store`, writing genesis on first use; refuses a store made for another genesis.
-   * `verifyBatch` is a verify pool's (answering as `verifyOne` does); without one, every signature is checked on this thread.
-   */
-  static async open (store: Store, genesis: Genesis, verifyOne: VerifyFn, verifyBatch?: BatchVerifyFn): Promise<Chain> {
+  /** Opens the chain in `store`, writing genesis on first use; refuses a store made for another genesis. */
+  static async open (store: Store, genesis: Genesis, verifyOne: VerifyFn, verifyBatch: BatchVerifyFn = inlineBatchVerify(verifyOne)): Promise<Chain> {
     // votes are checked as gossip, then again in the commits that carry them: once is enough
-    const signatures = rememberingVerifier(verifyOne, verifyBatch)
-    const verify = signatures.verify
-    const verifyAsync = verifyBatch === undefined ? null : signatures.verifyBatch
-    const txBatch = verifyBatch ?? inlineBatchVerify(verifyOne)
+    const verify = rememberingVerify(verifyOne)
     const gh = genesisHash(genesis)
     const stored = await store.get(Bucket.meta, META_GENESIS)
     if (stored === undefined) {
@@ -141,14 +129,14 @@ export class Chain {
       const head: Head = { height: 0, hash: gh, timeMs: genesis.genesisTimeMs, stateRoot: nextStateRoot(ZERO_HASH, writes) }
       const set = genesisValidators(genesis)
       await store.commit([...writes, ...metaWrites(head, set, set), { bucket: Bucket.meta, key: META_GENESIS, value: gh }, derivedIndexMeta()], true)
-      return new Chain(store, genesis, verify, txBatch, verifyAsync, head, set, set)
+      return new Chain(store, genesis, verify, verifyBatch, head, set, set)
     }
     if (!equalBytes(stored, gh)) fail(ErrorCode.INVALID_FIELD, 'this data directory belongs to a different genesis')
     await ensureDerivedIndexes(store)
     const head = decodeHead((await store.get(Bucket.meta, META_HEAD))!)
     const set = ValidatorSet.decode((await store.get(Bucket.meta, META_VALIDATORS))!)
     const last = ValidatorSet.decode((await store.get(Bucket.meta, META_LAST_VALIDATORS))!)
-    return new Chain(store, genesis, verify, txBatch, verifyAsync, head, set, last)
+    return new Chain(store, genesis, verify, verifyBatch, head, set, last)
   }
 
   get head (): Head { return this._head }

@@ -24,7 +24,7 @@ import { merkleRoot } from '../crypto/merkle.ts'
 import type { Chain } from '../chain/chain.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
 import { validateCommittedBlock } from '../chain/validation/block.ts'
-import { type ConsensusContext, proposalKey, validateProposal, validateVote } from '../chain/validation/consensus.ts'
+import { type ConsensusContext, validateProposal, validateVote } from '../chain/validation/consensus.ts'
 import { type GossipAction, gossipAction, ignore } from '../chain/validation/gossip-error.ts'
 import { admitTxBatch } from '../chain/validation/tx-batch.ts'
 import type { Clock } from '../consensus/clock.ts'
@@ -217,7 +217,7 @@ export class ChorusNetwork implements SyncPeers {
     }
     return {
       chainId: chain.chainId, height, validators: chain.validators, nextValidators: this.next.set,
-      maxBlockTxs: chain.rules.params.maxBlockTxs, verify: chain.verify, verifyAsync: chain.verifyAsync, seen: this.seen
+      maxBlockTxs: chain.rules.params.maxBlockTxs, verify: chain.verify, seen: this.seen
     }
   }
 
@@ -225,19 +225,13 @@ export class ChorusNetwork implements SyncPeers {
     const msg = decodeConsensusGossip(data)
     if (this.consensus === null) ignore(ErrorCode.UNAVAILABLE, 'not a validator')
     const ctx = this.consensusContext()
-    const height = msg.type === 'vote' ? msg.vote.vote.height : msg.proposal.proposal.height
-    let signature: Promise<void> | undefined
     try {
-      signature = msg.type === 'vote' ? validateVote(msg.vote, ctx) : validateProposal(msg.proposal, msg.block, ctx)
+      if (msg.type === 'vote') validateVote(msg.vote, ctx)
+      else validateProposal(msg.proposal, msg.block, ctx)
     } catch (e) {
+      const height = msg.type === 'vote' ? msg.vote.vote.height : msg.proposal.proposal.height
       if ((e as { code?: string }).code === ErrorCode.FUTURE) this.futureHeight(height)
       throw e
-    }
-    if (signature !== undefined) {
-      // with a verify pool the answer comes later (meanwhile a copy is IGNOREd as seen), and the chain may
-      // have decided the height by then: IGNOREd as STALE, as it would be had it come a moment later
-      await signature
-      if (height <= this.m.chain.head.height) ignore(ErrorCode.STALE, `height ${height} was decided while its signature was checked`)
     }
     if (msg.type === 'vote') {
       this.consensus.receiveVote(msg.vote)
@@ -247,7 +241,7 @@ export class ChorusNetwork implements SyncPeers {
     try {
       block = await this.fill(msg.block, from)
     } catch (e) {
-      this.seen.delete(proposalKey(msg.proposal)) // a re-gossip may find the txs
+      this.seen.delete(toHex(msg.proposal.signature)) // a re-gossip may find the txs
       throw e
     }
     this.consensus.receiveProposal(msg.proposal, block)

@@ -8,10 +8,6 @@ import { gossipAction } from '../../../src/chain/validation/gossip-error.ts'
 import { admitTxBatch } from '../../../src/chain/validation/tx-batch.ts'
 import { post } from '../../../src/client/transactions.ts'
 import { signDomain } from '../../../src/crypto/keys.ts'
-import { rememberingVerifier } from '../../../src/crypto/remembering-verify.ts'
-import type { BatchVerifyFn } from '../../../src/crypto/signature-batch.ts'
-import { verifySignature } from '../../../src/crypto/verify.ts'
-import { verifyCommit } from '../../../src/protocol/commit.ts'
 import type { SignedProposal, SignedVote, Vote } from '../../../src/protocol/types.ts'
 import { BoundedSet } from '../../../src/util/bounded-set.ts'
 import { CHAIN_ID, type Fixture, commitFor, makeFixture, validatorKey } from '../../support/chain.ts'
@@ -22,31 +18,6 @@ beforeAll(async () => {
   await fx.block() // height 1: the next is 2
 })
 afterAll(async () => { await fx.close() })
-
-/** The action and code `run` throws (or its promise rejects with), or 'ACCEPT'. */
-async function settled (run: () => Promise<void> | undefined): Promise<string> {
-  try {
-    await run()
-    return 'ACCEPT'
-  } catch (e) {
-    const { action, code } = gossipAction(e)
-    return `${action} ${code}`
-  }
-}
-
-/**
- * A context whose signature checks go through a batch verifier (as with a verify pool; here the
- * node's rule on this thread), both ways in counted: `one` single checks, `batched` checks sent.
- */
-function asyncCtx (): { c: ConsensusContext, calls: { one: number, batched: number } } {
-  const calls = { one: 0, batched: 0 }
-  const batch: BatchVerifyFn = async (checks) => {
-    calls.batched += checks.length
-    return checks.map((k) => verifySignature(k.publicKey, k.message, k.signature))
-  }
-  const signatures = rememberingVerifier((k, m, s) => { calls.one++; return verifySignature(k, m, s) }, batch)
-  return { c: { ...ctx(), verify: signatures.verify, verifyAsync: signatures.verifyBatch }, calls }
-}
 
 /** The action and code `run` throws, or 'ACCEPT'. */
 function outcome (run: () => void): string {
@@ -61,7 +32,7 @@ function outcome (run: () => void): string {
 
 const ctx = (): ConsensusContext => ({
   chainId: CHAIN_ID, height: fx.chain.head.height + 1, validators: fx.chain.validators, nextValidators: fx.chain.validators.advance(1),
-  maxBlockTxs: 5000, verify: fx.chain.verify, verifyAsync: null, seen: new BoundedSet(100)
+  maxBlockTxs: 5000, verify: fx.chain.verify, seen: new BoundedSet(100)
 })
 
 function vote (over: Partial<Vote> = {}, key = fx.validator): SignedVote {
@@ -90,66 +61,6 @@ describe('validateVote', () => {
     const forged = { ...vote(), signature: new Uint8Array(64).fill(7) }
     expect(outcome(() => validateVote(forged, ctx()))).toBe('REJECT BAD_SIGNATURE')
   })
-
-  it('checks the signature here, synchronously, when there is no verify pool (the simulator stays deterministic)', () => {
-    const c = ctx()
-    expect(validateVote(vote({ round: 3 }), c)).toBeUndefined()
-    expect(c.seen.size).toBe(1)
-  })
-})
-
-describe('validateVote through a batch verifier (a verify pool)', () => {
-  it('accepts a good vote once the check answers, and remembers it: the commit carrying it is not verified again', async () => {
-    const { c, calls } = asyncCtx()
-    const blockHash = new Uint8Array(32).fill(9)
-    const v = vote({ type: 'precommit', blockHash })
-    const pending = validateVote(v, c)
-    expect(pending).toBeInstanceOf(Promise)
-    expect(await settled(() => pending)).toBe('ACCEPT')
-    expect(calls).toEqual({ one: 0, batched: 1 })
-    expect(await settled(() => validateVote(v, c))).toBe('IGNORE ALREADY_KNOWN')
-    const commit = { height: v.vote.height, round: 0, blockHash, signatures: [{ validator: v.vote.validator, signature: v.signature }] }
-    verifyCommit(commit, fx.chain.validators, CHAIN_ID, c.verify)
-    expect(calls).toEqual({ one: 0, batched: 1 })
-    // a signature the gossip did not check is verified by the commit: the count above means something
-    const other = vote({ type: 'precommit', blockHash, round: 1 })
-    verifyCommit({ ...commit, round: 1, signatures: [{ validator: other.vote.validator, signature: other.signature }] }, fx.chain.validators, CHAIN_ID, c.verify)
-    expect(calls).toEqual({ one: 1, batched: 1 })
-  })
-
-  it('rejects a bad signature, and does not keep it seen: every copy is rejected, none handed on', async () => {
-    const { c, calls } = asyncCtx()
-    const forged = { ...vote(), signature: new Uint8Array(64).fill(7) }
-    expect(await settled(() => validateVote(forged, c))).toBe('REJECT BAD_SIGNATURE')
-    expect(c.seen.size).toBe(0)
-    expect(await settled(() => validateVote(forged, c))).toBe('REJECT BAD_SIGNATURE')
-    expect(calls).toEqual({ one: 0, batched: 2 })
-  })
-
-  it('ignores a copy that arrives while the first is being checked, and checks the signature once', async () => {
-    const { c, calls } = asyncCtx()
-    const v = vote({ round: 2 })
-    const first = settled(() => validateVote(v, c))
-    expect(await settled(() => validateVote(v, c))).toBe('IGNORE ALREADY_KNOWN')
-    expect(await first).toBe('ACCEPT')
-    expect(calls.batched).toBe(1)
-  })
-
-  it('lets the real vote through while a tampered copy (its signature over other bytes) is being checked', async () => {
-    const { c } = asyncCtx()
-    const real = vote({ round: 4 })
-    const tampered = { vote: { ...real.vote, round: 5 }, signature: real.signature }
-    const [t, r] = await Promise.all([settled(() => validateVote(tampered, c)), settled(() => validateVote(real, c))])
-    expect(t).toBe('REJECT BAD_SIGNATURE')
-    expect(r).toBe('ACCEPT')
-  })
-
-  it('does the cheap checks first, synchronously: nothing is sent to the verifier for a stale vote or a non-validator\'s', async () => {
-    const { c, calls } = asyncCtx()
-    expect(outcome(() => { void validateVote(vote({ height: fx.chain.head.height }), c) })).toBe('IGNORE STALE')
-    expect(outcome(() => { void validateVote(vote({}, validatorKey()), c) })).toBe('REJECT NOT_VALIDATOR')
-    expect(calls.batched).toBe(0)
-  })
 })
 
 describe('validateProposal', () => {
@@ -175,17 +86,6 @@ describe('validateProposal', () => {
     expect(blockHash(swapped.header)).not.toEqual(good.signed.proposal.blockHash)
     expect(outcome(() => validateProposal(good.signed, swapped, ctx()))).toBe('REJECT BAD_BLOCK')
     expect(outcome(() => validateProposal({ ...good.signed, signature: new Uint8Array(64) }, good.block, ctx()))).toBe('REJECT BAD_SIGNATURE')
-  })
-
-  it('through a batch verifier: rejects a bad signature, accepts a good one, ignores a copy while it is checked', async () => {
-    const { c, calls } = asyncCtx()
-    const good = await proposal()
-    expect(await settled(() => validateProposal({ ...good.signed, signature: new Uint8Array(64).fill(3) }, good.block, c))).toBe('REJECT BAD_SIGNATURE')
-    const first = settled(() => validateProposal(good.signed, good.block, c))
-    expect(await settled(() => validateProposal(good.signed, good.block, c))).toBe('IGNORE ALREADY_KNOWN')
-    expect(await first).toBe('ACCEPT')
-    expect(await settled(() => validateProposal(good.signed, good.block, c))).toBe('IGNORE ALREADY_KNOWN')
-    expect(calls).toEqual({ one: 0, batched: 2 })
   })
 })
 

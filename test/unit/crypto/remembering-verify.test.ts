@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { generateSecretKey, publicKeyOf, signDomain } from '../../../src/crypto/keys.ts'
 import { signingBytes } from '../../../src/crypto/hash.ts'
-import { rememberingVerifier, rememberingVerify } from '../../../src/crypto/remembering-verify.ts'
-import type { BatchVerifyFn } from '../../../src/crypto/signature-batch.ts'
+import { rememberingVerify } from '../../../src/crypto/remembering-verify.ts'
 import { verifySignature } from '../../../src/crypto/verify.ts'
 
 describe('a verify that remembers what passed', () => {
@@ -40,34 +39,5 @@ describe('a verify that remembers what passed', () => {
     const shiftedKey = Uint8Array.of(...key, sig[0]!)
     const shiftedSig = Uint8Array.of(...sig.subarray(1), message[0]!)
     expect(verify(shiftedKey, message.subarray(1), shiftedSig)).toBe(false)
-  })
-
-  it('shares one memory between the single check and the batch path; sends only what it does not remember', async () => {
-    const calls = { one: 0, batched: 0 }
-    const batch: BatchVerifyFn = async (checks) => {
-      calls.batched += checks.length
-      return checks.map((c) => verifySignature(c.publicKey, c.message, c.signature))
-    }
-    const { verify, verifyBatch } = rememberingVerifier((k, m, s) => { calls.one++; return verifySignature(k, m, s) }, batch)
-    const secret = generateSecretKey()
-    const key = publicKeyOf(secret)
-    const check = (text: string) => {
-      const payload = new TextEncoder().encode(text)
-      return { publicKey: key, message: signingBytes('vote', payload), signature: signDomain('vote', payload, secret) }
-    }
-    const [a, b, c] = [check('a'), check('b'), check('c')]
-    const bad = { ...c, signature: new Uint8Array(64).fill(5) }
-    const short = { ...c, signature: c.signature.subarray(1) }
-    expect(await verifyBatch([a, bad, short])).toEqual([true, false, false])
-    expect(calls).toEqual({ one: 0, batched: 3 })
-    // what passed in a batch is not checked again, one at a time or in a batch; what failed is
-    expect(verify(a.publicKey, a.message, a.signature)).toBe(true)
-    expect(await verifyBatch([bad, a])).toEqual([false, true])
-    expect(calls).toEqual({ one: 0, batched: 4 })
-    // and what passed one at a time is not sent in a batch
-    expect(verify(b.publicKey, b.message, b.signature)).toBe(true)
-    expect(await verifyBatch([b, a])).toEqual([true, true])
-    expect(await verifyBatch([])).toEqual([])
-    expect(calls).toEqual({ one: 1, batched: 4 })
   })
 })
