@@ -30,7 +30,7 @@ import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Block, BlockHeader, Commit, Hash, PublicKey, SignedTx } from '../protocol/types.ts'
 import { BLOCK_VERSION, ZERO_HASH } from '../protocol/types.ts'
 import { type ChainRules, type VerifyFn, txSignatureCheck } from '../protocol/validate.ts'
-import { rememberingVerify } from '../crypto/remembering-verify.ts'
+import { type RememberingVerify, rememberingVerify } from '../crypto/remembering-verify.ts'
 import { type BatchVerifyFn, inlineBatchVerify } from '../crypto/signature-batch.ts'
 import { ValidatorSet } from '../protocol/validator-set.ts'
 import { Bucket } from '../state/buckets.ts'
@@ -108,7 +108,7 @@ export class Chain {
     readonly store: Store,
     readonly genesis: Genesis,
     /** One signature, on this thread: votes, proposals, commits, evidence (each passing check remembered, so verified once). */
-    readonly verify: VerifyFn,
+    readonly verify: RememberingVerify,
     /** Many signatures at once (txs), off the main thread when the node has a verify pool. */
     readonly verifyBatch: BatchVerifyFn,
     private _head: Head,

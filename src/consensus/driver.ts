@@ -26,6 +26,7 @@
  */
 import { blockHash, decodeBlock, decodeSignedProposal, decodeSignedVote, encodeBlock, encodeProposal, encodeSignedProposal, encodeSignedVote, encodeVote } from '../codec/block.ts'
 import { parseHex, toHex } from '../crypto/bytes.ts'
+import { signingBytes } from '../crypto/hash.ts'
 import type { Chain, CheckedBlock } from '../chain/chain.ts'
 import type { Evidence } from '../chain/evidence.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
@@ -546,7 +547,10 @@ export class ConsensusDriver {
     const vote: Vote = { type, chainId: this.m.chain.chainId, height, round, blockHash: hashHex === null ? null : parseHex(hashHex)!, validator: this.identity.publicKey }
     const { signState, wal } = this.identity
     if (wal.syncedBySignStore !== true) await this.syncWal(wal) // else the sign store's fsync covers the WAL
-    const signature = await this.io('save the sign state', async () => await signState.sign('vote', type, height, round, encodeVote(vote)))
+    const bytes = encodeVote(vote)
+    const signature = await this.io('save the sign state', async () => await signState.sign('vote', type, height, round, bytes))
+    // it comes back in the next block's commit: not verified there
+    this.m.chain.verify.signedHere(vote.validator, signingBytes('vote', bytes), signature)
     const signed = { vote, signature }
     this.m.logger.debug('Voted', { type, height, round, hash: hashHex?.slice(0, 12) ?? 'nil', state: this.describe() })
     this.ownVotes.push(signed)

@@ -12,15 +12,32 @@ import { binaryKey, concatBytes } from './bytes.ts'
 /** Enough for several heights of votes from a large validator set. */
 export const REMEMBERED_SIGNATURES = 16_384
 
-export function rememberingVerify (verify: VerifyFn, capacity = REMEMBERED_SIGNATURES): VerifyFn {
+/** The remembering VerifyFn, and a way to tell it of a signature known good without a check. */
+export interface RememberingVerify extends VerifyFn {
+  /**
+   * Remembers a signature this node just made with its own key (its vote, which comes back to
+   * it in the next block's commit): one of its own, never a peer's, is good by construction.
+   */
+  signedHere: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => void
+}
+
+export function rememberingVerify (verify: VerifyFn, capacity = REMEMBERED_SIGNATURES): RememberingVerify {
   const passed = new BoundedSet(capacity)
-  return (publicKey, message, signature) => {
-    // fixed widths before the message make the key unambiguous; anything else is the rule's to refuse
-    if (publicKey.length !== 32 || signature.length !== 64) return verify(publicKey, message, signature)
-    const key = binaryKey(concatBytes(publicKey, signature, message))
+  // fixed widths before the message make the key unambiguous; anything else is the rule's to refuse
+  const keyOf = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string | null =>
+    publicKey.length === 32 && signature.length === 64 ? binaryKey(concatBytes(publicKey, signature, message)) : null
+  const remembering: VerifyFn = (publicKey, message, signature) => {
+    const key = keyOf(publicKey, message, signature)
+    if (key === null) return verify(publicKey, message, signature)
     if (passed.has(key)) return true
     const ok = verify(publicKey, message, signature)
     if (ok) passed.add(key)
     return ok
   }
+  return Object.assign(remembering, {
+    signedHere: (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => {
+      const key = keyOf(publicKey, message, signature)
+      if (key !== null) passed.add(key)
+    }
+  })
 }

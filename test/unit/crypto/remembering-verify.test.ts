@@ -40,4 +40,20 @@ describe('a verify that remembers what passed', () => {
     const shiftedSig = Uint8Array.of(...sig.subarray(1), message[0]!)
     expect(verify(shiftedKey, message.subarray(1), shiftedSig)).toBe(false)
   })
+
+  it('takes a signature made here as good without a check, for exactly the key, bytes and signature given', () => {
+    let calls = 0
+    const counted = (k: Uint8Array, m: Uint8Array, s: Uint8Array): boolean => { calls++; return verifySignature(k, m, s) }
+    const verify = rememberingVerify(counted)
+    const secret = generateSecretKey()
+    const key = publicKeyOf(secret)
+    const payload = new TextEncoder().encode('my precommit')
+    const sig = signDomain('vote', payload, secret)
+    verify.signedHere(key, signingBytes('vote', payload), sig)
+    expect(verify(key, signingBytes('vote', payload), sig)).toBe(true)
+    expect(calls).toBe(0)
+    // the same signature presented over other bytes is checked (and refused)
+    expect(verify(key, signingBytes('vote', new TextEncoder().encode('not my vote')), sig)).toBe(false)
+    expect(calls).toBe(1)
+  })
 })
