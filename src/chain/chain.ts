@@ -101,6 +101,7 @@ export class Chain {
   private checked = new Map<string, CheckedBlock>()
   /** The decided block whose batch LevelDB is writing, as admissions see it; null when none is. */
   private writing: AdmissionBase | null = null
+  private headBase: AdmissionBase | null = null
   /** Settles (never rejects) once the last batch handed to LevelDB is durable or has failed. */
   private settled: Promise<void> = Promise.resolve()
 
@@ -148,7 +149,8 @@ export class Chain {
 
   /** What the next admission dry-runs against (see AdmissionBase); read it under the lock, once per tx. */
   admissionBase (): AdmissionBase {
-    return this.writing ?? { head: this._head, proposer: this._validators.proposerAt(0), state: this.store, included: null }
+    // the head's is made once a head (proposerAt copies the set)
+    return this.writing ?? (this.headBase ??= { head: this._head, proposer: this._validators.proposerAt(0), state: this.store, included: null })
   }
 
   /**
@@ -301,6 +303,7 @@ export class Chain {
     this.writing = { head, proposer: next.proposerAt(0), state: execution.after, included: nextNonces(block.txs) }
     const durable = this.store.commit(writes, true).then(() => {
       this.writing = null
+      this.headBase = null
       this._head = head
       this._lastValidators = this._validators
       this._validators = next

@@ -237,10 +237,10 @@ export class RpcServer {
     const reserved = parsed.reduce((n: number, r) => n + errorRoom(r) + 1, 0)
     const budget = newBudget(this.opts.maxResponseBytes - reserved)
     const submits = parsed.filter(isPlainSubmit)
-    const shared = submits.length < 2 ? null : new SharedAdmission(this.admission.enter(caller, submitGroupCost(submits.length)))
-    const settled = Promise.all(parsed.map(async (r) => await this.one(r, caller, budget, shared !== null && isPlainSubmit(r) ? shared : undefined)))
+    const group: SubmitGroup | null = submits.length < 2 ? null : { admission: new SharedAdmission(this.admission.enter(caller, submitGroupCost(submits.length))), deadline: null }
+    const settled = Promise.all(parsed.map(async (r) => await this.one(r, caller, budget, group !== null && isPlainSubmit(r) ? group : undefined)))
     // a call's work may outlive its answer (a timeout): the shared cost is given back when the last of it ends
-    settled.finally(() => shared?.close()).catch(() => {})
+    settled.finally(() => { group?.admission.close(); group?.deadline?.clear() }).catch(() => {})
     const answers = (await settled).filter((a): a is Answer => a !== null)
     if (answers.length === 0) return void res.writeHead(204).end()
     this.sendText(res, caller, answers.every((a) => a.refusedForLoad) ? 429 : 200, `[${answers.map((a) => a.text).join(',')}]`)
@@ -251,16 +251,16 @@ export class RpcServer {
    * notification (no id), which gets no answer. `budget` is the response bytes
    * left for it (a batch's shared budget): an answer that would pass it becomes TOO_LARGE.
    */
-  private async one (req: unknown, caller: Caller, budget = newBudget(this.opts.maxResponseBytes), shared?: SharedAdmission): Promise<Answer | null> {
+  private async one (req: unknown, caller: Caller, budget = newBudget(this.opts.maxResponseBytes), group?: SubmitGroup): Promise<Answer | null> {
     const started = performance.now()
-    const { method, response, silent } = await this.respond(req, caller, budget, shared)
+    const { method, response, silent } = await this.respond(req, caller, budget, group)
     const answer = silent ? null : this.answer(response, budget)
     this.observer?.call(method, answer === null ? response.error ?? null : answer.error, (performance.now() - started) / 1000)
     return answer
   }
 
   /** A call's response; `method` names it for metrics, `silent` when nobody gets an answer (a notification, or a caller gone). */
-  private async respond (req: unknown, caller: Caller, budget: Budget, shared?: SharedAdmission): Promise<{ method: string, response: Response, silent: boolean }> {
+  private async respond (req: unknown, caller: Caller, budget: Budget, group?: SubmitGroup): Promise<{ method: string, response: Response, silent: boolean }> {
     const invalid = (id: Id, message: string) => ({ method: 'invalid', response: errorResponse(id, { code: RpcCode.INVALID_REQUEST, message }), silent: false })
     if (typeof req !== 'object' || req === null || Array.isArray(req)) return invalid(null, 'a request is an object')
     const r = req as { jsonrpc?: unknown, id?: unknown, method?: unknown, params?: unknown }
@@ -272,7 +272,7 @@ export class RpcServer {
     if (!known) response = errorResponse(id, { code: RpcCode.METHOD_NOT_FOUND, message: `method not found: ${r.method.slice(0, 64)}` })
     else {
       try {
-        response = { jsonrpc: '2.0', id, result: await this.run(caller, r.method, r.params, budget, shared) }
+        response = { jsonrpc: '2.0', id, result: await this.run(caller, r.method, r.params, budget, group) }
       } catch (e) {
         const error = toRpcError(e)
         if (error.code === RpcCode.INTERNAL) this.logInternal(r.method, e)
@@ -286,9 +286,9 @@ export class RpcServer {
    * Runs an admitted call; its cost counts until its work ends, even past its time limit.
    * A call whose answer could not fit what is left of the response budget is not run.
    */
-  private async run (caller: Caller, method: string, params: unknown, budget: Budget, shared?: SharedAdmission): Promise<Json> {
+  private async run (caller: Caller, method: string, params: unknown, budget: Budget, group?: SubmitGroup): Promise<Json> {
     const cost = callCost(method, params)
-    const release = shared !== undefined ? await shared.enter() : await this.admission.enter(caller, cost)
+    const release = group !== undefined ? await group.admission.enter() : await this.admission.enter(caller, cost)
     // the batch's answers so far have spent it (checked after the wait: they ran meanwhile)
     if (budget.left < Math.min(cost * ANSWER_ROOM_PER_COST, budget.whole)) {
       release()
@@ -296,21 +296,14 @@ export class RpcServer {
     }
     // the calls that wait for a block get that wait and a second; the rest the call limit
     const limit = method === 'tx_submit' || method === 'dev_faucet' ? this.ctx.commitWaitMs + 1000 : this.opts.callTimeoutMs
-    const timeout = new AbortController()
-    const signal = AbortSignal.any([caller.signal, timeout.signal])
-    const work = method === 'rpc.discover' ? Promise.resolve(this.doc as Json) : call(this.ctx, method, params, signal)
+    // a batch's plain submits share one time limit, from the first one's admission, not a signal, a timer and a promise each
+    const deadline = group !== undefined ? (group.deadline ??= new CallDeadline(caller.signal, limit)) : new CallDeadline(caller.signal, limit)
+    const work = method === 'rpc.discover' ? Promise.resolve(this.doc as Json) : call(this.ctx, method, params, deadline.signal)
     work.then(release, release)
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timeout.abort()
-        reject(new ChorusError(ErrorCode.TIMEOUT, `call took over ${limit} ms`))
-      }, limit)
-    })
     try {
-      return await Promise.race([work, late])
+      return await Promise.race([work, deadline.late])
     } finally {
-      clearTimeout(timer)
+      if (group === undefined) deadline.clear()
     }
   }
 
@@ -384,6 +377,33 @@ async function readBody (req: IncomingMessage, max: number): Promise<string | nu
 }
 
 /** A tx_submit that does not wait for its block: in a batch, these are admitted as one piece of work. */
+/** A batch's tx_submits without a wait: one admission of the group's cost, one time limit. */
+interface SubmitGroup {
+  admission: SharedAdmission
+  deadline: CallDeadline | null
+}
+
+/** A call's time limit: `signal` aborts (or the caller's does) and `late` rejects with TIMEOUT once `ms` pass. */
+class CallDeadline {
+  readonly signal: AbortSignal
+  readonly late: Promise<never>
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (callerSignal: AbortSignal, ms: number) {
+    const timeout = new AbortController()
+    this.signal = AbortSignal.any([callerSignal, timeout.signal])
+    this.late = new Promise<never>((_, reject) => {
+      this.timer = setTimeout(() => {
+        timeout.abort()
+        reject(new ChorusError(ErrorCode.TIMEOUT, `call took over ${ms} ms`))
+      }, ms)
+    })
+    this.late.catch(() => {}) // raced by each call; nobody may be left to hear it
+  }
+
+  clear (): void { clearTimeout(this.timer) }
+}
+
 function isPlainSubmit (r: unknown): boolean {
   if (typeof r !== 'object' || r === null) return false
   const { method, params } = r as { method?: unknown, params?: unknown }
