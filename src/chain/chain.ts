@@ -243,9 +243,10 @@ export class Chain {
   }
 
   /**
-   * Commits a checked block finalised by `commit` (its own precommits), atomically, under
-   * the lock, then announces it on `events`. False (and nothing written) when the chain
-   * already has that height: consensus and sync may both bring the same block.
+   * Commits a checked block finalised by `commit` (its own precommits) in one atomic batch,
+   * handed to LevelDB under the lock, and resolves once it is durable and announced on
+   * `events`. False (and nothing written) when the chain already has that height:
+   * consensus and sync may both bring the same block.
    * The next height's proposer priorities advance one step, as in CometBFT.
    */
   async commitBlock (checked: CheckedBlock, commit: Commit): Promise<boolean> {
@@ -262,7 +263,8 @@ export class Chain {
   /**
    * Imports a block someone else decided (sync, the block topic): checks that `commit`
    * finalises it under the set that decides its height, checks and executes the block,
-   * and commits it — all under the lock, so nothing commits in between. False when the
+   * and commits it as commitBlock does — checked and handed over under the lock, after any
+   * earlier batch is durable, so nothing commits in between. False when the
    * chain already has that height; throws BAD_BLOCK when the block or commit is bad.
    * `bytes` as for checkBlock.
    */
