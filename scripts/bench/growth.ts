@@ -33,9 +33,11 @@
  *   prints each window's top self times and stages (µs per committed tx) from the main
  *   thread's profile, and each verify worker's busy time.
  *   npx tsx scripts/bench/growth.ts [--max-posts 1000000] [--time-limit 1500] [--window 20000]
- *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--node-arg ARG] [--node-env NAME=VALUE]
+ *     [--senders 200] [--lanes 8] [--batch 50] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--start-arg ARG] [--node-arg ARG] [--node-env NAME=VALUE]
  *     [--rpc URL --key FILE] [--keep]
- * --no-timeline-index starts the node without its home-timeline index (`chorus start --no-timeline-index`).
+ * --no-timeline-index starts the node without its home-timeline index (`chorus start --no-timeline-index`);
+ * --start-arg ARG (repeatable) gives `chorus start` a flag (`--start-arg --memory-target=off`: V8's
+ * defaults; with --metrics each checkpoint prints the memory target's step).
  * --node-arg ARG (repeatable) gives the node's `node` a flag (`--node-arg --optimize-for-size`; a V8 flag
  * given this way replaces `chorus start`'s own of that name); --node-env NAME=VALUE (repeatable) sets a
  * variable in the node's environment (`--node-env MALLOC_ARENA_MAX=2`; CHORUS_V8_DEFAULTS=1 for V8's defaults).
@@ -56,7 +58,7 @@ import {
 } from './social-load.ts'
 import { type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 
-const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--node-arg ARG]... [--node-env NAME=VALUE]... [--rpc URL [--key FILE]] [--keep]'
+const USAGE = 'usage: growth.ts [--max-posts N] [--time-limit SECONDS] [--window TXS] [--senders N] [--lanes N] [--batch N] [--metrics] [--cpu-prof DIR] [--no-timeline-index] [--start-arg ARG]... [--node-arg ARG]... [--node-env NAME=VALUE]... [--rpc URL [--key FILE]] [--keep]'
 const MAX_POSTS = Number(flag('--max-posts') ?? 1_000_000)
 const TIME_LIMIT_S = Number(flag('--time-limit') ?? 1500)
 const WINDOW = Number(flag('--window') ?? 20_000)
@@ -71,13 +73,14 @@ const NO_TIMELINE_INDEX = process.argv.includes('--no-timeline-index')
 /** Every value given after `name` (a repeatable flag). */
 /** The node's own `node` flags and environment variables, for comparing runtime settings (memory, GC). */
 const NODE_ARGS = flagValues('--node-arg')
+const START_ARGS = flagValues('--start-arg')
 const NODE_ENV = flagValues('--node-env').map((kv) => {
   const i = kv.indexOf('=')
   if (i < 1) throw new Error(`--node-env takes NAME=VALUE, not ${kv}`)
   return [kv.slice(0, i), kv.slice(i + 1)] as const
 })
 if (!(MAX_POSTS >= 1) || !(TIME_LIMIT_S > 0) || !(WINDOW >= 1) || !(SENDERS >= 2) || !(LANES >= 1) || !(BATCH >= 1) || RPC === '') throw new Error(USAGE)
-if (RPC !== undefined && (METRICS || CPU_PROF !== undefined || NO_TIMELINE_INDEX || NODE_ARGS.length > 0 || NODE_ENV.length > 0)) throw new Error('--metrics, --cpu-prof, --no-timeline-index, --node-arg and --node-env need the node this script starts (not --rpc)')
+if (RPC !== undefined && (METRICS || CPU_PROF !== undefined || NO_TIMELINE_INDEX || START_ARGS.length > 0 || NODE_ARGS.length > 0 || NODE_ENV.length > 0)) throw new Error('--metrics, --cpu-prof, --no-timeline-index, --start-arg, --node-arg and --node-env need the node this script starts (not --rpc)')
 
 /** Sign more when fewer than SIGN_LOW txs are queued in all lanes, up to SIGN_HIGH, SIGN_SLICE at a time between turns of the event loop. */
 const SIGN_LOW = 10_000
@@ -120,7 +123,7 @@ interface Row {
   rss: number | null
   peak: number | null
   disk: number | null
-  heap: { used: number, total: number, external: number } | null
+  heap: { used: number, total: number, external: number, targetBytes: number, growingPercent: number } | null
   /** Posts in the chain when memory and disk were read (the window's end). */
   postsThen: number
   /** CPU cores the node used over the window, and the machine's 1-minute load average at its end (a shared machine). */
@@ -143,7 +146,10 @@ async function heapOf (metricsUrl: string | null): Promise<Row['heap']> {
   try {
     const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) })).text()
     const series = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
-    return { used: series('nodejs_heap_size_used_bytes'), total: series('nodejs_heap_size_total_bytes'), external: series('nodejs_external_memory_bytes') }
+    return {
+      used: series('nodejs_heap_size_used_bytes'), total: series('nodejs_heap_size_total_bytes'), external: series('nodejs_external_memory_bytes'),
+      targetBytes: series('chorus_memory_target_bytes'), growingPercent: series('chorus_memory_target_heap_growing_percent')
+    }
   } catch {
     return null
   }
@@ -167,13 +173,13 @@ async function main (): Promise<void> {
     // startDevNode hands the node this process's environment (this process's own allocator read its variables at its start)
     for (const [name, value] of NODE_ENV) process.env[name] = value
     const nodeArgs = [...NODE_ARGS, ...(profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir])]
-    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS, nodeArgs, args: NO_TIMELINE_INDEX ? ['--no-timeline-index'] : [] })
+    const dev = await startDevNode(children, root, { blockTimeMs: 1000, metrics: METRICS, nodeArgs, args: [...(NO_TIMELINE_INDEX ? ['--no-timeline-index'] : []), ...START_ARGS] })
     node = dev.node
     home = dev.home
     metricsUrl = dev.metricsUrl
     url = dev.url
     devSecret = await devKey(dev.home)
-    console.log(`node: pid ${node.proc.pid}, ${url}${metricsUrl === null ? '' : `, metrics ${metricsUrl}`}${nodeArgs.length === 0 ? '' : `, node ${nodeArgs.join(' ')}`}${NODE_ENV.length === 0 ? '' : `, env ${NODE_ENV.map(([k, v]) => `${k}=${v}`).join(' ')}`}`)
+    console.log(`node: pid ${node.proc.pid}, ${url}${metricsUrl === null ? '' : `, metrics ${metricsUrl}`}${nodeArgs.length === 0 ? '' : `, node ${nodeArgs.join(' ')}`}${START_ARGS.length === 0 ? '' : `, start ${START_ARGS.join(' ')}`}${NODE_ENV.length === 0 ? '' : `, env ${NODE_ENV.map(([k, v]) => `${k}=${v}`).join(' ')}`}`)
   } else {
     url = RPC
     devSecret = await keyFromFile(KEY_FILE ?? join(process.env.CHORUS_HOME ?? join(homedir(), '.chorus'), 'keys', 'dev.json'))
@@ -210,7 +216,8 @@ async function main (): Promise<void> {
     printRow(row, rows[0])
     if (METRICS) {
       const maps = await rssByMapping(node?.proc.pid)
-      if (maps !== null) console.log(`    RSS by mapping: ${Object.entries(maps).map(([k, v]) => `${k} ${mb(v)}`).join(', ')}`)
+      const target = heap === null || !(heap.targetBytes > 0) ? 'off' : `${mb(heap.targetBytes)}, heap growth ${heap.growingPercent === 0 ? 'V8\'s own' : `${heap.growingPercent}%`}`
+      if (maps !== null) console.log(`    RSS by mapping: ${Object.entries(maps).map(([k, v]) => `${k} ${mb(v)}`).join(', ')}; memory target ${target}`)
     }
   }
 

@@ -27,11 +27,13 @@
  * batch that got the tx accepted to its block showing as the head), the node's RSS
  * (/proc VmRSS at the end, VmHWM peak) and CPU.
  *   npx tsx scripts/bench/load.ts [--txs N] [--senders 200] [--lanes 8] [--batch 50]
- *     [--rpc URL[,URL…] [--key FILE]] [--cpu-prof DIR] [--keep]
+ *     [--rpc URL[,URL…] [--key FILE]] [--cpu-prof DIR] [--node-arg ARG]... [--start-arg ARG]... [--keep]
  * --txs defaults to 100,000 (40–50 s at 2,000–2,500 tx/s). --rpc targets running nodes
  * (funded from --key, default $CHORUS_HOME/keys/dev.json or ~/.chorus/keys/dev.json; no RSS
  * or profile then). --cpu-prof DIR runs the node with `node --cpu-prof --cpu-prof-dir DIR`
- * and prints the top self-time functions of the load window. --keep leaves the temp dir
+ * and prints the top self-time functions of the load window. --node-arg ARG (repeatable) gives
+ * the node's `node` a flag; --start-arg ARG (repeatable) gives `chorus start` one
+ * (`--start-arg --memory-target=off`). --keep leaves the temp dir
  * and the node's log. Every child is SIGKILLed and the temp dir removed on exit, failure
  * or signal; the child also stops if this process dies (stdin).
  */
@@ -42,19 +44,22 @@ import { RpcClient } from '../../src/client/rpc-client.ts'
 import { type ProfileSummary, type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 import {
   type BlockSeen, Children, HeadWatcher, type LaneTx, type Proc, RETRYABLE, SubmitStats,
-  cpuSeconds, devKey, flag, fmt, keyFromFile, loadShape, makeLanes, memoryOf, nextBody, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
+  cpuSeconds, devKey, flag, flagValues, fmt, keyFromFile, loadShape, makeLanes, memoryOf, nextBody, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
 } from './social-load.ts'
 import { cachedKeyVerify, verifyItems, verifyRate } from './verify-rate.ts'
 
-const USAGE = 'usage: load.ts [--txs N] [--senders N] [--lanes N] [--batch N] [--rpc URL[,URL…] [--key FILE]] [--cpu-prof DIR] [--keep]'
+const USAGE = 'usage: load.ts [--txs N] [--senders N] [--lanes N] [--batch N] [--rpc URL[,URL…] [--key FILE]] [--cpu-prof DIR] [--node-arg ARG]... [--start-arg ARG]... [--keep]'
 const TXS = Number(flag('--txs') ?? 100_000)
 const { senders: SENDERS, lanes: LANES, batch: BATCH } = loadShape()
 const RPC = flag('--rpc')?.split(',').filter((u) => u !== '')
 const KEY_FILE = flag('--key')
 const CPU_PROF = flag('--cpu-prof')
 const KEEP = process.argv.includes('--keep')
+/** Flags for the node's `node` and for its `chorus start`, to compare settings. */
+const NODE_ARGS = flagValues('--node-arg')
+const START_ARGS = flagValues('--start-arg')
 if (!(TXS >= 1) || !(SENDERS >= 2) || !(LANES >= 1) || !(BATCH >= 1) || (RPC !== undefined && RPC.length === 0)) throw new Error(USAGE)
-if (RPC !== undefined && CPU_PROF !== undefined) throw new Error('--cpu-prof needs the node this script starts (not --rpc)')
+if (RPC !== undefined && (CPU_PROF !== undefined || NODE_ARGS.length > 0 || START_ARGS.length > 0)) throw new Error('--cpu-prof, --node-arg and --start-arg need the node this script starts (not --rpc)')
 
 /** Verifications timed for the baseline (about 2 s on one core). */
 const VERIFY_COUNT = 30_000
@@ -98,7 +103,7 @@ function measureVerify (): number {
 async function startNode (root: string): Promise<{ node: Proc, url: string, home: string, profDir: string | null }> {
   const profDir = CPU_PROF === undefined ? null : resolve(CPU_PROF)
   if (profDir !== null) await mkdir(profDir, { recursive: true })
-  const dev = await startDevNode(children, root, { blockTimeMs: 1000, nodeArgs: profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir] })
+  const dev = await startDevNode(children, root, { blockTimeMs: 1000, nodeArgs: [...NODE_ARGS, ...(profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir])], args: START_ARGS })
   return { ...dev, profDir }
 }
 

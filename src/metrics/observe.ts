@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import type { Libp2pOptions } from 'libp2p'
+import { Gauge } from 'prom-client'
 import type { Chain } from '../chain/chain.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
 import type { Clock } from '../consensus/clock.ts'
@@ -19,6 +20,7 @@ import type { Transport } from '../p2p/transport.ts'
 import { RpcCode, type RpcError } from '../rpc/errors.ts'
 import type { RpcObserver, RpcServer } from '../rpc/server.ts'
 import type { Syncer } from '../sync/syncer.ts'
+import { memoryTargetInEffect } from '../util/memory-target.ts'
 import type { Metrics } from './metrics.ts'
 
 /** The parts `observe` reads; a node without a validator key or an RPC has null there. */
@@ -116,11 +118,27 @@ export class NodeObservers {
         return { connections: s.clients.length, subscriptions: s.hub.subscriptions, queuedBytes: s.queuedBytes }
       }
     }
+    const unregister = memoryTargetGauges(m)
     return () => {
       unsubscribe()
+      unregister()
       for (const k of Object.keys(r) as Array<keyof typeof r>) delete r[k]
     }
   }
+}
+
+/**
+ * The process's memory target (`chorus start --memory-target`, util/memory-target.ts): V8's
+ * flags belong to the process, so these read the one setting in effect, 0 and 0 without one.
+ */
+function memoryTargetGauges (m: Metrics): () => void {
+  const registers = [m.registry]
+  const series: Array<[name: string, help: string, read: () => number]> = [
+    ['chorus_memory_target_bytes', 'The process\'s memory target (RSS, bytes; chorus start --memory-target), 0 for none', () => memoryTargetInEffect.current?.targetBytes ?? 0],
+    ['chorus_memory_target_heap_growing_percent', 'V8\'s heap growth past its live size after a full GC, as the memory target has set it (--heap-growing-percent); 0: V8\'s own', () => memoryTargetInEffect.current?.growingPercent ?? 0]
+  ]
+  for (const [name, help, read] of series) new Gauge({ name, help, registers, collect () { this.set(read()) } })
+  return () => { for (const [name] of series) m.registry.removeSingleMetric(name) }
 }
 
 /**

@@ -7,9 +7,10 @@ import { DEV_CHAIN_ID } from '../../protocol/params.ts'
 import { DEFAULT_METRICS_HOST, type StartFlags as ConfigStartFlags, readConfig, resolveStart } from '../config.ts'
 import { hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis } from '../home.ts'
 import { listKeys, loadKey } from '../keystore.ts'
-import { action, print, usage } from '../output.ts'
+import { DEFAULT_MEMORY_TARGET_MIB, parseMemoryTargetMiB } from '../../util/memory-target.ts'
+import { action, print, usage, ValueError } from '../output.ts'
 import { announceOption, bootstrapOption, homeOption, intOption, listOption, logLevelFlag, p2pHostOption, portOption } from './options.ts'
-import { execWithRuntimeFlags } from './start-runtime.ts'
+import { execWithRuntimeFlags, startMemoryTarget } from './start-runtime.ts'
 
 export { DEFAULT_METRICS_HOST, DEFAULT_P2P_PORT, DEFAULT_RPC_PORT } from '../config.ts'
 
@@ -57,6 +58,14 @@ interface StartFlags extends ConfigStartFlags {
   blockTime?: number
   json?: boolean
   stopWithStdin?: boolean
+  memoryTarget: number
+}
+
+/** `--memory-target`'s parser: MiB, 0 or "off" for none. */
+export function memoryTargetOption (value: string): number {
+  const mib = parseMemoryTargetMiB(value)
+  if (mib === null) throw new ValueError('expected MiB as a whole number, or 0 or off for none')
+  return mib
 }
 
 /** `--metrics-port` turns metrics on (docs/metrics.md); `--metrics-host` alone is a mistake worth saying. */
@@ -122,7 +131,7 @@ export function registerStart (program: Command): void {
 
   program.command('start')
     .description('Run a node. With --dev, a new home gets a dev chain (validator and funded dev keys) and blocks start at once. ' +
-      'Every setting but --dev, --block-time and --home can also be in <home>/config.json (see docs/operations.md): ' +
+      'Every setting but --dev, --block-time, --home and --memory-target can also be in <home>/config.json (see docs/operations.md): ' +
       'a flag wins over its environment variable, which wins over config.json, which wins over the default')
     .option('--dev', 'create a dev chain in the home directory on first run')
     .addOption(homeOption())
@@ -142,6 +151,9 @@ export function registerStart (program: Command): void {
     .option('--no-timeline-index', 'do not keep the home-timeline index: feed_get then merges each followed account\'s posts on every read, which costs more the more accounts a reader follows (default: keep it; it catches up from the blocks when turned back on)')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics, 0 for any free port (default: off; see docs/metrics.md)', portOption)
     .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
+    .option('--memory-target <MiB>', 'a soft bound on the node process\'s RSS, in MiB: nearing it, V8 collects garbage harder (a smaller heap growth after each full GC, ' +
+      'for more GC work); below 70% of it V8 runs with its defaults. 0 or off: V8\'s defaults always. Ignored when node is given --heap-growing-percent ' +
+      `(default ${DEFAULT_MEMORY_TARGET_MIB}; see docs/operations.md)`, memoryTargetOption, DEFAULT_MEMORY_TARGET_MIB)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
     .addOption(logLevelFlag('debug, info, warn or error (default: config.json, else info)'))
@@ -156,6 +168,7 @@ export function registerStart (program: Command): void {
       metricsOptions({ metricsPort: opts.metricsPort ?? config?.metrics?.port, metricsHost: opts.metricsHost }) // --metrics-host alone: a usage error
       const settings = resolveStart(paths.home, config, { ...opts, logJson: opts.json === true ? true : opts.logJson })
       const logger = nodeLogger({ logLevel: settings.log.level, logJson: settings.log.json })
+      startMemoryTarget(opts.memoryTarget, logger) // the process's V8 flags: one per process, not per node
       if (opts.dev === true && !await hasGenesis(opts.home)) {
         const r = await initHome(opts.home, { dev: true, blockTimeMs: opts.blockTime })
         logger.warn('Created a dev chain with INSECURE keys', { home: paths.home, chainId: r.genesis.chainId, validator: r.validator.address, dev: r.dev!.address, peerId: r.peerId })
