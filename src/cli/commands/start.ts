@@ -1,13 +1,14 @@
 /** `chorus init` and `chorus start`. */
 import { type Command, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
+import { totalmem } from 'node:os'
 import { createLogger, type Level, type Logger } from '../../logger.ts'
 import { ErrorCode } from '../../protocol/errors.ts'
 import { DEV_CHAIN_ID } from '../../protocol/params.ts'
 import { DEFAULT_METRICS_HOST, type StartFlags as ConfigStartFlags, readConfig, resolveStart } from '../config.ts'
 import { hasGenesis, homePaths, initHome, initNetwork, joinNetwork, loadGenesis } from '../home.ts'
 import { listKeys, loadKey } from '../keystore.ts'
-import { DEFAULT_MEMORY_TARGET_MIB, parseMemoryTargetMiB } from '../../util/memory-target.ts'
+import { MIN_DEFAULT_MEMORY_TARGET_MIB, defaultMemoryTargetMiB, parseMemoryTargetMiB } from '../../util/memory-target.ts'
 import { action, print, usage, ValueError } from '../output.ts'
 import { announceOption, bootstrapOption, homeOption, intOption, listOption, logLevelFlag, p2pHostOption, portOption } from './options.ts'
 import { execWithRuntimeFlags, startMemoryTarget } from './start-runtime.ts'
@@ -153,7 +154,7 @@ export function registerStart (program: Command): void {
     .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
     .option('--memory-target <MiB>', 'a soft bound on the node process\'s RSS, in MiB: nearing it, V8 collects garbage harder (a smaller heap growth after each full GC, ' +
       'for more GC work); below 70% of it V8 runs with its defaults. 0 or off: V8\'s defaults always. Ignored when node is given --heap-growing-percent ' +
-      `(default ${DEFAULT_MEMORY_TARGET_MIB}; see docs/operations.md)`, memoryTargetOption, DEFAULT_MEMORY_TARGET_MIB)
+      `(default a quarter of this machine's memory, at least ${MIN_DEFAULT_MEMORY_TARGET_MIB}: ${defaultMemoryTargetMiB(totalmem())} here; see docs/operations.md)`, memoryTargetOption, defaultMemoryTargetMiB(totalmem()))
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
     .addOption(logLevelFlag('debug, info, warn or error (default: config.json, else info)'))

@@ -4,12 +4,13 @@
  * child process, that the V8 flag it sets makes V8 collect harder.
  */
 import { execFileSync } from 'node:child_process'
+import { totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
 import { afterEach, describe, expect, it } from 'vitest'
 import { registerStart } from '../../../src/cli/commands/start.ts'
 import { MemoryTarget, startMemoryTarget } from '../../../src/cli/commands/start-runtime.ts'
-import { DEFAULT_MEMORY_TARGET_MIB, DEFAULT_STEPS, memoryTargetInEffect, memoryTargetPolicy } from '../../../src/util/memory-target.ts'
+import { DEFAULT_STEPS, defaultMemoryTargetMiB, memoryTargetInEffect, memoryTargetPolicy } from '../../../src/util/memory-target.ts'
 
 const MiB = 2 ** 20
 
@@ -26,9 +27,11 @@ async function startOptions (args: string[]): Promise<Record<string, unknown>> {
 }
 
 describe('chorus start --memory-target', () => {
-  it('takes MiB, 0 or off; defaults to 512; refuses anything else; is in --help', async () => {
-    expect((await startOptions([])).memoryTarget).toBe(DEFAULT_MEMORY_TARGET_MIB)
-    expect(DEFAULT_MEMORY_TARGET_MIB).toBe(512)
+  it('takes MiB, 0 or off; defaults to a quarter of the machine\'s memory, at least 512; refuses anything else; is in --help', async () => {
+    expect((await startOptions([])).memoryTarget).toBe(defaultMemoryTargetMiB(totalmem()))
+    expect(defaultMemoryTargetMiB(1 * 2 ** 30)).toBe(512)
+    expect(defaultMemoryTargetMiB(2 * 2 ** 30)).toBe(512)
+    expect(defaultMemoryTargetMiB(24 * 2 ** 30)).toBe(6144)
     expect((await startOptions(['--memory-target', '768'])).memoryTarget).toBe(768)
     expect((await startOptions(['--memory-target', '0'])).memoryTarget).toBe(0)
     expect((await startOptions(['--memory-target', 'off'])).memoryTarget).toBe(0)
@@ -36,7 +39,7 @@ describe('chorus start --memory-target', () => {
     await expect(startOptions(['--memory-target', '-5'])).rejects.toThrow()
     const program = new Command('chorus')
     registerStart(program)
-    expect(program.commands.find((c) => c.name() === 'start')!.helpInformation()).toMatch(/--memory-target <MiB>.*soft bound.*RSS.*\(default 512/s)
+    expect(program.commands.find((c) => c.name() === 'start')!.helpInformation().replace(/\s+/g, ' ')).toMatch(/--memory-target <MiB>.*soft bound.*RSS.*\(default a quarter of this machine's memory, at least 512/)
   })
 })
 
@@ -98,11 +101,17 @@ const churn = (targetMiB: number): { percent: number | null, majors: number, pea
 
 describe('the memory target in a real process', () => {
   it('makes V8 collect harder once RSS is over it: more full GCs, a smaller heap', () => {
-    const off = churn(0)
-    const tight = churn(1) // 1 MiB: any process is past it, so the tightest step from the first sample
-    expect(off.percent).toBeNull()
-    expect(tight.percent).toBe(DEFAULT_STEPS.at(-1)!.percent)
-    expect(tight.majors).toBeGreaterThanOrEqual(2 * Math.max(1, off.majors))
-    expect(tight.peak).toBeLessThan(0.8 * off.peak)
-  }, 120_000)
+    // V8's own growth factor depends on how fast it measured itself collecting, which a loaded
+    // machine sways (an untargeted run peaked at 106 MB once, 370 MB alone): up to three pairs,
+    // and one must show the effect. A target V8 ignored would show it in none.
+    const pairs: Array<{ off: ReturnType<typeof churn>, tight: ReturnType<typeof churn> }> = []
+    const shows = ({ off, tight }: (typeof pairs)[number]): boolean => tight.majors >= 2 * Math.max(1, off.majors) && tight.peak < 0.8 * off.peak
+    while (pairs.length < 3 && !pairs.some(shows)) {
+      const pair = { off: churn(0), tight: churn(1) } // 1 MiB: any process is past it, so the tightest step from the first sample
+      expect(pair.off.percent).toBeNull()
+      expect(pair.tight.percent).toBe(DEFAULT_STEPS.at(-1)!.percent)
+      pairs.push(pair)
+    }
+    expect(pairs.some(shows), JSON.stringify(pairs)).toBe(true)
+  }, 240_000)
 })
