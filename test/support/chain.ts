@@ -10,6 +10,7 @@ import { TxPool } from '../../src/chain/tx-pool.ts'
 import { Signer, type TxDraft } from '../../src/client/transactions.ts'
 import { generateSecretKey, publicKeyOf, signDomain } from '../../src/crypto/keys.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
+import type { BatchVerifyFn } from '../../src/crypto/signature-batch.ts'
 import { verifySignature } from '../../src/crypto/verify.ts'
 import { ChorusError } from '../../src/protocol/errors.ts'
 import type { Commit, SignedTx, TxBody } from '../../src/protocol/types.ts'
@@ -49,7 +50,8 @@ export function commitFor (checked: CheckedBlock, validator: ValidatorKey, round
   return { height: h.height, round, blockHash: checked.hash, signatures: [{ validator: validator.publicKey, signature: signDomain('vote', encodeVote(vote), validator.secretKey) }] }
 }
 
-export async function makeFixture (opts: { params?: Record<string, number | string>, users?: number, mempool?: MempoolLimits } = {}): Promise<Fixture> {
+/** `verifyBatch`: the chain's tx signature batches (default: the rule, inline on this thread). */
+export async function makeFixture (opts: { params?: Record<string, number | string>, users?: number, mempool?: MempoolLimits, verifyBatch?: BatchVerifyFn } = {}): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'chorus-test-'))
   const validator = validatorKey()
   const users = Array.from({ length: opts.users ?? 3 }, () => Signer.generate())
@@ -61,7 +63,7 @@ export async function makeFixture (opts: { params?: Record<string, number | stri
     validators: [{ address: encodeAddress(validator.publicKey), power: '100' }]
   })
   const store = await Store.open(join(dir, 'db'))
-  const chain = await Chain.open(store, genesis, verifySignature)
+  const chain = await Chain.open(store, genesis, verifySignature, opts.verifyBatch)
   const pool = new TxPool(chain, new Mempool(opts.mempool))
   let lastCommit: Commit | null = null
   const fx: Fixture = {

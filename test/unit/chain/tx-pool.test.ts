@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import * as b from '../../../src/client/transactions.ts'
+import { type BatchVerifyFn, inlineBatchVerify } from '../../../src/crypto/signature-batch.ts'
+import { verifySignature } from '../../../src/crypto/verify.ts'
 import type { SignedTx } from '../../../src/protocol/types.ts'
 import { type Fixture, commitFor, makeFixture } from '../../support/chain.ts'
 
@@ -80,6 +82,32 @@ function holdNextBatch (store: Fixture['store']): { handedOver: Promise<void>, r
 }
 
 const hex = (tx: SignedTx): string => Buffer.from(tx.id).toString('hex')
+
+describe('admission in chunks', () => {
+  it('dry-runs a turn\'s txs in order even when later chunks\' signatures are answered first', async () => {
+    // the rule's answers, each batch held back less than the one before: the last chunk is answered first
+    let delay = 200
+    const verifyBatch: BatchVerifyFn = async (checks) => {
+      delay = Math.max(0, delay - 40)
+      await new Promise((resolve) => setTimeout(resolve, delay))
+      return await inlineBatchVerify(verifySignature)(checks)
+    }
+    const own = await makeFixture({ mempool: { maxTxs: 1_000, maxBytes: 1_000_000, maxPerSender: 500 }, verifyBatch })
+    try {
+      const [alice, bob] = own.users as [b.Signer, b.Signer]
+      const first = await own.tx(alice, b.post('0'))
+      const txs = [first, ...await Promise.all(Array.from({ length: 159 }, async (_, i) => await own.tx(alice, b.post(`${i + 1}`), { nonce: first.unsigned.nonce + i + 1 })))]
+      const forged = { ...await own.tx(bob, b.post('forged')), signature: new Uint8Array(64) }
+      txs.splice(100, 0, forged) // one bad signature in a middle chunk is refused alone
+      const codes = await Promise.all(txs.map(async (tx) => await own.submitCode(tx)))
+      expect(codes.filter((c) => c === 'OK')).toHaveLength(160)
+      expect(codes[100]).toBe('BAD_SIGNATURE')
+      expect(own.pool.mempool.pendingFor(alice.publicKey).map((t) => t.unsigned.nonce)).toEqual(Array.from({ length: 160 }, (_, i) => first.unsigned.nonce + i))
+    } finally {
+      await own.close()
+    }
+  })
+})
 
 describe('admission while a decided block is written', () => {
   it('dry-runs against the block being written, without waiting for its fsync; the head moves once it is durable', async () => {
