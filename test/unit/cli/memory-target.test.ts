@@ -96,22 +96,25 @@ const CHURN = `
   const majors = gcs.stop().statistics.filter((s) => s.gcType === 'MarkSweepCompact').length
   console.log(JSON.stringify({ percent: target?.growingPercent ?? null, majors, peak, live: live.length }))
 `
-const churn = (targetMiB: number): { percent: number | null, majors: number, peak: number } =>
-  JSON.parse(execFileSync(process.execPath, ['--max-semi-space-size=16', '--import', 'tsx', '--input-type=module', '-e', CHURN], { env: { ...process.env, TARGET_MIB: String(targetMiB) }, encoding: 'utf8' }).trim().split('\n').at(-1)!)
+/** The churn's result, and the growth factors V8 reported after its full GCs (`--trace-gc-verbose`). */
+function churn (targetMiB: number): { percent: number | null, majors: number, peak: number, factors: number[] } {
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=16', '--trace-gc-verbose', '--import', 'tsx', '--input-type=module', '-e', CHURN], { env: { ...process.env, TARGET_MIB: String(targetMiB) }, encoding: 'utf8', maxBuffer: 64 << 20 })
+  const factors = [...out.matchAll(/\[HeapController\] factor ([\d.]+)/g)].map((m) => Number(m[1]))
+  return { ...JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!), factors }
+}
 
 describe('the memory target in a real process', () => {
-  it('makes V8 collect harder once RSS is over it: more full GCs, a smaller heap', () => {
-    // V8's own growth factor depends on how fast it measured itself collecting, which a loaded
-    // machine sways (an untargeted run peaked at 106 MB once, 370 MB alone): up to three pairs,
-    // and one must show the effect. A target V8 ignored would show it in none.
-    const pairs: Array<{ off: ReturnType<typeof churn>, tight: ReturnType<typeof churn> }> = []
-    const shows = ({ off, tight }: (typeof pairs)[number]): boolean => tight.majors >= 2 * Math.max(1, off.majors) && tight.peak < 0.8 * off.peak
-    while (pairs.length < 3 && !pairs.some(shows)) {
-      const pair = { off: churn(0), tight: churn(1) } // 1 MiB: any process is past it, so the tightest step from the first sample
-      expect(pair.off.percent).toBeNull()
-      expect(pair.tight.percent).toBe(DEFAULT_STEPS.at(-1)!.percent)
-      pairs.push(pair)
-    }
-    expect(pairs.some(shows), JSON.stringify(pairs)).toBe(true)
-  }, 240_000)
+  it('makes V8 grow its heap by the step\'s factor after every full GC', () => {
+    // V8 reports the factor it sets the next limit by: 1 + percent/100 under a target, its own
+    // choice (from its measured GC and mutator speeds, which a loaded machine sways) without
+    const tight = churn(1) // 1 MiB: any process is past it, so the tightest step from the first sample
+    const step = DEFAULT_STEPS.at(-1)!.percent
+    expect(tight.percent).toBe(step)
+    expect(tight.majors).toBeGreaterThan(0)
+    expect(tight.factors.length).toBeGreaterThan(0)
+    expect(new Set(tight.factors)).toEqual(new Set([1 + step / 100]))
+    const off = churn(0)
+    expect(off.percent).toBeNull()
+    expect(off.factors.length).toBeGreaterThan(0)
+  }, 120_000)
 })
