@@ -121,6 +121,16 @@ describe('homes', () => {
     expect(viaEnv.stderr).toContain('NOT_FOUND')
   })
 
+  it('takes an empty CHORUS_HOME as unset: ~/.chorus, not the working directory', async () => {
+    const cwd = join(dir, 'empty-home-cwd')
+    const ownHome = join(dir, 'empty-home-user') // not the HOME the other tests share
+    await mkdir(cwd, { recursive: true })
+    const made = await run(['keys', 'new', 'dora', '--json'], { cwd, env: { CHORUS_HOME: '', HOME: ownHome } })
+    expect(made.code).toBe(0)
+    await stat(join(ownHome, '.chorus', 'keys'))
+    await expect(stat(join(cwd, 'keys'))).rejects.toThrow()
+  })
+
   it('defaults to ~/.chorus whatever the working directory, and CHORUS_HOME moves it', async () => {
     await mkdir(join(dir, 'a', 'b'), { recursive: true })
     const made = await run(['keys', 'new', 'carol', '--json'], { cwd: join(dir, 'a') })

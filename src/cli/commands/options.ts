@@ -95,9 +95,9 @@ export function defaultHome (): string {
   return join(homedir(), '.chorus')
 }
 
-/** --home DIR, from CHORUS_HOME when not given, else ~/.chorus. */
+/** --home DIR, from CHORUS_HOME when not given, else ~/.chorus. An empty one is as unset (XDG's rule), not the working directory. */
 export function homeOption (description = 'home directory'): Option {
-  return new Option('--home <dir>', description).env('CHORUS_HOME').default(defaultHome(), '~/.chorus')
+  return new Option('--home <dir>', description).env('CHORUS_HOME').default(defaultHome(), '~/.chorus').argParser((dir) => dir === '' ? defaultHome() : dir)
 }
 
 /** --rpc URL of a node, from CHORUS_RPC when not given. */
