@@ -302,7 +302,8 @@ export class Chain {
     writes.push({ bucket: Bucket.commit, key: heightKey(h.height), value: encodeCommit(commit) })
     writes.push({ bucket: Bucket.blockHash, key: hash, value: u64be(h.height) })
     block.txs.forEach((tx, i) => writes.push({ bucket: Bucket.txIndex, key: tx.id, value: encodeCanonical([h.height, i]) }))
-    this.writing = { head, proposer: next.proposerAt(0), state: execution.after, included: nextNonces(block.txs) }
+    const included = nextNonces(block.txs)
+    this.writing = { head, proposer: next.proposerAt(0), state: execution.after, included }
     const durable = this.store.commit(writes, true).then(() => {
       this.writing = null
       this.headBase = null
@@ -310,7 +311,7 @@ export class Chain {
       this._lastValidators = this._validators
       this._validators = next
       this.checked.clear()
-      this.events.emitCommitted({ checked, commit })
+      this.events.emitCommitted({ checked, commit, nextNonces: included })
     }, (e: unknown) => {
       this.writing = null
       throw e

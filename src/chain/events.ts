@@ -13,6 +13,8 @@ import type { CheckedBlock } from './chain.ts'
 export interface BlockCommitted {
   checked: CheckedBlock
   commit: Commit
+  /** Per sender (binaryKey), the nonce its next tx needs after the block (mempool.nextNonces): made once a block. */
+  nextNonces: ReadonlyMap<string, number>
 }
 
 export type CommitListener = (e: BlockCommitted) => void

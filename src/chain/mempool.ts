@@ -218,11 +218,10 @@ export class Mempool {
       // the block took a nonce prefix of the sender's chain (and made any other tx at those nonces stale): cut it in one go
       const chain = this.bySender.get(key)
       if (chain === undefined) continue
-      let cut = 0
-      while (cut < chain.length && chain[cut]!.unsigned.nonce < nonce) cut++
-      for (const tx of chain.slice(0, cut)) this.forget(tx)
-      if (cut === chain.length) this.bySender.delete(key)
-      else if (cut > 0) this.bySender.set(key, chain.slice(cut))
+      const rest = pendingAfter(chain, nonce)
+      for (const tx of chain.slice(0, chain.length - rest.length)) this.forget(tx)
+      if (rest.length === 0) this.bySender.delete(key)
+      else if (rest !== chain) this.bySender.set(key, rest as SignedTx[]) // a slice: an array of its own
     }
   }
 

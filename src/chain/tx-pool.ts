@@ -14,7 +14,7 @@ import { checkTxRules } from '../protocol/validate.ts'
 import { applyTx, readAccount } from '../state/transition.ts'
 import { StateView } from '../state/view.ts'
 import type { Chain } from './chain.ts'
-import { type Mempool, nextNonces, pendingAfter } from './mempool.ts'
+import { type Mempool, pendingAfter } from './mempool.ts'
 
 /** How many dropped txs' reasons are remembered, for waiters and tx_get. */
 const DROPPED_MEMORY = 10_000
@@ -70,12 +70,11 @@ export class TxPool {
     private readonly chain: Chain,
     readonly mempool: Mempool
   ) {
-    chain.events.onCommitted(({ checked }) => {
+    chain.events.onCommitted(({ checked, nextNonces }) => {
       // every view is of the old head now
       this.senderViews.clear()
       this.viewBytes = 0
-      const nonces = nextNonces(checked.block.txs)
-      mempool.onBlock(checked.block.txs, (sender) => nonces.get(binaryKey(sender)))
+      mempool.onBlock(checked.block.txs, (sender) => nextNonces.get(binaryKey(sender)))
     })
   }
 

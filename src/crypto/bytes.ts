@@ -23,12 +23,12 @@ function checked (slice: Slicer | undefined, expected: string): Slicer | undefin
   }
 }
 
-/** `write` if it decodes hex as the tests expect (mixed case read, a bad pair stops it), else undefined. */
+/** `write` if it decodes a sample of hex digits (either case) to the right bytes, else undefined. */
 function checkedWriter (write: HexWriter | undefined): HexWriter | undefined {
   if (typeof write !== 'function') return undefined
   try {
-    const out = new Uint8Array(3)
-    return write.call(out, '0fAbz1', 0, 3) === 2 && out[0] === 0x0f && out[1] === 0xab ? write : undefined
+    const out = new Uint8Array(2)
+    return write.call(out, '0fAb', 0, 2) === 2 && out[0] === 0x0f && out[1] === 0xab ? write : undefined
   } catch {
     return undefined
   }

@@ -130,6 +130,7 @@ export function registerStart (program: Command): void {
       ].join('\n'))
     }))
 
+  const memoryTargetHere = defaultMemoryTargetMiB(totalmem())
   program.command('start')
     .description('Run a node. With --dev, a new home gets a dev chain (validator and funded dev keys) and blocks start at once. ' +
       'Every setting but --dev, --block-time, --home and --memory-target can also be in <home>/config.json (see docs/operations.md): ' +
@@ -154,7 +155,7 @@ export function registerStart (program: Command): void {
     .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
     .option('--memory-target <MiB>', 'a soft bound on the node process\'s RSS, in MiB: nearing it, V8 collects garbage harder (a smaller heap growth after each full GC, ' +
       'for more GC work); below 70% of it V8 runs with its defaults. 0 or off: V8\'s defaults always. Ignored when node is given --heap-growing-percent ' +
-      `(default a quarter of this machine's memory, at least ${MIN_DEFAULT_MEMORY_TARGET_MIB}: ${defaultMemoryTargetMiB(totalmem())} here; see docs/operations.md)`, memoryTargetOption, defaultMemoryTargetMiB(totalmem()))
+      `(default a quarter of this machine's memory, at least ${MIN_DEFAULT_MEMORY_TARGET_MIB}: ${memoryTargetHere} here; see docs/operations.md)`, memoryTargetOption, memoryTargetHere)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
     .addOption(logLevelFlag('debug, info, warn or error (default: config.json, else info)'))
