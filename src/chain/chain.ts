@@ -20,11 +20,10 @@
  * the head, readers, and anything that builds, checks or commits a block wait until the
  * batch is durable (`settled`).
  */
-import { blockHash, blockTxAt, commitHash, decodeBlockEnvelope, decodeCommit, decodeTx, encodeBlock, encodeCommit, storedTxId } from '../codec/block.ts'
+import { blockHash, blockTxAt, commitHash, decodeBlockEnvelope, decodeCommit, decodeTx, encodeBlock, encodeCommit, storedTxId, txRootOf } from '../codec/block.ts'
 import { decodeCanonical, encodeCanonical } from '../codec/canonical.ts'
 import { asArray, asBytes, asUint } from '../codec/schema.ts'
 import { binaryKey, concatBytes, equalBytes, toHex, u64be, utf8, readU64be } from '../crypto/bytes.ts'
-import { merkleRoot } from '../crypto/merkle.ts'
 import { verifyCommit } from '../protocol/commit.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import type { Block, BlockHeader, Commit, Hash, PublicKey, SignedTx } from '../protocol/types.ts'
@@ -187,7 +186,7 @@ export class Chain {
     })
     const header: BlockHeader = {
       version: BLOCK_VERSION, chainId: this.chainId, height, timeMs, prevHash: head.hash,
-      txRoot: merkleRoot(execution.txs.map((t) => t.id)), stateRoot: execution.stateRoot, proposer,
+      txRoot: txRootOf(execution.txs), stateRoot: execution.stateRoot, proposer,
       validatorsHash: this._validators.hash(), lastCommitHash: commitHash(lastCommit)
     }
     const checked = { block: { header, txs: execution.txs, lastCommit }, hash: blockHash(header), execution }
@@ -229,7 +228,7 @@ export class Chain {
     if (bytes.length > p.maxBlockBytes) bad('tooLarge', `over ${p.maxBlockBytes} bytes`)
     const ids = new Set(block.txs.map((t) => toHex(t.id)))
     if (ids.size !== block.txs.length) bad('duplicateTx', 'a tx appears twice')
-    if (!equalBytes(h.txRoot, merkleRoot(block.txs.map((t) => t.id)))) bad('txRoot', 'txRoot does not match')
+    if (!equalBytes(h.txRoot, txRootOf(block.txs))) bad('txRoot', 'txRoot does not match')
     // every signature not verified here before, in one batch (off the main thread with a verify pool)
     const valid = await this.verifyTxSignatures(block.txs)
     const invalid = new Set(block.txs.filter((_, i) => !valid[i]))

@@ -9,6 +9,7 @@
  * their own canonical encodings, under the domain tags chorus/vote/v1 and chorus/proposal/v1.
  */
 import { sha256 } from '../crypto/hash.ts'
+import { merkleRoot } from '../crypto/merkle.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import {
   BLOCK_VERSION, type Block, type BlockHeader, type Commit, type Hash, type Proposal, type SignedProposal,
@@ -52,6 +53,16 @@ export function encodeHeader (h: BlockHeader): Uint8Array {
 
 export function blockHash (h: BlockHeader): Hash {
   return sha256(encodeHeader(h))
+}
+
+/** Roots already made, by txs array: a peer's block is checked against its txRoot when filled and again by checkBlock. */
+const txRoots = new WeakMap<readonly SignedTx[], Hash>()
+
+/** The Merkle root of the txs' ids (a header's txRoot), made once for a given array (a block's txs are never changed). */
+export function txRootOf (txs: readonly SignedTx[]): Hash {
+  let root = txRoots.get(txs)
+  if (root === undefined) txRoots.set(txs, root = merkleRoot(txs.map((t) => t.id)))
+  return root
 }
 
 export function commitToValue (c: Commit): Value {

@@ -19,8 +19,8 @@ import {
   decodeSyncStatus, decodeTxBatch, decodeTxsRequest, decodeTxsResponse, encodeBlockGossip, encodeConsensusGossip, encodeSyncBlocks,
   encodeSyncRequest, encodeSyncStatus, encodeTxBatch, encodeTxsRequest, encodeTxsResponse
 } from '../codec/gossip.ts'
+import { txRootOf } from '../codec/block.ts'
 import { binaryKey, equalBytes, toHex } from '../crypto/bytes.ts'
-import { merkleRoot } from '../crypto/merkle.ts'
 import type { Chain } from '../chain/chain.ts'
 import type { TxPool } from '../chain/tx-pool.ts'
 import { validateCommittedBlock } from '../chain/validation/block.ts'
@@ -35,6 +35,7 @@ import type { Block, SignedProposal, SignedTx, SignedVote } from '../protocol/ty
 import { checkTxRules, failSignature } from '../protocol/validate.ts'
 import type { ValidatorSet } from '../protocol/validator-set.ts'
 import type { SyncPeers } from '../sync/syncer.ts'
+import { BoundedMap } from '../util/bounded-map.ts'
 import { BoundedSet } from '../util/bounded-set.ts'
 import { PROTOCOL_SPECS, type PeerId, type Topic, type Transport, type Verdict } from './transport.ts'
 
@@ -84,7 +85,7 @@ export class ChorusNetwork implements SyncPeers {
   private cancelFlush: (() => void) | null = null
   private seq = 0
   private readonly seen = new BoundedSet(SEEN_MESSAGES)
-  private readonly recent = new Map<string, SignedTx>()
+  private readonly recent = new BoundedMap<string, SignedTx>(RECENT_TXS)
   /**
    * Block messages a few heights ahead (IGNOREd as FUTURE when they came), by height: once
    * the chain reaches the height before, the next is imported from here, so a node a block
@@ -172,7 +173,6 @@ export class ChorusNetwork implements SyncPeers {
   private remember (txs: readonly SignedTx[]): void {
     for (const tx of txs) {
       this.recent.set(binaryKey(tx.id), tx)
-      if (this.recent.size > RECENT_TXS) this.recent.delete(this.recent.keys().next().value!)
     }
   }
 
@@ -320,7 +320,7 @@ export class ChorusNetwork implements SyncPeers {
     if (txs.some((t) => t === undefined)) ignore(ErrorCode.UNAVAILABLE, 'the sender does not have the block\'s txs')
     const full = txs as SignedTx[]
     // the ids are covered by txRoot, which the header (and so the signature or commit) covers
-    if (!equalBytes(merkleRoot(full.map((t) => t.id)), c.header.txRoot)) ignore(ErrorCode.BAD_BLOCK, 'txs do not match txRoot')
+    if (!equalBytes(txRootOf(full), c.header.txRoot)) ignore(ErrorCode.BAD_BLOCK, 'txs do not match txRoot')
     this.remember(full)
     return { header: c.header, txs: full, lastCommit: c.lastCommit }
   }
