@@ -59,12 +59,8 @@ export function toHex (b: Uint8Array): string {
 /**
  * The bytes as a string of one char per byte (latin1): a compact, flat Map key for byte
  * strings, half the length of hex. Not for display; `equal keys ⇔ equal bytes`.
- * Up to 64 bytes (V8 keeps a typed array that small inside its heap object) the string is
- * made in JS: Node's native slicer would first move the array's bytes to a backing store of
- * their own, ~2× the time for a fresh 32–64-byte state key, and one more buffer for GC to free.
  */
 export function binaryKey (b: Uint8Array): string {
-  if (b.length <= 64) return String.fromCharCode.apply(null, b as unknown as number[])
   if (nativeLatin1 !== undefined) return nativeLatin1.call(b, 0, b.length)
   let s = ''
   for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096))

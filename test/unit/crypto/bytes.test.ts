@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { binaryKey, readU32be, readU64be, u32be, u64be } from '../../../src/crypto/bytes.ts'
+import { readU32be, readU64be, u32be, u64be } from '../../../src/crypto/bytes.ts'
 
 /** What DataView writes and reads: the reference the byte-by-byte versions must match. */
 const viaDataView = {
@@ -36,22 +36,5 @@ describe('big-endian integers', () => {
     expect(() => u64be(1.5)).toThrow(RangeError)
     expect(() => readU64be(new Uint8Array(7))).toThrow(RangeError)
     expect(() => readU32be(new Uint8Array(8), 5)).toThrow(RangeError)
-  })
-})
-
-describe('binaryKey', () => {
-  it('is the latin1 string of the bytes at every length, made in JS up to 64 bytes and natively above, for views into larger buffers too', () => {
-    const big = Uint8Array.from({ length: 300 }, (_, i) => (i * 151 + 7) & 0xff)
-    for (let n = 0; n <= 200; n++) {
-      const fresh = big.slice(0, n)
-      const view = big.subarray(50, 50 + n)
-      expect(binaryKey(fresh)).toBe(Buffer.from(fresh).toString('latin1'))
-      expect(binaryKey(view)).toBe(Buffer.from(view).toString('latin1'))
-      expect(binaryKey(fresh).length).toBe(n)
-    }
-    // every byte value, at both sides of the 64-byte line
-    const all = Uint8Array.from({ length: 256 }, (_, i) => i)
-    for (let i = 0; i < 256; i += 64) expect(Array.from(binaryKey(all.subarray(i, i + 64)), (c) => c.charCodeAt(0))).toEqual(Array.from(all.subarray(i, i + 64)))
-    expect(Array.from(binaryKey(all), (c) => c.charCodeAt(0))).toEqual(Array.from(all))
   })
 })
