@@ -64,7 +64,8 @@ export async function executeBlock (source: StateSource, env: BlockEnv, candidat
     try {
       checkTxRules(tx, opts.rules)
       if (!opts.signatureValid(tx)) failSignature()
-      await applyTx(child, tx, { height: env.height, timeMs: env.timeMs, index: txs.length, proposer: env.proposer, params })
+      const applied = applyTx(child, tx, { height: env.height, timeMs: env.timeMs, index: txs.length, proposer: env.proposer, params })
+      if (applied !== undefined) await applied // a read that had to wait (only for a store without synchronous reads)
     } catch (e) {
       if (!(e instanceof ChorusError)) throw e
       if (opts.mode === 'check') fail(ErrorCode.BAD_BLOCK, `tx ${txs.length} fails: ${e.code}`, { fault: 'badTx', txCode: e.code })

@@ -230,12 +230,17 @@ export class TxPool {
     let cached = this.takeView(sender)
     if (cached === undefined || cached.height !== height || cached.pending !== pending.length) {
       const view = new StateView(base.state)
-      for (const [i, p] of pending.entries()) await applyTx(view, p, ctx(i))
+      for (const [i, p] of pending.entries()) {
+        const c = view.child()
+        await applyTx(c, p, ctx(i))
+        view.merge(c)
+      }
       cached = { height, pending: pending.length, view, bytes: pending.reduce((n, p) => n + viewCost(p), 0) }
     }
     try {
       const trial = cached.view.child()
-      await applyTx(trial, tx, ctx(pending.length))
+      const applied = applyTx(trial, tx, ctx(pending.length))
+      if (applied !== undefined) await applied
       this.mempool.add(tx)
       cached.view.merge(trial)
       cached.pending += 1

@@ -115,12 +115,22 @@ export class StateView implements StateReader {
     return new StateView(this)
   }
 
-  /** Moves a child's writes into this view. */
+  /** No writes in this view (its parents may have some). */
+  get isEmpty (): boolean {
+    return this.writes.size === 0
+  }
+
+  /** Drops this view's writes. */
+  clear (): void {
+    this.writes.clear()
+  }
+
+  /** Moves a child's writes into this view (forEach: a for…of over a Map's entries makes an array for each). */
   merge (child: StateView): void {
-    for (const [bucket, ws] of child.writes) {
+    child.writes.forEach((ws, bucket) => {
       const mine = this.bucketWrites(bucket)
-      for (const [k, w] of ws) mine.set(k, w)
-    }
+      ws.forEach((w, k) => mine.set(k, w))
+    })
   }
 
   /** The writes, sorted by (bucket, key): the order the state root hashes them in. */
