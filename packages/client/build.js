@@ -2,8 +2,8 @@
  * Builds @chorus-social/client from the node's sources (src/client and what it imports; no copies):
  *
  *   dist/index.js   one ESM bundle (esbuild, platform neutral): src/client, src/crypto, src/codec and
- *                   src/protocol as the SDK uses them, and msgpackr's pure-JS build; @noble/* and
- *                   @scure/base stay imports, resolved from the app's node_modules
+ *                   src/protocol as the SDK uses them; @noble/* and @scure/base stay imports,
+ *                   resolved from the app's node_modules
  *   dist/types/     the declarations (tsc, declarations only) of src/client/index.ts and the sources
  *                   it reaches, as a mirror of src/ with `./x.js` specifiers; entry types/client/index.d.ts
  *
@@ -21,8 +21,8 @@ const here = fileURLToPath(new URL('.', import.meta.url))
 const dist = join(here, 'dist')
 /** Imports left to the app's resolver: the package's runtime dependencies. */
 const EXTERNAL = ['@noble/curves', '@noble/hashes', '@scure/base']
-/** Packages bundled into dist/index.js: msgpackr's pure-JS build (its package would bring the native msgpackr-extract). */
-const BUNDLED = ['msgpackr']
+/** Packages bundled into dist/index.js (none: the codec is the node's own). */
+const BUNDLED = []
 
 rmSync(dist, { recursive: true, force: true })
 
@@ -32,19 +32,19 @@ const js = await build({
   bundle: true,
   format: 'esm',
   platform: 'neutral',
-  // neutral: only the `import`/`default` export conditions, so msgpackr resolves to its browser-safe build
+  // neutral: only the `import`/`default` export conditions, the browser-safe builds
   mainFields: ['module', 'main'],
   target: 'es2022',
   external: EXTERNAL.map((p) => `${p}/*`).concat(EXTERNAL),
   metafile: true,
   legalComments: 'inline',
-  banner: { js: `// @chorus-social/client: built from the Chorus node's src/client (see docs/sdk.md).\n// Bundles msgpackr's decoder: MIT License, Copyright (c) 2020 Kris Zyp (https://github.com/kriszyp/msgpackr).` },
+  banner: { js: '// @chorus-social/client: built from the Chorus node\'s src/client (see docs/sdk.md).' },
   logLevel: 'warning'
 })
 for (const input of Object.keys(js.metafile.inputs)) {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]
   if (input.startsWith('node:') || (pkg !== undefined && !BUNDLED.includes(pkg))) {
-    throw new Error(`the SDK bundle reached ${input}: only ${BUNDLED.join(', ')} may be bundled (others are dependencies)`)
+    throw new Error(`the SDK bundle reached ${input}: ${BUNDLED.length === 0 ? 'no package' : `only ${BUNDLED.join(', ')}`} may be bundled (others are dependencies)`)
   }
 }
 for (const output of Object.values(js.metafile.outputs)) {
