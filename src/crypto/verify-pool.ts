@@ -2,11 +2,17 @@
  * Signature checks on the other cores: worker threads that run the node's rule
  * (verify.ts) over packed batches (signature-batch.ts), so the main thread only
  * packs a batch and goes on with other work until the answers come back. A large
- * batch is split across the workers; a small one goes to the least busy. If a
- * worker dies, what it held is verified on this thread instead (the same rule, so
- * the same answers) and the worker is replaced: a check is never lost or guessed.
+ * batch is split across the workers; a small one goes to the least busy. A worker
+ * holds at most WORKER_DEPTH jobs; the rest wait here, and this thread takes the
+ * oldest of them when its event loop has been mostly idle (waiting for I/O) over the
+ * last millisecond or so: a backlog of checks is then worked from both ends of the
+ * pipe instead of this thread waiting on it, and a thread with work of its own leaves
+ * the checks to the workers. If a worker dies, what it held is verified
+ * on this thread instead (the same rule, so the same answers) and the worker is
+ * replaced: a check is never lost or guessed.
  */
 import { availableParallelism } from 'node:os'
+import { type EventLoopUtilization, performance } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
 import type { VerifyFn } from '../protocol/validate.ts'
 import { type BatchVerifyFn, type SignatureCheck, packChecks } from './signature-batch.ts'
@@ -22,6 +28,13 @@ const SPLIT_AT = 64
  * verification, and the main thread has cycles to spare there.
  */
 const SHARE_HERE_AT = 1024
+/**
+ * Jobs a worker holds at once. Admission sends chunks of 64 (~4 ms of checks each); two keep a
+ * worker busy across its round trip, and more wait where this thread can take them.
+ */
+const WORKER_DEPTH = 2
+/** This thread takes a waiting job when its event loop was busy less than this share of the time since it last looked. */
+const TAKE_BELOW_UTILIZATION = 0.5
 
 interface Job { checks: readonly SignatureCheck[], resolve: (ok: boolean[]) => void }
 interface Slot { worker: Worker, jobs: Job[], queued: number, answered: boolean, failures: number }
@@ -30,10 +43,14 @@ const MAX_START_FAILURES = 3
 
 export class VerifyPool {
   private readonly slots: Slot[] = []
+  /** Jobs no worker holds yet, oldest first. */
+  private readonly waiting: Job[] = []
+  /** When this thread last looked at the waiting jobs (null: not looking). */
+  private lookedAt: EventLoopUtilization | null = null
   private closed = false
   /** Checks answered on this thread because their worker died or the pool had closed. */
   answeredHere = 0
-  /** Checks this thread verified as its share of a large batch. */
+  /** Checks this thread verified as its share: of a large batch, or of the workers' backlog. */
   sharedHere = 0
 
   /** One thread fewer than the machine has: the main thread keeps a core. */
@@ -67,17 +84,48 @@ export class VerifyPool {
 
   async close (): Promise<void> {
     this.closed = true
+    this.settleWaiting()
     await Promise.all(this.slots.map(async (s) => { this.settleInline(s); await s.worker.terminate() }))
   }
 
   private async send (checks: readonly SignatureCheck[]): Promise<boolean[]> {
-    const slot = this.slots.reduce((a, b) => b.queued < a.queued ? b : a)
-    const packed = packChecks(checks)
     return await new Promise<boolean[]>((resolve) => {
-      slot.jobs.push({ checks, resolve })
-      slot.queued += checks.length
-      slot.worker.postMessage(packed, [packed.buffer as ArrayBuffer])
+      this.waiting.push({ checks, resolve })
+      this.pump()
     })
+  }
+
+  /** Hands waiting jobs to workers with room; what stays waiting is this thread's to take when idle. */
+  private pump (): void {
+    while (this.waiting.length > 0) {
+      if (this.closed || this.slots.length === 0) return this.settleWaiting()
+      const slot = this.slots.reduce((a, b) => b.queued < a.queued ? b : a)
+      if (slot.jobs.length >= WORKER_DEPTH) break
+      const job = this.waiting.shift()!
+      const packed = packChecks(job.checks)
+      slot.jobs.push(job)
+      slot.queued += job.checks.length
+      slot.worker.postMessage(packed, [packed.buffer as ArrayBuffer])
+    }
+    if (this.waiting.length > 0 && this.lookedAt === null) {
+      this.lookedAt = performance.eventLoopUtilization()
+      setTimeout(() => this.takeIfIdle(), 1)
+    }
+  }
+
+  /** Takes the oldest waiting job here if this thread's loop was mostly idle since it last looked; looks again while any wait. */
+  private takeIfIdle (): void {
+    const busy = performance.eventLoopUtilization(this.lookedAt!).utilization
+    this.lookedAt = null
+    if (busy < TAKE_BELOW_UTILIZATION) {
+      const job = this.waiting.shift()
+      if (job !== undefined) job.resolve(this.answerHere(job.checks, true))
+    }
+    this.pump()
+  }
+
+  private settleWaiting (): void {
+    for (const job of this.waiting.splice(0)) job.resolve(this.answerHere(job.checks, false))
   }
 
   private spawn (failures = 0): Slot {
@@ -90,6 +138,7 @@ export class VerifyPool {
       if (job === undefined) return
       slot.queued -= job.checks.length
       job.resolve(Array.from(results, (r) => r === 1))
+      this.pump()
     })
     const replace = () => {
       this.settleInline(slot)
@@ -100,6 +149,7 @@ export class VerifyPool {
       // one that cannot even start is not started again and again: its share goes to the others, or here
       if (failures >= MAX_START_FAILURES) this.slots.splice(i, 1)
       else this.slots[i] = this.spawn(failures)
+      this.pump()
     }
     worker.once('error', replace)
     worker.once('exit', (code) => { if (!this.closed && code !== 0) replace() })

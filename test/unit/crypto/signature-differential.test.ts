@@ -59,7 +59,7 @@ describe('Chorus-Ed25519-v1: fast path and reference agree', () => {
     expect(accepted).toBeGreaterThanOrEqual(500) // the valid sixth, at least
   })
 
-  it('gives identical answers through the verify pool: its worker threads, this thread\'s share of a large batch, and this thread in place of a worker that dies', { timeout: 120_000 }, async () => {
+  it('gives identical answers through the verify pool: its worker threads, this thread\'s share of a large batch or of a worker\'s backlog, and this thread in place of a worker that dies', { timeout: 120_000 }, async () => {
     const all = [...edges, ...randoms]
     const pool = new VerifyPool(2)
     try {
@@ -79,6 +79,20 @@ describe('Chorus-Ed25519-v1: fast path and reference agree', () => {
       expect(await pool.verifyBatch(all.slice(200, 400))).toEqual(all.slice(200, 400).map(ref))
     } finally {
       await pool.close()
+    }
+    // a worker holds two jobs; the rest wait, and this thread takes them on its idle turns, by the same rule
+    const silent = new VerifyPool(1, verifySignature, new URL('../../support/silent-verify-worker.mjs', import.meta.url))
+    try {
+      const jobs = Array.from({ length: 5 }, (_, i) => all.slice(i * 20, (i + 1) * 20))
+      const answers = jobs.map(async (j) => await silent.verifyBatch(j))
+      expect(await Promise.all(answers.slice(2))).toEqual(jobs.slice(2).map((j) => j.map(ref)))
+      expect(silent.sharedHere).toBe(60)
+      const held = Promise.all(answers.slice(0, 2))
+      await silent.close() // the two the worker never answered are answered here
+      expect(await held).toEqual(jobs.slice(0, 2).map((j) => j.map(ref)))
+      expect(silent.answeredHere).toBe(40)
+    } finally {
+      await silent.close()
     }
     // a worker that cannot start (its file missing) is tried a few times, then left: this thread answers
     const broken = new VerifyPool(1, verifySignature, new URL('./no-such-worker.js', import.meta.url))
