@@ -317,7 +317,8 @@ async function main (): Promise<void> {
   const p2pBase = await freeRange(VALIDATORS, new Set(Array.from({ length: VALIDATORS }, (_, i) => rpcBase + i)))
   const net = join(root, 'net')
   execFileSync(process.execPath, [CLI, 'init', '--validators', String(VALIDATORS), '--out', net, '--rpc-port', String(rpcBase), '--p2p-port', String(p2pBase), '--block-time', '1000', '--json'], { stdio: 'ignore' })
-  const vals = Array.from({ length: VALIDATORS }, (_, i) => children.spawnChorus(`node${i}`, ['start', '--home', join(net, `node${i}`)], rpcBase + i, { debug: NODE_DEBUG, nodeArgs: profArgs(`node${i}`) }))
+  const metricsBase = await freeRange(VALIDATORS, new Set(Array.from({ length: VALIDATORS * 2 }, (_, i) => i < VALIDATORS ? rpcBase + i : p2pBase + i - VALIDATORS)))
+  const vals = Array.from({ length: VALIDATORS }, (_, i) => children.spawnChorus(`node${i}`, ['start', '--home', join(net, `node${i}`), '--metrics-port', String(metricsBase + i)], rpcBase + i, { debug: NODE_DEBUG, nodeArgs: profArgs(`node${i}`) }))
   await Promise.all(vals.map(waitForRpc))
   await waitUntil('every validator to see the other three and commit a block', async () => {
     const s = await Promise.all(vals.map(async (v) => await v.rpc.getStatus()))
@@ -336,7 +337,9 @@ async function main (): Promise<void> {
   const idleHeights = poller.height - idleH0
   console.log('  load…')
   const loadFromUs = monotonicUs()
+  const admissions0 = await admissionCounts(metricsBase)
   const netLoad = await runLoad(setup, RATE, SECONDS, true)
+  const admissions = countsBetween(admissions0, await admissionCounts(metricsBase))
   const loadToUs = monotonicUs()
   if (VERBOSE) console.log('  blocks (height txs +ms since the previous): ' + poller.blocks.slice(-40).map((x, i, a) => `${x.height}:${x.txs}+${i === 0 ? 0 : Math.round(x.seenAt - a[i - 1]!.seenAt)}`).join(' '))
   console.log(`  committed ${fmt(committedRate(netLoad))} tx/s, p50 ${fmt(q(netLoad.latencies, 0.5))} ms, p99 ${fmt(q(netLoad.latencies, 0.99))} ms`)
@@ -436,6 +439,8 @@ async function main (): Promise<void> {
   for (const [c, m] of new Map([...base.rejectExample, ...netLoad.rejectExample])) console.log(`  ${c}: ${m.slice(0, 160)}`)
   if (netLoad.p2p !== null && netLoad.p2p.closed > 0) console.log(`note: ${netLoad.p2p.closed} P2P sockets closed during the load (their bytes after the first sample are missing)`)
   if (poller.errors + devPoller.errors > 0) console.log(`note: ${poller.errors + devPoller.errors} poller RPC errors`)
+  console.log('admissions on the validators during the load (all four, from chorus_mempool_admissions_total): ' +
+    [...admissions].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${fmt(n)}`).join(', '))
 
   console.log(`\n=== catch-up: ${fmt(target)} blocks, ${fmt(targetTxs)} txs`)
   console.log(row('', 'full node over libp2p', 'baseline: in-process'))
@@ -463,6 +468,23 @@ async function main (): Promise<void> {
     await rm(root, { recursive: true, force: true })
     children.tempDirs.length = 0
   }
+}
+
+/** Every validator's chorus_mempool_admissions_total, summed by `origin result`. */
+async function admissionCounts (metricsBase: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>()
+  for (let i = 0; i < VALIDATORS; i++) {
+    const text = await (await fetch(`http://127.0.0.1:${metricsBase + i}/metrics`)).text()
+    for (const m of text.matchAll(/^chorus_mempool_admissions_total\{origin="(\w+)",result="(\w+)"\} (\d+)/gm)) {
+      const key = `${m[1]} ${m[2]}`
+      counts.set(key, (counts.get(key) ?? 0) + Number(m[3]))
+    }
+  }
+  return counts
+}
+
+function countsBetween (before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  return new Map([...after].map(([k, n]) => [k, n - (before.get(k) ?? 0)]))
 }
 
 /** Top self times of each thread's profile of `name` (DIR/<name>: the main thread, then the verify workers) between two instants of the profile's clock. */

@@ -198,10 +198,21 @@ export class ChorusNetwork implements SyncPeers {
     return action === 'ACCEPT' ? 'accept' : action === 'IGNORE' ? 'ignore' : 'reject'
   }
 
+  /**
+   * Tx batches are admitted one after another, in the order they came: a sender's txs arrive in
+   * nonce order, batch after batch, and a later batch admitted first would find a nonce gap and
+   * be refused (BAD_NONCE), its txs then fetched again with the block that holds them.
+   */
+  private txBatches: Promise<unknown> = Promise.resolve()
+
   private async onTxBatch (data: Uint8Array): Promise<void> {
-    const txs = decodeTxBatch(data, this.m.chain.rules.params.maxTxBytes)
-    // a tx that outran its batch in a proposal was verified when fetched: admission does not verify it again
-    await admitTxBatch(txs, this.m.pool)
+    const all = decodeTxBatch(data, this.m.chain.rules.params.maxTxBytes)
+    // a tx a proposal or block has brought already is not admitted again (a batch that came late, under load)
+    const txs = all.filter((tx) => !this.recent.has(binaryKey(tx.id)))
+    if (txs.length === 0) ignore(ErrorCode.ALREADY_KNOWN, 'every tx of the batch came in a block')
+    const admitted = this.txBatches.then(async () => await admitTxBatch(txs, this.m.pool))
+    this.txBatches = admitted.catch(() => {})
+    await admitted
   }
 
   /** The next height's set, as the chain will have it after the current height (computed once a head). */

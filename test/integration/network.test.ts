@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type Genesis, parseGenesis } from '../../src/chain/genesis.ts'
 import { Signer, post } from '../../src/client/transactions.ts'
 import { encodeCanonical } from '../../src/codec/canonical.ts'
-import { encodeSyncStatus } from '../../src/codec/gossip.ts'
+import { encodeSyncStatus, encodeTxBatch } from '../../src/codec/gossip.ts'
 import { encodeAddress } from '../../src/crypto/address.ts'
 import { equalBytes, toHex } from '../../src/crypto/bytes.ts'
 import { signingBytes } from '../../src/crypto/hash.ts'
@@ -97,6 +97,47 @@ describe('the network layer over a memory hub', () => {
     await a.pool.submitDecoded(tx)
     await waitFor(async () => await b.chain.txLocation(tx.id) !== null, 'the tx in a block on b')
     expect(checks).toBe(1)
+  }, 30_000)
+
+  it('admits a peer\'s tx batches in the order they came, though a later one is ready first (its signatures known)', async () => {
+    const { genesis, dev } = network(1)
+    const hub = new MemoryHub()
+    const peer = hub.transport('peer')
+    for (const t of ['tx', 'consensus', 'block'] as const) peer.subscribe(t, async () => 'ignore')
+    peer.handle('sync', async () => encodeSyncStatus({ height: 0, headHash: new Uint8Array(32) }))
+    await peer.start()
+    // a full node whose validator never runs: nothing is committed, so the mempool keeps what it admits
+    const full = await start('full', genesis, hub, null)
+    await waitFor(() => full.transport.peers().some((p) => p.peerId === 'peer'), 'the peer connected')
+    const txs = Array.from({ length: 10 }, (_, nonce) => dev.sign({ chainId: genesis.chainId, nonce, body: post(`in order ${nonce}`) }).tx)
+    const [first, second] = [txs.slice(0, 5), txs.slice(5)]
+    // the second batch's signatures are known (as when its txs came first in a proposal): its admission needs no worker
+    expect(await full.chain.verifyTxSignatures(second)).toEqual(second.map(() => true))
+    peer.publish('tx', encodeTxBatch(first))
+    peer.publish('tx', encodeTxBatch(second))
+    await waitFor(() => full.pool.mempool.size === 10 || undefined, 'all ten txs pending', 10_000)
+    expect(txs.every((tx) => full.pool.mempool.has(tx.id))).toBe(true)
+  }, 30_000)
+
+  it('does not admit again a gossiped tx that a block it saw already held', async () => {
+    const { genesis, keys, dev } = network(1)
+    const hub = new MemoryHub()
+    const peer = hub.transport('peer')
+    for (const t of ['tx', 'consensus', 'block'] as const) peer.subscribe(t, async () => 'ignore')
+    peer.handle('sync', async () => encodeSyncStatus({ height: 0, headHash: new Uint8Array(32) }))
+    await peer.start()
+    const v = await start('v', genesis, hub, keys[0]!)
+    await waitFor(() => v.transport.peers().some((p) => p.peerId === 'peer'), 'the peer connected')
+    const tx = dev.sign({ chainId: genesis.chainId, nonce: 0, body: post('once') }).tx
+    await v.pool.submitDecoded(tx)
+    await waitFor(async () => await v.chain.txLocation(tx.id) !== null, 'the tx in a block')
+    const offered: string[] = []
+    v.pool.onAdmission((origin, result) => offered.push(`${origin} ${result}`))
+    const fresh = dev.sign({ chainId: genesis.chainId, nonce: 1, body: post('new') }).tx
+    peer.publish('tx', encodeTxBatch([tx]))
+    peer.publish('tx', encodeTxBatch([tx, fresh]))
+    await waitFor(() => v.pool.mempool.has(fresh.id) || (v.chain.head.height > 0 && offered.length > 0) || undefined, 'the fresh tx admitted')
+    expect(offered).toEqual(['gossip accepted'])
   }, 30_000)
 
   it('penalises and benches a peer that claims a long chain and serves garbage', async () => {
