@@ -188,7 +188,8 @@ export class TxPool {
             if (this.mempool.has(tx.id)) fail(ErrorCode.ALREADY_KNOWN, 'tx is already pending')
             results[i] = await this.admit(tx)
           } catch (e) {
-            results[i] = await this.explainRefusal(tx, e as Error)
+            // a client is told a replay is in a block; a peer's late tx is only refused (the read is not worth it under the lock)
+            results[i] = origins[i] === 'local' ? await this.explainRefusal(tx, e as Error) : e as Error
           }
         }
       })
