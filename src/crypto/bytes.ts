@@ -128,6 +128,23 @@ export function u64be (n: number | bigint): Uint8Array {
   return out
 }
 
+/**
+ * prefix ‖ u64be(height) ‖ u32be(index), made in one array: the shape of every key that names a
+ * chain position under an owner (an author's posts, a post's replies, a reader's timeline rows).
+ */
+export function heightIndexKey (prefix: Uint8Array, height: number, index: number): Uint8Array {
+  if (!Number.isSafeInteger(height) || height < 0 || !Number.isInteger(index) || index < 0 || index > 0xffff_ffff) {
+    return concatBytes(prefix, u64be(height), u32be(index)) // their errors and wrap-arounds, as before
+  }
+  const at = prefix.length
+  const out = new Uint8Array(at + 12)
+  out.set(prefix)
+  writeU32(out, at, Math.floor(height / 0x1_0000_0000))
+  writeU32(out, at + 4, height >>> 0)
+  writeU32(out, at + 8, index)
+  return out
+}
+
 export function readU64be (b: Uint8Array, offset = 0): number {
   // one rounding of the exact value, as Number(bigint) does
   return readU32(b, offset) * 0x1_0000_0000 + readU32(b, offset + 4)

@@ -14,7 +14,7 @@
  * that into its id (so an entry costs a byte or two). The rows of one height are read
  * together and their entries merged.
  */
-import { concatBytes, readU32be, readU64be, u32be, u64be } from '../crypto/bytes.ts'
+import { concatBytes, heightIndexKey, readU32be, readU64be, u32be, u64be } from '../crypto/bytes.ts'
 import type { PublicKey } from '../protocol/types.ts'
 
 /** A post's place in the chain: the order of every feed (newest first = descending). */
@@ -24,7 +24,7 @@ const READER_BYTES = 32
 export const FANOUT_TAG = 0
 
 export function timelineKey (reader: PublicKey, height: number, tag: number): Uint8Array {
-  return concatBytes(reader, u64be(height), u32be(tag))
+  return heightIndexKey(reader, height, tag)
 }
 
 /** The first key of `reader`'s rows at `height` (all its rows below it are at lower heights). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readU32be, readU64be, u32be, u64be } from '../../../src/crypto/bytes.ts'
+import { concatBytes, heightIndexKey, readU32be, readU64be, u32be, u64be } from '../../../src/crypto/bytes.ts'
 
 /** What DataView writes and reads: the reference the byte-by-byte versions must match. */
 const viaDataView = {
@@ -36,5 +36,21 @@ describe('big-endian integers', () => {
     expect(() => u64be(1.5)).toThrow(RangeError)
     expect(() => readU64be(new Uint8Array(7))).toThrow(RangeError)
     expect(() => readU32be(new Uint8Array(8), 5)).toThrow(RangeError)
+  })
+})
+
+describe('heightIndexKey', () => {
+  it('is prefix ‖ u64be(height) ‖ u32be(index), in range and out of it (where u64be and u32be decide)', () => {
+    const prefixes = [new Uint8Array(0), Uint8Array.of(7), new Uint8Array(32).fill(0xab)]
+    const heights = [0, 1, 255, 0xffff_ffff, 0x1_0000_0000, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]
+    const indices = [0, 1, 0x7f, 0xffff, 0xffff_ffff]
+    for (const p of prefixes) for (const h of heights) for (const i of indices) expect(heightIndexKey(p, h, i)).toEqual(concatBytes(p, u64be(h), u32be(i)))
+    for (const [h, i] of [[-1, 0], [1.5, 0], [0, -1], [0, 2 ** 32], [0, 0.5]] as const) {
+      let want: unknown
+      try { want = concatBytes(Uint8Array.of(1), u64be(h), u32be(i)) } catch (e) { want = (e as Error).constructor }
+      let got: unknown
+      try { got = heightIndexKey(Uint8Array.of(1), h, i) } catch (e) { got = (e as Error).constructor }
+      expect(got).toEqual(want)
+    }
   })
 })
