@@ -30,7 +30,7 @@ import type { BlockCommitted } from '../chain/events.ts'
 import { DEFAULT_MAX_FOLLOWER_ENTRIES, type FollowerList, FollowerLists, ReaderIds } from './follower-lists.ts'
 import { FanOut, type FannedPost } from './fan-out.ts'
 import { RecentPosts } from './recent-posts.ts'
-import { type ChainPosition, FANOUT_TAG, positionOf, timelineKey } from './timeline-rows.ts'
+import { type ChainPosition, FANOUT_TAG, backfillRows, positionOf, timelineKey } from './timeline-rows.ts'
 
 /** Bumped when the rows' layout or meaning changes: the index is then cleared and rebuilt from the blocks. */
 export const TIMELINE_VERSION = 2
@@ -214,9 +214,7 @@ export class TimelineIndexer implements TimelineState {
       // only the follow that still stands (not one undone or made again since)
       const since = await this.store.get(Bucket.following, pairKey(follower, target))
       if (since === undefined || readU64be(since) !== height) continue
-      for (const p of await this.postsBefore(target, height)) {
-        writes.push({ bucket: Bucket.timeline, key: timelineKey(follower, p.height, p.index + 1), value: new Uint8Array(0) })
-      }
+      for (const { key, value } of backfillRows(follower, await this.postsBefore(target, height))) writes.push({ bucket: Bucket.timeline, key, value })
     }
     writes.push({ bucket: Bucket.meta, key: META_HEIGHT, value: u64be(height) })
     await this.store.commit(writes)

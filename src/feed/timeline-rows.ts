@@ -5,8 +5,15 @@
  *     tag 0:     the block's fan-out, value = the indices (ascending; as varint gaps or a bitmap,
  *                whichever is smaller) of that block's posts whose authors the reader followed
  *                when the block was indexed
- *     tag i + 1: one older post (height, i) merged in when the reader followed its author
- *                (backfill), value empty
+ *     tag i + 1: older posts at that height merged in when the reader followed their author
+ *                (backfill): the author's posts there from index i on that the follow took,
+ *                value empty when i is the only one, else all of their indices (i first),
+ *                packed as a fan-out row's are. A backfill takes an author's newest posts, so at
+ *                any height a later follow of the same author takes the same posts or fewer,
+ *                dropped from the oldest end: a row it writes again (the same first index) holds
+ *                the same indices, and one with fewer has another key. Rows of one height may
+ *                overlap; the reader merges them. (Before, each backfilled post was a row of its
+ *                own with an empty value: such rows read the same.)
  *
  * One fan-out row per reader and block, not one per post: a block of 3,500 posts to
  * readers with ~75 follows each writes ~2,000 rows of a few indices, not ~260,000. A
@@ -36,11 +43,33 @@ export function rowHeight (key: Uint8Array): number {
   return readU64be(key, READER_BYTES)
 }
 
-/** A row's entries: the fan-out row's packed indices, or a backfill row's one index. */
+/** A row's entries: the fan-out row's packed indices, or a backfill row's one index (empty value) or packed ones. */
 export function rowIndices (key: Uint8Array, value: Uint8Array): number[] {
   const tag = readU32be(key, READER_BYTES + 8)
-  return tag === FANOUT_TAG ? unpackIndices(value) : [tag - 1]
+  return tag === FANOUT_TAG || value.length > 0 ? unpackIndices(value) : [tag - 1]
 }
+
+/**
+ * A follow's backfill as rows: one per height of `posts` (the followed author's, any order),
+ * keyed by its first index + 1, with the value rowIndices reads back. An author active in every
+ * block has its last 50 posts in a few heights: a few rows, not 50.
+ */
+export function backfillRows (reader: PublicKey, posts: readonly ChainPosition[]): Array<{ key: Uint8Array, value: Uint8Array }> {
+  const byHeight = new Map<number, number[]>()
+  for (const p of posts) {
+    const at = byHeight.get(p.height)
+    if (at === undefined) byHeight.set(p.height, [p.index])
+    else at.push(p.index)
+  }
+  const rows: Array<{ key: Uint8Array, value: Uint8Array }> = []
+  byHeight.forEach((indices, height) => {
+    indices.sort((a, b) => a - b)
+    rows.push({ key: timelineKey(reader, height, indices[0]! + 1), value: indices.length === 1 ? NO_BYTES : packIndices(indices) })
+  })
+  return rows
+}
+
+const NO_BYTES = new Uint8Array(0)
 
 /** How a fan-out row's indices are packed: its first byte. */
 const GAPS = 0

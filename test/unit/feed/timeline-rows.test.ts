@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { FollowerLists, ReaderIds } from '../../../src/feed/follower-lists.ts'
-import { FANOUT_TAG, packIndices, rowIndices, timelineKey } from '../../../src/feed/timeline-rows.ts'
+import { FANOUT_TAG, backfillRows, packIndices, rowIndices, timelineKey } from '../../../src/feed/timeline-rows.ts'
 
 describe('timeline rows', () => {
   it('pack a fan-out row\'s indices as varint gaps or a bitmap, whichever is smaller, and read them back; a backfill row as its tag', () => {
@@ -14,6 +14,21 @@ describe('timeline rows', () => {
     expect(packIndices(sparse).length).toBe(1 + 1 + 1 + 1 + 2 + 2 + 1 + 3 + 5) // gaps 5, 122, 1, 172, 16,083, 1, 1,983,616, 4,292,967,295
     expect(packIndices(dense).length).toBe(1 + 3 + 250) // a bitmap from 70,000: a bit an index of 2,000
     expect(rowIndices(timelineKey(reader, 9, 42 + 1), new Uint8Array(0))).toEqual([42])
+  })
+})
+
+describe('backfill rows', () => {
+  it('are one a height, keyed by the first index + 1, read back as that height\'s indices; one post alone keeps the old empty value', () => {
+    const reader = new Uint8Array(32).fill(3)
+    const posts = [{ height: 9, index: 40 }, { height: 7, index: 5 }, { height: 9, index: 2 }, { height: 9, index: 300 }, { height: 8, index: 0 }]
+    const rows = backfillRows(reader, posts)
+    expect(rows.map((r) => [r.key, rowIndices(r.key, r.value)])).toEqual([
+      [timelineKey(reader, 9, 3), [2, 40, 300]],
+      [timelineKey(reader, 7, 6), [5]],
+      [timelineKey(reader, 8, 1), [0]]
+    ])
+    expect(rows.filter((r) => r.value.length === 0).map((r) => rowIndices(r.key, r.value))).toEqual([[5], [0]])
+    expect(backfillRows(reader, [])).toEqual([])
   })
 })
 

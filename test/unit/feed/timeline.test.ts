@@ -120,6 +120,34 @@ describe('home timeline index', () => {
     expect(await walk(indexed, reader.publicKey, 2)).toEqual([later, ...posts.slice(2).reverse()])
   })
 
+  it('backfills an author\'s several posts in a block as one row, cut at the backfill from the oldest end, and again on a refollow', async () => {
+    const { indexed } = await setUp(2, { backfill: 5 })
+    const [reader, x] = fx.users as [b.Signer, b.Signer]
+    const first: string[] = []
+    for (let i = 0; i < 4; i++) first.push(await submit(x, b.post(`first ${i}`)))
+    await block()
+    const second: string[] = []
+    for (let i = 0; i < 3; i++) second.push(await submit(x, b.post(`second ${i}`)))
+    await block()
+    await submit(reader, b.follow(x.publicKey))
+    await block()
+    // the 5 newest: all 3 of the second block and the 2 newest of the first
+    const taken = [...second.reverse(), first[3]!, first[2]!]
+    expect(await walk(indexed, reader.publicKey, 2)).toEqual(taken)
+    const rows = await fx.store.range(Bucket.timeline, prefixRange(reader.publicKey))
+    expect(rows).toHaveLength(2) // one a height, not one a post
+    // unfollowed, x posts twice more, followed again: the new window (5) ends before the first block,
+    // whose rows from the first follow still stand (the feed shows what the rows hold of authors followed)
+    await submit(reader, b.unfollow(x.publicKey))
+    await block()
+    expect(await walk(indexed, reader.publicKey, 2)).toEqual([])
+    const third = [await submit(x, b.post('third 0')), await submit(x, b.post('third 1'))]
+    await block()
+    await submit(reader, b.follow(x.publicKey))
+    await block()
+    expect(await walk(indexed, reader.publicKey, 2)).toEqual([third[1]!, third[0]!, ...taken])
+  })
+
   it('does not fan out a celebrity\'s posts, and still shows them to every follower', async () => {
     const { indexed } = await setUp(5, { celebrityFollowers: 2 })
     const [star, ...fans] = fx.users as [b.Signer, ...b.Signer[]]
