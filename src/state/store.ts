@@ -7,7 +7,6 @@
  */
 import { Level } from 'level'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
-import { concatBytes, utf8 } from '../crypto/bytes.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 import { ALL_BUCKETS, type Bucket, STATE_BUCKETS } from './buckets.ts'
 import { DEFAULT_READ_CACHE_BYTES, ReadCache, type ReadCacheStats } from './read-cache.ts'
@@ -15,19 +14,6 @@ import type { MaybePromise, StateReader, Write } from './view.ts'
 
 type Db = AbstractLevel<Uint8Array | string | Buffer, Uint8Array, Uint8Array>
 type Sub = AbstractSublevel<Db, Uint8Array | string | Buffer, Uint8Array, Uint8Array>
-
-/**
- * classic-level's chained batch, under abstract-level: `_put` and `_del` go straight to the
- * native batch with the full key (the sublevel's prefix and the key), `_write` hands it to
- * LevelDB's thread. abstract-level's array batch copied each op into a new object, checked and
- * encoded it, and the native side then read its properties by name: ~2 µs an op on the main
- * thread, against ~1 this way (a block writes several a tx, and every node writes every block).
- */
-interface NativeBatch {
-  _put: (key: Uint8Array, value: Uint8Array) => void
-  _del: (key: Uint8Array) => void
-  _write: (options: { sync: boolean }) => Promise<void>
-}
 
 export interface RangeOptions {
   gt?: Uint8Array
@@ -61,8 +47,6 @@ export class Store implements StateReader {
    */
   private epoch = 0
   private batchesInFlight = 0
-  /** Each bucket's key prefix, when batches go to classic-level's native batch (a store Store.open made); null: abstract-level's batch. */
-  private nativePrefixes: Record<Bucket, Uint8Array> | null = null
 
   private constructor (private readonly db: Db, opts: StoreOptions) {
     this.subs = Object.fromEntries(ALL_BUCKETS.map((b) => [b, db.sublevel<Uint8Array, Uint8Array>(b, { keyEncoding: 'view', valueEncoding: 'view' })])) as Record<Bucket, Sub>
@@ -82,9 +66,7 @@ export class Store implements StateReader {
       if (cause?.code === 'LEVEL_LOCKED') fail(ErrorCode.UNAVAILABLE, `${dir} is in use by another process (is a node already running on this home?)`)
       fail(ErrorCode.UNAVAILABLE, `cannot open the database in ${dir}: ${cause?.message ?? (e as Error).message}`)
     }
-    const store = await new Store(db as unknown as Db, opts).ready()
-    store.nativePrefixes = Object.fromEntries(ALL_BUCKETS.map((b) => [b, utf8.encode(store.subs[b].prefix)])) as Record<Bucket, Uint8Array>
-    return store
+    return await new Store(db as unknown as Db, opts).ready()
   }
 
   /** A store over another abstract-level database, opened by the caller (the simulator uses memory-level). */
@@ -138,39 +120,30 @@ export class Store implements StateReader {
 
   /** Writes all of `writes` atomically; `sync` makes LevelDB fsync its log first. */
   async commit (writes: Iterable<Write>, sync = false): Promise<void> {
-    const all = [...writes]
+    const ops = []
+    const all: Write[] = []
+    for (const w of writes) {
+      all.push(w)
+      ops.push(w.value === null
+        ? { type: 'del' as const, sublevel: this.subs[w.bucket], key: w.key }
+        : { type: 'put' as const, sublevel: this.subs[w.bucket], key: w.key, value: w.value })
+    }
     // a batch of derived indexes only (the timeline indexer's, each block) changes nothing the read cache holds
     if (!all.some((w) => this.stateBuckets.has(w.bucket))) {
-      await this.write(all, sync)
+      await this.db.batch(ops, { sync } as object)
       return
     }
     this.epoch++
     this.batchesInFlight++
     try {
-      await this.write(all, sync)
+      // classic-level reads `sync`; other abstract-level stores ignore it
+      await this.db.batch(ops, { sync } as object)
       // only once LevelDB holds the batch: a failed one leaves the cache as it was
       this.cache?.applyCommitted(all)
     } finally {
       this.batchesInFlight--
       this.epoch++
     }
-  }
-
-  private async write (writes: readonly Write[], sync: boolean): Promise<void> {
-    const prefixes = this.nativePrefixes
-    if (prefixes !== null && this.db.status === 'open') {
-      const batch = (this.db as unknown as { _chainedBatch: () => NativeBatch })._chainedBatch()
-      for (const w of writes) {
-        const key = concatBytes(prefixes[w.bucket], w.key)
-        if (w.value === null) batch._del(key)
-        else batch._put(key, w.value)
-      }
-      return await batch._write({ sync })
-    }
-    // classic-level reads `sync`; other abstract-level stores ignore it (and a closed one refuses here)
-    await this.db.batch(writes.map((w) => w.value === null
-      ? { type: 'del' as const, sublevel: this.subs[w.bucket], key: w.key }
-      : { type: 'put' as const, sublevel: this.subs[w.bucket], key: w.key, value: w.value }), { sync } as object)
   }
 
   /** Runs a read that spans awaits against one database state (a snapshot, closed after): what it reads is one height. */
