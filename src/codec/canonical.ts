@@ -12,7 +12,6 @@
  * decoder that parsed with msgpackr, re-encoded and compared the bytes, and
  * accepts exactly what that one accepted.
  */
-import { binaryKey } from '../crypto/bytes.ts'
 import { ErrorCode, fail } from '../protocol/errors.ts'
 
 export type Value = null | boolean | number | bigint | string | Uint8Array | readonly Value[]
@@ -247,7 +246,8 @@ const ASCII_IN_JS = 32
 class CanonicalReader {
   pos = 0
 
-  constructor (private readonly b: Uint8Array) {}
+  /** `copyBin`: bin as a copy the caller owns, not a view of `b`. */
+  constructor (private readonly b: Uint8Array, private readonly copyBin = false) {}
 
   value (depth: number): Value {
     const { b } = this
@@ -330,9 +330,10 @@ class CanonicalReader {
     const at = this.pos
     if (n > b.length - at) throw REFUSED
     this.pos = at + n
-    // a plain Uint8Array view from a Buffer too (whose subarray is a Buffer)
-    return new Uint8Array(b.buffer, b.byteOffset + at, n)
+    // a plain Uint8Array (a Buffer's subarray is a Buffer): a view of `b`, or a copy of those bytes
+    return this.copyBin ? new Uint8Array(b.subarray(at, at + n)) : new Uint8Array(b.buffer, b.byteOffset + at, n)
   }
+
 
   private array (n: number, depth: number): Value[] {
     // every item takes a byte at least: a count past the end is refused before anything is allocated
@@ -354,95 +355,21 @@ function below (n: number, max: number): number {
 }
 
 /**
- * TRUSTED decode, for records this node's own store holds (it wrote them with
- * encodeCanonical): a direct parse of the canonical subset, with no re-encoding to check
- * the form and no depth walk first. Never for bytes from the wire, a peer, a client or a
- * file; those go through `decodeCanonical`. Anything outside the canonical subset, or cut
- * short, or followed by more bytes, still fails MALFORMED (a corrupt store is not read as
- * something else). Integers come back as decodeCanonical gives them (64-bit forms as bigint),
- * bin as a copy the caller owns.
+ * Decode for records this node's own store holds (it wrote them with encodeCanonical): the same
+ * strict reader, with bin as a copy the caller owns (a LevelDB read's buffer is not kept alive
+ * by the record), and every failure MALFORMED: a corrupt store is not read as something else.
+ * Integers come back as decodeCanonical gives them (64-bit forms as bigint).
  */
 export function decodeStored (bytes: Uint8Array): Value {
-  const r = new StoredReader(bytes)
-  const v = r.value(0)
+  const r = new CanonicalReader(bytes, true)
+  let v: Value
+  try {
+    v = r.value(0)
+  } catch {
+    return fail(ErrorCode.MALFORMED, 'stored record: not a canonical encoding')
+  }
   if (r.pos !== bytes.length) fail(ErrorCode.MALFORMED, 'stored record: trailing bytes')
   return v
-}
-
-/** ignoreBOM: a leading U+FEFF is text like any other (by default TextDecoder drops it, and a re-encoded record lost it) */
-const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true })
-
-class StoredReader {
-  pos = 0
-  private readonly view: DataView
-
-  constructor (private readonly b: Uint8Array) {
-    this.view = new DataView(b.buffer, b.byteOffset, b.length)
-  }
-
-  private need (n: number): number {
-    const at = this.pos
-    if (at + n > this.b.length) fail(ErrorCode.MALFORMED, 'stored record: cut short')
-    this.pos = at + n
-    return at
-  }
-
-  value (depth: number): Value {
-    const t = this.b[this.need(1)]!
-    if (t <= 0x7f) return t
-    if (t >= 0xe0) return t - 0x100
-    if (t >= 0xa0 && t <= 0xbf) return this.str(t & 0x1f)
-    if (t >= 0x90 && t <= 0x9f) return this.array(t & 0x0f, depth)
-    const { view } = this
-    switch (t) {
-      case 0xc0: return null
-      case 0xc2: return false
-      case 0xc3: return true
-      case 0xcc: return this.b[this.need(1)]!
-      case 0xcd: return view.getUint16(this.need(2))
-      case 0xce: return view.getUint32(this.need(4))
-      case 0xcf: return view.getBigUint64(this.need(8))
-      case 0xd0: return view.getInt8(this.need(1))
-      case 0xd1: return view.getInt16(this.need(2))
-      case 0xd2: return view.getInt32(this.need(4))
-      case 0xd3: return view.getBigInt64(this.need(8))
-      case 0xd9: return this.str(this.b[this.need(1)]!)
-      case 0xda: return this.str(view.getUint16(this.need(2)))
-      case 0xdb: return this.str(view.getUint32(this.need(4)))
-      case 0xc4: return this.bin(this.b[this.need(1)]!)
-      case 0xc5: return this.bin(view.getUint16(this.need(2)))
-      case 0xc6: return this.bin(view.getUint32(this.need(4)))
-      case 0xdc: return this.array(view.getUint16(this.need(2)), depth)
-      case 0xdd: return this.array(view.getUint32(this.need(4)), depth)
-    }
-    return fail(ErrorCode.MALFORMED, `stored record: type 0x${t.toString(16)} is not canonical`)
-  }
-
-  private array (n: number, depth: number): Value[] {
-    if (depth >= MAX_DEPTH) fail(ErrorCode.MALFORMED, `arrays nested deeper than ${MAX_DEPTH}`)
-    if (n > this.b.length - this.pos) fail(ErrorCode.MALFORMED, 'stored record: cut short')
-    const out = new Array<Value>(n)
-    for (let i = 0; i < n; i++) out[i] = this.value(depth + 1)
-    return out
-  }
-
-  private str (n: number): string {
-    const at = this.need(n)
-    const { b } = this
-    if (n <= 64) {
-      // short ASCII (usernames, bucket names) is latin1, which has a native slicer; the rest is UTF-8
-      let i = at
-      while (i < at + n && b[i]! < 0x80) i++
-      if (i === at + n) return binaryKey(b.subarray(at, at + n))
-    }
-    return utf8Decoder.decode(b.subarray(at, at + n))
-  }
-
-  private bin (n: number): Uint8Array {
-    const at = this.need(n)
-    // a plain Uint8Array copy, from a Buffer too (whose slice() is a view, and species a Buffer)
-    return new Uint8Array(this.b.subarray(at, at + n))
-  }
 }
 
 /**

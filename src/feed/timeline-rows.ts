@@ -21,7 +21,7 @@
  * that into its id (so an entry costs a byte or two). The rows of one height are read
  * together and their entries merged.
  */
-import { concatBytes, heightIndexKey, readU32be, readU64be, u32be, u64be } from '../crypto/bytes.ts'
+import { concatBytes, heightIndexKey, readU32be, readU64be, u64be } from '../crypto/bytes.ts'
 import type { PublicKey } from '../protocol/types.ts'
 
 /** A post's place in the chain: the order of every feed (newest first = descending). */
@@ -172,7 +172,7 @@ const varintBytes = (n: number): number => n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0
 
 /** The 12-byte key of a position (postByAuthor's suffix, postOrder's key, a feed cursor). */
 export function positionKey (p: ChainPosition): Uint8Array {
-  return concatBytes(u64be(p.height), u32be(p.index))
+  return heightIndexKey(NO_BYTES, p.height, p.index)
 }
 
 export function positionOf (key: Uint8Array, offset = 0): ChainPosition {
