@@ -5,7 +5,7 @@
  * simulator and the benchmarks all build nodes here, replacing parts through
  * `NodeModules` (a memory transport, a virtual clock, a memory store).
  */
-import { Chain } from './chain/chain.ts'
+import { Chain, DEFAULT_RECENT_BLOCK_BYTES } from './chain/chain.ts'
 import { EvidencePool, type Evidence } from './chain/evidence.ts'
 import type { Genesis } from './chain/genesis.ts'
 import { DEFAULT_MEMPOOL_LIMITS, Mempool, type MempoolLimits } from './chain/mempool.ts'
@@ -46,6 +46,7 @@ import { Faucet } from './rpc/faucet.ts'
 import { DEFAULT_TIMELINE_OPTIONS, TimelineIndexer, type TimelineOptions } from './feed/timeline-indexer.ts'
 import { Feeds } from './feed/feeds.ts'
 import { Queries } from './state/queries.ts'
+import { DEFAULT_READ_CACHE_BYTES } from './state/read-cache.ts'
 import { Store } from './state/store.ts'
 import { DEFAULT_SYNC_OPTIONS, type SyncOptions, Syncer } from './sync/syncer.ts'
 import { VERSION } from './version.ts'
@@ -100,6 +101,28 @@ export interface NodeOptions {
   faucet?: { secretKey: Uint8Array } | null
   /** The home-timeline index feeds are read from (feed/timeline-indexer.ts); null turns it off. Default DEFAULT_TIMELINE_OPTIONS. */
   timeline?: TimelineOptions | null
+  /** The process's memory target in bytes (`chorus start --memory-target`); 0 or absent for none. The node's largest caches are sized from it (cacheSizesFor). */
+  memoryTargetBytes?: number
+}
+
+export interface CacheSizes {
+  readCacheBytes: number
+  recentBlockBytes: number
+}
+
+/**
+ * The node's largest caches for a memory target of `targetBytes` (0: none): the state read cache
+ * a 32nd of it and recent blocks a 128th, neither above its default. At 512 MiB that is 16 and 4
+ * MiB against 32 and 16: `growth.ts` to 1M posts with `--memory-target 512` ended at 471 MB RSS
+ * against 518–526 with the default sizes, its rate per node CPU-second within the runs' noise
+ * (docs/performance.md, "RSS: the caches sized from the memory target").
+ */
+export function cacheSizesFor (targetBytes: number): CacheSizes {
+  if (!(targetBytes > 0)) return { readCacheBytes: DEFAULT_READ_CACHE_BYTES, recentBlockBytes: DEFAULT_RECENT_BLOCK_BYTES }
+  return {
+    readCacheBytes: Math.min(DEFAULT_READ_CACHE_BYTES, Math.floor(targetBytes / 32)),
+    recentBlockBytes: Math.min(DEFAULT_RECENT_BLOCK_BYTES, Math.floor(targetBytes / 128))
+  }
 }
 
 /** The parts a test, the simulator or a benchmark replaces; each defaults to the real one. */
@@ -159,7 +182,8 @@ export class ChorusNode implements AsyncDisposable {
       rpcConnections: opts.rpc?.maxConnections ?? DEFAULT_RPC_OPTIONS.maxConnections,
       peers: opts.p2p === null ? 0 : opts.p2p.maxPeers ?? DEFAULT_LIBP2P_TRANSPORT_OPTIONS.maxPeers
     })
-    const store = modules.store ?? await Store.open(opts.dataDir, { maxOpenFiles: fds.storeFiles })
+    const caches = cacheSizesFor(opts.memoryTargetBytes ?? 0)
+    const store = modules.store ?? await Store.open(opts.dataDir, { maxOpenFiles: fds.storeFiles, readCacheBytes: caches.readCacheBytes })
     const stops: Array<() => Promise<void>> = []
     try {
       // tx signatures on the other cores; a given verify (the simulator's) runs on this thread
@@ -167,7 +191,7 @@ export class ChorusNode implements AsyncDisposable {
       const verifier = threads > 0 ? new VerifyPool(threads) : null
       if (verifier !== null) stops.push(async () => await verifier.close())
       const verify = modules.verify ?? verifySignature
-      const chain = await Chain.open(store, opts.genesis, verify, verifier?.verifyBatch ?? inlineBatchVerify(verify))
+      const chain = await Chain.open(store, opts.genesis, verify, verifier?.verifyBatch ?? inlineBatchVerify(verify), { recentBlockBytes: caches.recentBlockBytes })
       chain.events.onListenerError = (e) => log.error('A commit listener failed', { error: (e as Error).message })
       const timeline = opts.timeline === null ? null : await TimelineIndexer.open(store, chain, opts.timeline ?? DEFAULT_TIMELINE_OPTIONS, log.child('timeline'))
       if (timeline !== null) {

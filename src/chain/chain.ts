@@ -84,10 +84,15 @@ export interface CheckedBlock {
 
 /** How many admitted txs' signatures are remembered as verified: several full mempools (20,000 by default). */
 const VERIFIED_TXS = 100_000
-/** Bytes of recent blocks kept in memory for readers: a handful of full blocks. */
-const RECENT_BLOCK_BYTES = 16 * 1024 * 1024
+/** Bytes of recent blocks kept in memory for readers by default: a handful of full blocks. */
+export const DEFAULT_RECENT_BLOCK_BYTES = 16 * 1024 * 1024
 /** Txs decoded between turns of the event loop when a reader decodes a block (~2–4 ms of work). */
 const TXS_PER_SLICE = 48
+
+export interface ChainOptions {
+  /** Bytes of recent blocks kept in memory for readers (default DEFAULT_RECENT_BLOCK_BYTES). */
+  recentBlockBytes?: number
+}
 
 export class Chain {
   readonly rules: ChainRules
@@ -96,7 +101,7 @@ export class Chain {
   readonly events = new ChainEvents()
   /** Txs (id ‖ signature) whose signature this node verified on admission: not verified again in a block. */
   private readonly verifiedTxs = new BoundedSet(VERIFIED_TXS)
-  private readonly recentBlocks = new BytesLru<number>(RECENT_BLOCK_BYTES)
+  private readonly recentBlocks: BytesLru<number>
   private checked = new Map<string, CheckedBlock>()
   /** The decided block whose batch LevelDB is writing, as admissions see it; null when none is. */
   private writing: AdmissionBase | null = null
@@ -113,13 +118,18 @@ export class Chain {
     readonly verifyBatch: BatchVerifyFn,
     private _head: Head,
     private _validators: ValidatorSet,
-    private _lastValidators: ValidatorSet
+    private _lastValidators: ValidatorSet,
+    opts: ChainOptions
   ) {
     this.rules = { chainId: genesis.chainId, params: genesis.params }
+    this.recentBlocks = new BytesLru<number>(opts.recentBlockBytes ?? DEFAULT_RECENT_BLOCK_BYTES)
   }
 
+  /** The bound of the recent blocks kept for readers (ChainOptions.recentBlockBytes). */
+  get recentBlockBytes (): number { return this.recentBlocks.maxBytes }
+
   /** Opens the chain in `store`, writing genesis on first use; refuses a store made for another genesis. */
-  static async open (store: Store, genesis: Genesis, verifyOne: VerifyFn, verifyBatch: BatchVerifyFn = inlineBatchVerify(verifyOne)): Promise<Chain> {
+  static async open (store: Store, genesis: Genesis, verifyOne: VerifyFn, verifyBatch: BatchVerifyFn = inlineBatchVerify(verifyOne), opts: ChainOptions = {}): Promise<Chain> {
     // votes are checked as gossip, then again in the commits that carry them: once is enough
     const verify = rememberingVerify(verifyOne)
     const gh = genesisHash(genesis)
@@ -129,14 +139,14 @@ export class Chain {
       const head: Head = { height: 0, hash: gh, timeMs: genesis.genesisTimeMs, stateRoot: nextStateRoot(ZERO_HASH, writes) }
       const set = genesisValidators(genesis)
       await store.commit([...writes, ...metaWrites(head, set, set), { bucket: Bucket.meta, key: META_GENESIS, value: gh }, derivedIndexMeta()], true)
-      return new Chain(store, genesis, verify, verifyBatch, head, set, set)
+      return new Chain(store, genesis, verify, verifyBatch, head, set, set, opts)
     }
     if (!equalBytes(stored, gh)) fail(ErrorCode.INVALID_FIELD, 'this data directory belongs to a different genesis')
     await ensureDerivedIndexes(store)
     const head = decodeHead((await store.get(Bucket.meta, META_HEAD))!)
     const set = ValidatorSet.decode((await store.get(Bucket.meta, META_VALIDATORS))!)
     const last = ValidatorSet.decode((await store.get(Bucket.meta, META_LAST_VALIDATORS))!)
-    return new Chain(store, genesis, verify, verifyBatch, head, set, last)
+    return new Chain(store, genesis, verify, verifyBatch, head, set, last, opts)
   }
 
   get head (): Head { return this._head }

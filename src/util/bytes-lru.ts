@@ -3,7 +3,7 @@ export class BytesLru<K> {
   private readonly items = new Map<K, Uint8Array>()
   private bytes = 0
 
-  constructor (private readonly maxBytes: number) {}
+  constructor (readonly maxBytes: number) {}
 
   get (key: K): Uint8Array | undefined {
     const v = this.items.get(key)

@@ -154,7 +154,8 @@ export function registerStart (program: Command): void {
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics, 0 for any free port (default: off; see docs/metrics.md)', portOption)
     .option('--metrics-host <host>', `listen address of the metrics endpoint (default ${DEFAULT_METRICS_HOST}; it has no access control, so keep it off public interfaces)`)
     .option('--memory-target <MiB>', 'a soft bound on the node process\'s RSS, in MiB: nearing it, V8 collects garbage harder (a smaller heap growth after each full GC, ' +
-      'for more GC work); below 70% of it V8 runs with its defaults. 0 or off: V8\'s defaults always. Ignored when node is given --heap-growing-percent ' +
+      'for more GC work); below 70% of it V8 runs with its defaults. The state read cache is sized to a 32nd of it and recent blocks to a 128th (at most 32 and 16 MiB). ' +
+      '0 or off: V8\'s defaults and full caches always. Ignored when node is given --heap-growing-percent ' +
       `(default a quarter of this machine's memory, at least ${MIN_DEFAULT_MEMORY_TARGET_MIB}: ${memoryTargetHere} here; see docs/operations.md)`, memoryTargetOption, memoryTargetHere)
     .option('--block-time <ms>', 'with --dev on first run: target block time in ms', intOption)
     .option('--password-file <file>', 'password of an encrypted validator key')
@@ -170,7 +171,7 @@ export function registerStart (program: Command): void {
       metricsOptions({ metricsPort: opts.metricsPort ?? config?.metrics?.port, metricsHost: opts.metricsHost }) // --metrics-host alone: a usage error
       const settings = resolveStart(paths.home, config, { ...opts, logJson: opts.json === true ? true : opts.logJson })
       const logger = nodeLogger({ logLevel: settings.log.level, logJson: settings.log.json })
-      startMemoryTarget(opts.memoryTarget, logger) // the process's V8 flags: one per process, not per node
+      const memoryTarget = startMemoryTarget(opts.memoryTarget, logger) // the process's V8 flags: one per process, not per node
       if (opts.dev === true && !await hasGenesis(opts.home)) {
         const r = await initHome(opts.home, { dev: true, blockTimeMs: opts.blockTime })
         logger.warn('Created a dev chain with INSECURE keys', { home: paths.home, chainId: r.genesis.chainId, validator: r.validator.address, dev: r.dev!.address, peerId: r.peerId })
@@ -188,6 +189,7 @@ export function registerStart (program: Command): void {
         p2p: settings.p2p,
         metrics: settings.metrics,
         faucet,
+        memoryTargetBytes: memoryTarget?.policy.targetBytes ?? 0,
         ...(opts.timelineIndex === false ? { timeline: null } : {})
       }, { logger, onFatal: () => process.exit(1) }) // the node has logged why and stopped
       stopOnSignals([node], logger, { stdin: opts.stopWithStdin === true })
