@@ -13,6 +13,8 @@ export interface Readings {
   /** The head's height, and how long ago its block's header time was (on the node's clock). */
   head?: () => { height: number, ageMs: number }
   mempool?: () => { txs: number, bytes: number }
+  /** The state read cache (state/read-cache.ts): what it holds and may hold, its hits and misses; absent with the cache off. */
+  readCache?: () => { bytes: number, maxBytes: number, hits: number, misses: number } | null
   /** Blocks committed but not yet in the home-timeline index (absent with the index off). */
   timelineLag?: () => number
   consensus?: () => { height: number, round: number }
@@ -81,6 +83,9 @@ export class Metrics {
   readonly rpcConnections: Gauge
   readonly rpcInFlight: Gauge
   readonly timelineLag: Gauge
+  readonly readCacheBytes: Gauge
+  readonly readCacheMaxBytes: Gauge
+  readonly readCacheReads: Counter<'result'>
   readonly wsConnections: Gauge
   readonly wsSubscriptions: Gauge
   readonly wsQueuedBytes: Gauge
@@ -122,6 +127,18 @@ export class Metrics {
     this.mempoolTxs = gauge('chorus_mempool_txs', 'Transactions in the mempool', () => r.mempool?.().txs)
     this.mempoolBytes = gauge('chorus_mempool_bytes', 'Memory the mempool\'s transactions count against its byte limit (encoded bytes, decoded text, per-tx overhead)', () => r.mempool?.().bytes)
     this.admissions = new Counter({ name: 'chorus_mempool_admissions_total', help: 'Transactions offered to the mempool, by origin (local: RPC; gossip: peers) and result (accepted, or the error code that refused it)', labelNames: ['origin', 'result'], registers })
+
+    this.readCacheBytes = gauge('chorus_state_read_cache_bytes', 'Bytes the state read cache holds, as it counts them (values, keys and per-entry overhead)', () => r.readCache?.()?.bytes)
+    this.readCacheMaxBytes = gauge('chorus_state_read_cache_max_bytes', 'The state read cache\'s bound in bytes (32 MiB, or a 32nd of the memory target if that is less)', () => r.readCache?.()?.maxBytes)
+    this.readCacheReads = new Counter({
+      name: 'chorus_state_read_cache_reads_total', help: 'State reads through the read cache, by result: hit (answered from it) or miss (read from LevelDB)', labelNames: ['result'], registers,
+      collect () {
+        // the cache keeps the counts; read at each scrape
+        const c = r.readCache?.()
+        this.reset()
+        if (c != null) { this.inc({ result: 'hit' }, c.hits); this.inc({ result: 'miss' }, c.misses) }
+      }
+    })
 
     this.timelineLag = gauge('chorus_timeline_lag_blocks', 'Blocks committed but not yet in the home-timeline index feeds are read from (absent with --no-timeline-index)', () => r.timelineLag?.())
 

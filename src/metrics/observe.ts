@@ -105,6 +105,7 @@ export class NodeObservers {
     })
     r.head = () => ({ height: chain.head.height, ageMs: p.clock.now() - chain.head.timeMs })
     r.mempool = () => ({ txs: pool.mempool.size, bytes: pool.mempool.bytes })
+    r.readCache = () => chain.store.readCacheStats
     const timeline = p.timeline
     if (timeline !== null) r.timelineLag = () => timeline.lag
     r.sync = () => ({ syncing: p.syncer.syncing, target: p.syncer.syncTarget })

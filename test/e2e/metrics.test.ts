@@ -18,6 +18,7 @@ import { encodeAddress } from '../../src/crypto/address.ts'
 import { generateSecretKey, publicKeyOf } from '../../src/crypto/keys.ts'
 import { silentLogger } from '../../src/logger.ts'
 import { ChorusNode } from '../../src/node.ts'
+import { DEFAULT_READ_CACHE_BYTES } from '../../src/state/read-cache.ts'
 import { VERSION } from '../../src/version.ts'
 import { waitFor } from '../support/wait.ts'
 
@@ -149,6 +150,13 @@ describe('metrics endpoint', () => {
     expect(moved('chorus_rpc_call_duration_seconds_count', { method: 'tx_submit' })).toBe(N)
     expect(moved('chorus_rpc_call_duration_seconds_sum', { method: 'tx_submit' })).toBeGreaterThan(0)
     expect(moved('chorus_rpc_call_duration_seconds_bucket', { method: 'tx_submit', le: '+Inf' })).toBe(N)
+
+    // the dry runs and executions read alice's account through the state read cache
+    const reads = moved('chorus_state_read_cache_reads_total', { result: 'hit' }) + moved('chorus_state_read_cache_reads_total', { result: 'miss' })
+    expect(reads).toBeGreaterThanOrEqual(2 * N)
+    expect(value(after, 'chorus_state_read_cache_reads_total', { result: 'hit' })).toBeLessThanOrEqual(node.store.readCacheStats!.hits)
+    expect(value(after, 'chorus_state_read_cache_bytes')).toBeGreaterThan(0)
+    expect(value(after, 'chorus_state_read_cache_max_bytes')).toBe(DEFAULT_READ_CACHE_BYTES)
   })
 
   it('shows refused txs and calls under their codes', async () => {
