@@ -13,7 +13,7 @@ export interface Readings {
   /** The head's height, and how long ago its block's header time was (on the node's clock). */
   head?: () => { height: number, ageMs: number }
   mempool?: () => { txs: number, bytes: number }
-  /** The state read cache (state/read-cache.ts): what it holds and may hold, its hits and misses; absent with the cache off. */
+  /** The state read cache (state/read-cache.ts): what it holds and may hold, its hits and misses; null with the cache off. */
   readCache?: () => { bytes: number, maxBytes: number, hits: number, misses: number } | null
   /** Blocks committed but not yet in the home-timeline index (absent with the index off). */
   timelineLag?: () => number
