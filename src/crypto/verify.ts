@@ -1,43 +1,79 @@
 /**
  * The node's signature check: Chorus-Ed25519-v1 (see signature-rule.ts) at
  * OpenSSL speed. Checks 1–2 run once per key and are cached with the key's
- * KeyObject; check 3 is a byte comparison; OpenSSL's `crypto.verify` enforces
+ * KeyObject, and a valid key is remembered longer than its KeyObject (CheckedKeys);
+ * check 3 is a byte comparison; OpenSSL's `crypto.verify` enforces
  * 4 and 5 (S < L, and the cofactorless equation against R's exact bytes).
  * Not for browsers: the client SDK uses verifyReference and noble's signing.
  */
 import { type KeyObject, createPrivateKey, createPublicKey, sign as opensslSign, verify as opensslVerify } from 'node:crypto'
 import { concatBytes } from './bytes.ts'
+import { BoundedSet } from '../util/bounded-set.ts'
 import { isSmallOrderEncoding, isValidPublicKey } from './signature-rule.ts'
 
 const SPKI_ED25519_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
-const CACHE_LIMIT = 16_384
+/** KeyObjects kept (valid keys) and refusals (invalid ones): a few hundred bytes of native key each. */
+const KEY_OBJECTS = 16_384
+/** Keys that passed checks 1–2, remembered beyond their KeyObjects: ~100 bytes of heap each. */
+const VALID_KEYS = 131_072
 
-/** Valid keys map to their KeyObject; rejected keys map to null. Insertion order is LRU order. */
-const keyCache = new Map<string, KeyObject | null>()
+/**
+ * Checks 1–2 on public keys, once per key. Check 2 (the subgroup check, a scalar multiplication
+ * in JS) costs ~650 µs, ten signature verifications' worth; making a KeyObject costs ~25 µs. So
+ * a key whose KeyObject was dropped (more signers than KEY_OBJECTS) but which is remembered as
+ * valid gets a new KeyObject without the check. Invalid keys are only ever in the first map.
+ */
+export class CheckedKeys {
+  /** Valid keys map to their KeyObject; rejected keys map to null. Insertion order is LRU order. */
+  private readonly keyObjects = new Map<string, KeyObject | null>()
+  private readonly maxKeyObjects: number
+  private readonly valid: BoundedSet
+  /** Subgroup checks run (for tests and benchmarks). */
+  subgroupChecks = 0
 
-function checkedKey (publicKey: Uint8Array): KeyObject | null {
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1')
-  const hit = keyCache.get(id)
-  if (hit !== undefined) {
-    keyCache.delete(id)
-    keyCache.set(id, hit)
-    return hit
+  // no parameter properties: a verify worker loads this file with Node's type stripping, which has none
+  constructor (maxKeyObjects = KEY_OBJECTS, maxValid = VALID_KEYS) {
+    this.maxKeyObjects = maxKeyObjects
+    this.valid = new BoundedSet(maxValid)
   }
-  const key = isValidPublicKey(publicKey)
-    ? createPublicKey({ key: Buffer.from(concatBytes(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' })
-    : null
-  keyCache.set(id, key)
-  if (keyCache.size > CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value!)
-  return key
+
+  /** The key's KeyObject if it passes checks 1–2, else null. */
+  get (publicKey: Uint8Array): KeyObject | null {
+    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1')
+    const hit = this.keyObjects.get(id)
+    if (hit !== undefined) {
+      this.keyObjects.delete(id)
+      this.keyObjects.set(id, hit)
+      return hit
+    }
+    let ok = this.valid.has(id)
+    if (!ok) {
+      this.subgroupChecks++
+      ok = isValidPublicKey(publicKey)
+      if (ok) this.valid.add(id)
+    }
+    const key = ok ? createPublicKey({ key: Buffer.from(concatBytes(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' }) : null
+    this.keyObjects.set(id, key)
+    if (this.keyObjects.size > this.maxKeyObjects) this.keyObjects.delete(this.keyObjects.keys().next().value!)
+    return key
+  }
+}
+
+/** This thread's keys (each verify worker has its own). */
+const checkedKeys = new CheckedKeys()
+
+/** As verifySignature, with the keys of `keys`: for tests and benchmarks of the key caches. */
+export function verifyWith (keys: CheckedKeys, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false
+  const key = keys.get(publicKey)
+  if (key === null) return false
+  if (isSmallOrderEncoding(signature.subarray(0, 32))) return false
+  return opensslVerify(null, message, key, signature)
 }
 
 /** True iff `signature` is valid for `message` under `publicKey` by Chorus-Ed25519-v1. No domain tag is added. */
 export function verifySignature (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (publicKey.length !== 32 || signature.length !== 64) return false
-  const key = checkedKey(publicKey)
-  if (key === null) return false
-  if (isSmallOrderEncoding(signature.subarray(0, 32))) return false
-  return opensslVerify(null, message, key, signature)
+  return verifyWith(checkedKeys, publicKey, message, signature)
 }
 
 const PKCS8_ED25519_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])

@@ -13,7 +13,10 @@ export class BoundedMap<K, V> {
   /** Every live entry is at or after it (sets and uses go at the end). */
   private oldest: MapIterator<K> = this.items.keys()
 
-  constructor (private readonly max: number) {}
+  private readonly max: number
+
+  // no parameter property: verify.ts, which a verify worker loads with Node's type stripping, uses this
+  constructor (max: number) { this.max = max }
 
   get (key: K): V | undefined { return this.items.get(key) }
   has (key: K): boolean { return this.items.has(key) }

@@ -3,7 +3,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { describe, expect, it } from 'vitest'
 import { verifyReference } from '../../../src/crypto/signature-rule.ts'
 import { inlineBatchVerify, packChecks, verifyPacked } from '../../../src/crypto/signature-batch.ts'
-import { verifySignature } from '../../../src/crypto/verify.ts'
+import { CheckedKeys, verifySignature, verifyWith } from '../../../src/crypto/verify.ts'
 import { VerifyPool } from '../../../src/crypto/verify-pool.ts'
 import { type Case, edgeCases, randomCases, rng } from '../../support/ed25519-cases.ts'
 import { waitFor } from '../../support/wait.ts'
@@ -108,6 +108,34 @@ describe('Chorus-Ed25519-v1: fast path and reference agree', () => {
     expect(await inlineBatchVerify(verifySignature)([{ ...good, publicKey: good.publicKey.subarray(0, 31) }])).toEqual([false])
     const packed = packChecks([{ ...good, signature: good.signature.subarray(0, 63) }, good])
     expect(Array.from(verifyPacked(packed, verifySignature))).toEqual([0, 1])
+  })
+
+  it('gives identical answers when the key caches are too small for the keys: KeyObjects dropped, validity remembered or dropped too', { timeout: 120_000 }, () => {
+    const all = [...edges, ...randoms.slice(0, 1000)] // every check of a small cache is a subgroup check (~650 µs): a third of the randoms
+    for (const keys of [new CheckedKeys(4, 1_000_000), new CheckedKeys(4, 16), new CheckedKeys(1, 1)]) {
+      for (let pass = 0; pass < 2; pass++) {
+        const wrong = all.filter((c) => verifyWith(keys, c.publicKey, c.message, c.signature) !== ref(c))
+        expect(wrong.map((c) => c.label)).toEqual([])
+      }
+    }
+  })
+
+  it('runs the subgroup check once per valid key while it is remembered, though its KeyObject was dropped', () => {
+    const pairs = Array.from({ length: 40 }, () => {
+      const sk = ed25519.utils.randomSecretKey()
+      const message = Uint8Array.of(1, 2, 3)
+      return { publicKey: ed25519.getPublicKey(sk), message, signature: ed25519.sign(message, sk) }
+    })
+    const remembering = new CheckedKeys(8, 1_000)
+    const forgetting = new CheckedKeys(8, 8)
+    for (let pass = 0; pass < 3; pass++) {
+      for (const p of pairs) {
+        expect(verifyWith(remembering, p.publicKey, p.message, p.signature)).toBe(true)
+        expect(verifyWith(forgetting, p.publicKey, p.message, p.signature)).toBe(true)
+      }
+    }
+    expect(remembering.subgroupChecks).toBe(pairs.length)
+    expect(forgetting.subgroupChecks).toBe(3 * pairs.length)
   })
 
   it('stock verifiers each disagree with the rule somewhere, so this test can fail', { timeout: 120_000 }, () => {
