@@ -334,7 +334,6 @@ class CanonicalReader {
     return this.copyBin ? new Uint8Array(b.subarray(at, at + n)) : new Uint8Array(b.buffer, b.byteOffset + at, n)
   }
 
-
   private array (n: number, depth: number): Value[] {
     // every item takes a byte at least: a count past the end is refused before anything is allocated
     if (depth >= MAX_DEPTH || n > this.b.length - this.pos) throw REFUSED

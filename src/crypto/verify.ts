@@ -7,7 +7,7 @@
  * Not for browsers: the client SDK uses verifyReference and noble's signing.
  */
 import { type KeyObject, createPrivateKey, createPublicKey, sign as opensslSign, verify as opensslVerify } from 'node:crypto'
-import { concatBytes } from './bytes.ts'
+import { binaryKey, concatBytes } from './bytes.ts'
 import { BoundedSet } from '../util/bounded-set.ts'
 import { isSmallOrderEncoding, isValidPublicKey } from './signature-rule.ts'
 
@@ -39,7 +39,7 @@ export class CheckedKeys {
 
   /** The key's KeyObject if it passes checks 1–2, else null. */
   get (publicKey: Uint8Array): KeyObject | null {
-    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1')
+    const id = binaryKey(publicKey)
     const hit = this.keyObjects.get(id)
     if (hit !== undefined) {
       this.keyObjects.delete(id)

@@ -77,10 +77,11 @@ export class Store implements StateReader {
    * Store.open made: classic-level copies what it is given into its write batch); null: the
    * sublevels put their prefix on.
    */
-  private slabPrefixes: Record<Bucket, Uint8Array> | null = null
+  private readonly slabPrefixes: Record<Bucket, Uint8Array> | null
 
-  private constructor (private readonly db: Db, opts: StoreOptions) {
+  private constructor (private readonly db: Db, opts: StoreOptions, slabBatches: boolean) {
     this.subs = Object.fromEntries(ALL_BUCKETS.map((b) => [b, db.sublevel<Uint8Array, Uint8Array>(b, { keyEncoding: 'view', valueEncoding: 'view' })])) as Record<Bucket, Sub>
+    this.slabPrefixes = slabBatches ? Object.fromEntries(ALL_BUCKETS.map((b) => [b, utf8.encode(this.subs[b].prefix)])) as Record<Bucket, Uint8Array> : null
     const bytes = opts.readCacheBytes ?? DEFAULT_READ_CACHE_BYTES
     this.cache = bytes > 0 ? new ReadCache(bytes) : null
     // abstract-level 3 manifests say getSync (classic-level and memory-level do); its typings predate it
@@ -97,15 +98,13 @@ export class Store implements StateReader {
       if (cause?.code === 'LEVEL_LOCKED') fail(ErrorCode.UNAVAILABLE, `${dir} is in use by another process (is a node already running on this home?)`)
       fail(ErrorCode.UNAVAILABLE, `cannot open the database in ${dir}: ${cause?.message ?? (e as Error).message}`)
     }
-    const store = await new Store(db as unknown as Db, opts).ready()
-    store.slabPrefixes = Object.fromEntries(ALL_BUCKETS.map((b) => [b, utf8.encode(store.subs[b].prefix)])) as Record<Bucket, Uint8Array>
-    return store
+    return await new Store(db as unknown as Db, opts, true).ready()
   }
 
   /** A store over another abstract-level database, opened by the caller (the simulator uses memory-level). */
   static async wrap (db: Db, opts: StoreOptions = {}): Promise<Store> {
     await db.open()
-    return await new Store(db, opts).ready()
+    return await new Store(db, opts, false).ready()
   }
 
   /** Waits for the sublevels to open (they open after their database, deferred): getSync needs them open. */
