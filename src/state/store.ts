@@ -15,8 +15,7 @@ import type { MaybePromise, StateReader, Write } from './view.ts'
 
 type Db = AbstractLevel<Uint8Array | string | Buffer, Uint8Array, Uint8Array>
 type Sub = AbstractSublevel<Db, Uint8Array | string | Buffer, Uint8Array, Uint8Array>
-/** A batch op: keyed in a sublevel, or (no sublevel) with the bucket's prefix already on the key. */
-type BatchOp = { type: 'put', key: Uint8Array, value: Uint8Array, sublevel?: Sub } | { type: 'del', key: Uint8Array, sublevel?: Sub }
+type Batch = ReturnType<Db['batch']>
 
 export interface RangeOptions {
   gt?: Uint8Array
@@ -40,25 +39,31 @@ export interface StoreOptions {
 }
 
 /**
- * A batch's ops with every key (its bucket's prefix put on) and value copied into one buffer, as
- * views of it. Most keys and many values are under 65 bytes, arrays V8 keeps inside its heap:
- * handed to native code one by one, each got a backing store and an ArrayBufferExtension of its
- * own (~7 million of each to 300k posts, heaptrack), held until V8 collected the array. A view
- * of one large buffer needs neither.
+ * Adds `writes` to `batch` with every key (its bucket's prefix put on) and value copied into one
+ * buffer, as views of it. Most keys and many values are under 65 bytes, arrays V8 keeps inside
+ * its heap: handed to native code one by one, each got a backing store and an
+ * ArrayBufferExtension of its own (~7 million of each to 300k posts, heaptrack). A view of one
+ * large buffer needs neither. A chained batch copies each op into LevelDB's batch as it is
+ * added, so neither the views nor op objects live on while the batch is written and synced:
+ * as an array batch they did, and V8 promoted them (~1 KB a tx, a seventh of what survived
+ * its young generation under load.ts).
  */
-function slabOps (writes: readonly Write[], prefixes: Record<Bucket, Uint8Array>): BatchOp[] {
+function addSlabbed (batch: Batch, writes: readonly Write[], prefixes: Record<Bucket, Uint8Array>): void {
   let size = 0
   for (const w of writes) size += prefixes[w.bucket].length + w.key.length + (w.value?.length ?? 0)
   const slab = new Uint8Array(Math.max(size, 65))
   let at = 0
-  const copy = (...parts: Uint8Array[]): Uint8Array => {
+  const copy = (a: Uint8Array, b?: Uint8Array): Uint8Array => {
     const from = at
-    for (const p of parts) { slab.set(p, at); at += p.length }
+    slab.set(a, at)
+    at += a.length
+    if (b !== undefined) { slab.set(b, at); at += b.length }
     return slab.subarray(from, at)
   }
-  return writes.map((w): BatchOp => w.value === null
-    ? { type: 'del', key: copy(prefixes[w.bucket], w.key) }
-    : { type: 'put', key: copy(prefixes[w.bucket], w.key), value: copy(w.value) })
+  for (const w of writes) {
+    if (w.value === null) batch.del(copy(prefixes[w.bucket], w.key))
+    else batch.put(copy(prefixes[w.bucket], w.key), copy(w.value))
+  }
 }
 
 export class Store implements StateReader {
@@ -153,17 +158,17 @@ export class Store implements StateReader {
   /** Writes all of `writes` atomically; `sync` makes LevelDB fsync its log first. */
   async commit (writes: Iterable<Write>, sync = false): Promise<void> {
     const all = [...writes]
-    const ops = this.slabPrefixes === null ? all.map((w) => this.sublevelOp(w)) : slabOps(all, this.slabPrefixes)
+    const batch = this.batchOf(all)
     // a batch of derived indexes only (the timeline indexer's, each block) changes nothing the read cache holds
     if (!all.some((w) => this.stateBuckets.has(w.bucket))) {
-      await this.db.batch(ops, { sync } as object)
+      await batch.write({ sync } as object)
       return
     }
     this.epoch++
     this.batchesInFlight++
     try {
       // classic-level reads `sync`; other abstract-level stores ignore it
-      await this.db.batch(ops, { sync } as object)
+      await batch.write({ sync } as object)
       // only once LevelDB holds the batch: a failed one leaves the cache as it was
       this.cache?.applyCommitted(all)
     } finally {
@@ -172,8 +177,23 @@ export class Store implements StateReader {
     }
   }
 
-  private sublevelOp (w: Write): BatchOp {
-    return w.value === null ? { type: 'del', sublevel: this.subs[w.bucket], key: w.key } : { type: 'put', sublevel: this.subs[w.bucket], key: w.key, value: w.value }
+  /** A batch holding `writes`, not yet written (closed if adding them fails). */
+  private batchOf (writes: readonly Write[]): Batch {
+    const batch = this.db.batch()
+    try {
+      if (this.slabPrefixes !== null) addSlabbed(batch, writes, this.slabPrefixes)
+      else {
+        for (const w of writes) {
+          const sublevel = this.subs[w.bucket]
+          if (w.value === null) batch.del(w.key, { sublevel })
+          else batch.put(w.key, w.value, { sublevel })
+        }
+      }
+    } catch (e) {
+      batch.close().catch(() => {})
+      throw e
+    }
+    return batch
   }
 
   /** Runs a read that spans awaits against one database state (a snapshot, closed after): what it reads is one height. */

@@ -60,10 +60,11 @@ describe('the store\'s read cache', () => {
   it('a failed batch leaves the cache (and the store) as it was', async () => {
     let failNext = false
     const store = await memStore({}, (db) => {
-      const batch = db.batch.bind(db) as (...a: unknown[]) => Promise<void>
-      ;(db as unknown as { batch: unknown }).batch = async (...a: unknown[]) => {
+      // the database's write of a batch (chained or not) fails
+      const write = (db as unknown as { _batch: (...a: unknown[]) => Promise<void> })._batch.bind(db)
+      ;(db as unknown as { _batch: unknown })._batch = async (...a: unknown[]) => {
         if (failNext) throw new Error('disk full')
-        return await batch(...a)
+        return await write(...a)
       }
     })
     await store.commit([{ bucket: Bucket.account, key: key(1), value: val(1) }])
