@@ -102,6 +102,8 @@ export class Chain {
   /** Txs (id ‖ signature) whose signature this node verified on admission: not verified again in a block. */
   private readonly verifiedTxs = new BoundedSet(VERIFIED_TXS)
   private readonly recentBlocks: BytesLru<number>
+  /** Recent blocks' tx ids, packed (32 bytes each), put at commit: every app that follows the chain reads each new block's ids (getBlockTxIds). */
+  private readonly recentTxIds: BytesLru<number>
   private checked = new Map<string, CheckedBlock>()
   /** The decided block whose batch LevelDB is writing, as admissions see it; null when none is. */
   private writing: AdmissionBase | null = null
@@ -123,6 +125,8 @@ export class Chain {
   ) {
     this.rules = { chainId: genesis.chainId, params: genesis.params }
     this.recentBlocks = new BytesLru<number>(opts.recentBlockBytes ?? DEFAULT_RECENT_BLOCK_BYTES)
+    // an id is 32 bytes of a tx's ~200: a quarter of the blocks' bound holds the ids of more blocks than it holds
+    this.recentTxIds = new BytesLru<number>(Math.floor(this.recentBlocks.maxBytes / 4))
   }
 
   /** The bound of the recent blocks kept for readers (ChainOptions.recentBlockBytes). */
@@ -320,6 +324,7 @@ export class Chain {
       this._lastValidators = this._validators
       this._validators = next
       this.checked.clear()
+      this.recentTxIds.set(h.height, packIds(block.txs.map((tx) => tx.id)))
       this.events.emitCommitted({ checked, commit, nextNonces: included })
     }, (e: unknown) => {
       this.writing = null
@@ -374,12 +379,16 @@ export class Chain {
     return { ...rest, txs: decoded }
   }
 
-  /** The block at `height` with its txs as ids only, each hashed from the tx's bytes with nothing else decoded (a block list, a non-full chain_getBlock). */
+  /**
+   * The block at `height` with its txs as ids only (a block list, a non-full chain_getBlock): a
+   * recent block's from memory, else each hashed from the tx's bytes with nothing else decoded.
+   */
   async getBlockTxIds (height: number): Promise<(Omit<Block, 'txs'> & { txIds: Hash[] }) | null> {
     const b = await this.blockBytes(height)
     if (b === undefined) return null
     const { txs, ...rest } = decodeBlockEnvelope(b)
-    return { ...rest, txIds: txs.map(storedTxId) }
+    const packed = this.recentTxIds.get(height)
+    return { ...rest, txIds: packed === undefined ? txs.map(storedTxId) : unpackIds(packed) }
   }
 
   /** A committed block's bytes; recent ones from memory, since readers and syncing peers ask for them again and again. */
@@ -408,6 +417,19 @@ export class Chain {
     const [height, index] = asArray(decodeCanonical(b, 64), 2, 'tx index')
     return { height: asUint(height!, 'height'), index: asUint(index!, 'index') }
   }
+}
+
+const ID_BYTES = 32
+
+function packIds (ids: readonly Hash[]): Uint8Array {
+  const packed = new Uint8Array(ids.length * ID_BYTES)
+  ids.forEach((id, i) => packed.set(id, i * ID_BYTES))
+  return packed
+}
+
+/** Views of `packed`'s ids (readers only encode them). */
+function unpackIds (packed: Uint8Array): Hash[] {
+  return Array.from({ length: packed.length / ID_BYTES }, (_, i) => packed.subarray(i * ID_BYTES, (i + 1) * ID_BYTES))
 }
 
 /** The id and signature as one flat one-byte string: 96 characters, not two hex strings and their join (~270 bytes of heap). */

@@ -111,17 +111,26 @@ describe('chain', () => {
 })
 
 describe('reading blocks', () => {
-  it('gives a block\'s tx ids from their bytes alone, the same ids the decoded txs have', async () => {
+  it('gives a block\'s tx ids, the same ids the decoded txs have: a recent block\'s from memory, and from their bytes alone after a restart', async () => {
     const [x, y] = fx.users as [b.Signer, b.Signer]
     for (const body of [b.post('one'), b.follow(y.publicKey), b.post('two with a longer text '.repeat(20))]) await fx.pool.submitDecoded(await fx.tx(x, body))
     await fx.pool.submitDecoded(await fx.tx(y, b.profile({ displayName: 'Y' })))
     await fx.block()
+    await fx.pool.submitDecoded(await fx.tx(y, b.post('the next block')))
+    await fx.block()
     const h = fx.chain.head.height
-    const full = (await fx.chain.getBlock(h))!
-    const ids = (await fx.chain.getBlockTxIds(h))!
-    expect(full.txs).toHaveLength(4)
-    expect(ids.txIds).toEqual(full.txs.map((t) => t.id))
-    expect(ids.header).toEqual(full.header)
-    expect(await fx.chain.getBlockTxIds(h + 1)).toBeNull()
+    const reads = async (chain: Chain) => await Promise.all([h - 1, h].map(async (height) => [(await chain.getBlock(height))!, (await chain.getBlockTxIds(height))!] as const))
+    const fromMemory = await reads(fx.chain)
+    await fx.store.close()
+    fx.store = await Store.open(join(fx.dir, 'db'))
+    const reopened = await Chain.open(fx.store, fx.genesis, verifySignature)
+    const fromBytes = await reads(reopened)
+    expect(fromMemory.map(([full]) => full.txs.length)).toEqual([4, 1])
+    for (const [full, ids] of [...fromMemory, ...fromBytes]) {
+      expect(ids.txIds).toEqual(full.txs.map((t) => t.id))
+      expect(ids.header).toEqual(full.header)
+    }
+    expect(fromBytes.map(([, ids]) => ids.txIds)).toEqual(fromMemory.map(([, ids]) => ids.txIds))
+    expect(await reopened.getBlockTxIds(h + 1)).toBeNull()
   })
 })
