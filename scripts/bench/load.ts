@@ -25,7 +25,9 @@
  * part of this client's calls; over the blocks from the load's start to the last block with
  * load txs, the first 20% of that time left out as warm-up), submit→commit p50/p99 (from sending the
  * batch that got the tx accepted to its block showing as the head), the node's RSS
- * (/proc VmRSS at the end, VmHWM peak) and CPU.
+ * (/proc VmRSS at the end, VmHWM peak) and CPU: cores, and µs per committed tx by thread
+ * name (/proc/PID/task: the main thread, the verify worker, V8's GC helpers, LevelDB's threads), read
+ * at the load's start and the drain's end only, so that nothing samples the node meanwhile.
  *   npx tsx scripts/bench/load.ts [--txs N] [--senders 200] [--lanes 8] [--batch 50]
  *     [--rpc URL[,URL…] [--key FILE]] [--cpu-prof DIR] [--node-arg ARG]... [--start-arg ARG]... [--keep]
  * --txs defaults to 100,000 (40–50 s at 2,000–2,500 tx/s). --rpc targets running nodes
@@ -44,7 +46,7 @@ import { RpcClient } from '../../src/client/rpc-client.ts'
 import { type ProfileSummary, type Stage, inclusive, printSummary, readProfile, summarize } from './cpuprofile.ts'
 import {
   type BlockSeen, Children, HeadWatcher, type LaneTx, type Proc, RETRYABLE, SubmitStats,
-  cpuSeconds, devKey, flag, flagValues, fmt, keyFromFile, loadShape, makeLanes, memoryOf, nextBody, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop
+  cpuSeconds, devKey, flag, flagValues, fmt, keyFromFile, loadShape, makeLanes, memoryOf, nextBody, now, prepareSocial, q, sleep, startDevNode, stopProc, submitOpenLoop, threadCpu
 } from './social-load.ts'
 import { cachedKeyVerify, verifyItems, verifyRate } from './verify-rate.ts'
 
@@ -167,6 +169,7 @@ async function main (): Promise<void> {
   const stats = new SubmitStats()
   const blocksBefore = poller.blocks.length
   const cpu0 = await cpuSeconds(node?.proc.pid)
+  const threads0 = await threadCpu(node?.proc.pid)
   const client0 = process.cpuUsage()
   const t0 = now()
   const t0Us = monotonicUs()
@@ -190,6 +193,7 @@ async function main (): Promise<void> {
     await sleep(100)
   }
   const cpu1 = await cpuSeconds(node?.proc.pid)
+  const threads1 = await threadCpu(node?.proc.pid)
   const client1 = process.cpuUsage(client0)
   const mem = await memoryOf(node?.proc.pid)
   await poller.stop()
@@ -246,6 +250,12 @@ async function main (): Promise<void> {
   console.log(row('tx_submit batch round trip p50 / p99 (ms)', `${fmt(q(rtts, 0.5))} / ${fmt(q(rtts, 0.99))}`))
   console.log(row('node RSS peak / end', mem === null ? 'not measured' : `${mb(mem.peak)} / ${mb(mem.rss)}`))
   console.log(row('CPU cores used, load start to drain end: node | client', `${node === null ? '—' : ((cpu1 - cpu0) / ((now() - t0) / 1000)).toFixed(2)} | ${((client1.user + client1.system) / 1e6 / ((now() - t0) / 1000)).toFixed(2)}`))
+  // CPU time, not throughput: less at the mercy of what else the machine runs (read at the same two points, nothing sampled between)
+  const committedLoad = accepted - uncommitted
+  if (threads1.size > 0 && committedLoad > 0) {
+    const perTx = [...threads1].map(([name, s]): [string, number] => [name, (s - (threads0.get(name) ?? 0)) * 1e6 / committedLoad]).filter(([, us]) => us >= 0.5).sort((a, b) => b[1] - a[1])
+    console.log(row('node CPU per committed load tx, by thread (µs)', `${perTx.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')}; all ${perTx.reduce((n, [, us]) => n + us, 0).toFixed(0)}`))
+  }
   console.log(row('blocks with load txs: count, mean / largest (txs)', `${blocks.filter((x) => x.txs > 0).length}, ${fmt(latencies.length / Math.max(1, blocks.filter((x) => x.txs > 0).length))} / ${fmt(Math.max(0, ...blocks.map((x) => x.txs)))}`))
   console.log(row('sent again (refused for room or load)', `${fmt(retries)} (${(retries / Math.max(1, accepted)).toFixed(2)} per accepted tx)`))
   console.log(row('accepted, not committed after the drain', fmt(uncommitted)))
