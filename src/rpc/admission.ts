@@ -82,44 +82,6 @@ export function submitGroupCost (calls: number): number {
   return 2 + Math.ceil(calls / 16)
 }
 
-/**
- * One admission shared by several calls (a batch's tx_submits): entered once, and released
- * when the batch is done (`close`) and the last call that entered has ended.
- */
-export class SharedAdmission {
-  private active = 0
-  private closed = false
-  private release: (() => void) | null = null
-
-  constructor (private readonly entered: Promise<() => void>) {
-    entered.then((r) => { this.release = r; this.settle() }, () => {}) // each call sees a refusal when it enters
-  }
-
-  async enter (): Promise<() => void> {
-    this.active++
-    try {
-      await this.entered
-    } catch (e) {
-      this.active--
-      throw e
-    }
-    return once(() => { this.active--; this.settle() })
-  }
-
-  /** No more calls will enter. */
-  close (): void {
-    this.closed = true
-    this.settle()
-  }
-
-  private settle (): void {
-    if (this.closed && this.active === 0 && this.release !== null) {
-      this.release()
-      this.release = null
-    }
-  }
-}
-
 export function callCost (method: string, params: unknown): number {
   if (method === 'chain_getBlock' && wantsFull(params)) return FULL_BLOCK_COST
   return COSTS[method] ?? 1

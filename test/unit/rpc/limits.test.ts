@@ -165,6 +165,28 @@ describe('RPC limits', () => {
     await waitFor(() => admission().inFlight === 0, 'the batch\'s cost given back')
   })
 
+  it('answers each of a batch\'s tx_submits in its place (its own refusal, none for a notification), and all of them RATE_LIMITED when the IP\'s share is taken', async () => {
+    const from = Number((await new RpcClient(`http://127.0.0.1:${node.rpcPort}`).getAccount(alice.address())).pendingNonce)
+    const signed = (nonce: number) => alice.sign({ chainId: 'limits-test', nonce, body: post(`grouped ${nonce}`) })
+    const submit = (id: number | undefined, hex: string) => ({ jsonrpc: '2.0', ...(id === undefined ? {} : { id }), method: 'tx_submit', params: [hex] })
+    const [first, notified, third, gap] = [signed(from), signed(from + 1), signed(from + 2), signed(from + 10)]
+    const mixed = await post$([submit(0, first.hex), submit(1, 'c0ffee'), submit(undefined, notified.hex), submit(3, third.hex), submit(4, gap.hex)], '127.0.0.6')
+    expect(mixed.status).toBe(200)
+    const answers = JSON.parse(mixed.text) as any[]
+    expect(answers.map((a) => [a.id, a.result?.id ?? a.error?.data?.code])).toEqual([[0, first.id], [1, 'MALFORMED'], [3, third.id], [4, 'BAD_NONCE']])
+    expect(Number((await new RpcClient(`http://127.0.0.1:${node.rpcPort}`).getAccount(alice.address())).pendingNonce)).toBe(from + 3) // the notification's tx too
+
+    const { reads, open } = gateBlocks()
+    const held = [post$(fullBlock(1), '127.0.0.7'), post$(fullBlock(2), '127.0.0.7')] // the IP's whole share
+    await waitFor(() => reads() === 2, 'two calls in flight')
+    const refused = await post$([submit(0, signed(from + 3).hex), submit(1, signed(from + 4).hex)], '127.0.0.7')
+    open()
+    expect(refused.status).toBe(429)
+    expect((JSON.parse(refused.text) as any[]).map((a) => [a.id, a.error?.data?.code])).toEqual([[0, 'RATE_LIMITED'], [1, 'RATE_LIMITED']])
+    await Promise.all(held)
+    await waitFor(() => admission().inFlight === 0, 'nothing left in flight')
+  })
+
   it('stops the work of a batch whose client went away', async () => {
     // only the batch's connection open, so the node's count shows when it has seen it close
     await waitFor(() => node.rpcServer!.connections.count === 0, 'no connection left open')

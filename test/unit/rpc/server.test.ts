@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parseGenesis } from '../../../src/chain/genesis.ts'
 import { RpcClient, RpcClientError } from '../../../src/client/rpc-client.ts'
 import { Signer, post } from '../../../src/client/transactions.ts'
@@ -9,19 +9,22 @@ import { encodeAddress } from '../../../src/crypto/address.ts'
 import { generateSecretKey, publicKeyOf } from '../../../src/crypto/keys.ts'
 import { silentLogger } from '../../../src/logger.ts'
 import { ChorusNode } from '../../../src/node.ts'
+import { waitFor } from '../../support/wait.ts'
 
 /** A full node (no validator key): it never commits, so waits time out on purpose. */
 let node: ChorusNode
 let dir: string
 let url: string
 const user = Signer.generate()
+/** Signs the txs of the batch-timeout test, leaving `user`'s nonces to the others. */
+const late = Signer.generate()
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chorus-rpc-'))
   const validator = publicKeyOf(generateSecretKey())
   const genesis = parseGenesis({
     chainId: 'rpc-test', genesisTimeMs: Date.now(),
-    accounts: [{ address: user.address(), balance: '1000000' }],
+    accounts: [{ address: user.address(), balance: '1000000' }, { address: late.address(), balance: '1000000' }],
     validators: [{ address: encodeAddress(validator), power: '10' }]
   })
   node = await ChorusNode.start({ dataDir: join(dir, 'data'), genesis, validator: null, rpc: { host: '127.0.0.1', port: 0 }, p2p: null, commitWaitMs: 300 }, { logger: silentLogger })
@@ -80,6 +83,25 @@ describe('JSON-RPC server', () => {
     expect((await raw(JSON.stringify({ jsonrpc: '2.0', method: 'chain_getHead' }))).status).toBe(204)
     const tooMany = Array.from({ length: 101 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'chain_getHead' }))
     expect((await raw(JSON.stringify(tooMany))).json.error).toMatchObject({ code: -32600, data: { code: 'TOO_LARGE' } })
+  })
+
+  it('answers a batch\'s tx_submits TIMEOUT past their shared limit, and their admission still ends (and its cost is given back)', async () => {
+    const txs = [0, 1].map((nonce) => late.sign({ chainId: 'rpc-test', nonce, body: post(`late ${nonce}`) }))
+    const original = node.chain.verifyTxSignatures.bind(node.chain)
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const spy = vi.spyOn(node.chain, 'verifyTxSignatures').mockImplementation(async (t) => { await gate; return await original(t) })
+    try {
+      // commitWaitMs 300: a plain submit's limit is 1.3 s
+      const { json } = await raw(JSON.stringify(txs.map((t, id) => ({ jsonrpc: '2.0', id, method: 'tx_submit', params: [t.hex] }))))
+      expect((json as any[]).map((a) => [a.id, a.error?.data?.code])).toEqual([[0, 'TIMEOUT'], [1, 'TIMEOUT']])
+      expect(node.rpcServer!.admission.inFlight).toBeGreaterThan(0) // the work goes on
+    } finally {
+      open()
+      spy.mockRestore()
+    }
+    await waitFor(() => node.rpcServer!.admission.inFlight === 0, 'the batch\'s cost given back')
+    for (const t of txs) expect((await rpc('tx_get', [t.id])).json.result.status).toBe('pending')
   })
 
   it('refuses a body over the limit with 413', async () => {
