@@ -16,7 +16,9 @@
  *      chain_getHead every 50 ms and reads each new block), and P2P bytes sent per committed
  *      tx: the bytes_sent of every TCP socket on the validators' P2P ports (`ss -tin`:
  *      gossip, consensus, sync, noise and yamux framing, all of it) from the start of the
- *      load to the end of the drain, also with the idle rate (empty blocks) taken off.
+ *      load to the end of the drain, also with the idle rate (empty blocks) taken off; and each
+ *      node's CPU per committed load tx (µs, /proc over the same span): what a tx costs a node,
+ *      less at the mercy of the machine's other load than the rates.
  *   2. Catch-up: a fresh full node (`init --genesis` from node0, bootstrapped to node0 only)
  *      syncing a chain of at least [min-chain-txs] txs (more load, not measured, is submitted
  *      first if the chain is short): blocks/s and tx/s from the first block it has to the
@@ -148,7 +150,8 @@ interface LoadResult {
   maxBlockTxs: number
   drainMs: number
   txBytes: number
-  cpu: Array<{ name: string, cores: number }>
+  /** Each node's CPU from the load's start to the drain's end: cores, and seconds. */
+  cpu: Array<{ name: string, cores: number, seconds: number }>
   clientCores: number
   p2p: { bytes: number, closed: number, sockets: number } | null
   p2pMs: number
@@ -268,7 +271,7 @@ async function runLoad (setup: LoadSetup, rate: number, seconds: number, measure
     sustained: latencies.length / ((lastCommit - t0) / 1000),
     drainMs: drainEnd - loadEnd,
     txBytes,
-    cpu: setup.nodes.map((p, i) => ({ name: p.name, cores: (cpu1[i]! - cpu0[i]!) / span })),
+    cpu: setup.nodes.map((p, i) => ({ name: p.name, cores: (cpu1[i]! - cpu0[i]!) / span, seconds: cpu1[i]! - cpu0[i]! })),
     clientCores: (client1.user + client1.system) / 1e6 / span,
     p2p: bytesBetween(ss0, ss1),
     p2pMs: drainEnd - p2pStart,
@@ -435,6 +438,9 @@ async function main (): Promise<void> {
   console.log(row('  same, idle traffic taken off', perTxNet(netLoad), '—'))
   console.log(row('P2P idle (empty blocks), bytes/s', Number.isNaN(idleBytesPerSec) ? 'not measured' : `${fmt(idleBytesPerSec)} (${idleHeights} blocks)`, '—'))
   console.log(row('CPU cores used: nodes | client', cores(netLoad), cores(base)))
+  // CPU time, not throughput: each validator handles every tx, so this is what a tx costs a node, less at the mercy of the machine's other load
+  const cpuPerTx = (r: LoadResult): string => r.committedLoadTxs === 0 ? '—' : r.cpu.map((c) => fmt(c.seconds * 1e6 / r.committedLoadTxs)).join(' / ')
+  console.log(row('node CPU per committed load tx (µs), each node', cpuPerTx(netLoad), cpuPerTx(base)))
   console.log(`rejected by RPC: network ${rejectText(netLoad)}; baseline ${rejectText(base)}`)
   for (const [c, m] of new Map([...base.rejectExample, ...netLoad.rejectExample])) console.log(`  ${c}: ${m.slice(0, 160)}`)
   if (netLoad.p2p !== null && netLoad.p2p.closed > 0) console.log(`note: ${netLoad.p2p.closed} P2P sockets closed during the load (their bytes after the first sample are missing)`)
