@@ -158,6 +158,7 @@ export class Store implements StateReader {
   /** Writes all of `writes` atomically; `sync` makes LevelDB fsync its log first. */
   async commit (writes: Iterable<Write>, sync = false): Promise<void> {
     const all = [...writes]
+    if (all.length === 0) return
     const batch = this.batchOf(all)
     // a batch of derived indexes only (the timeline indexer's, each block) changes nothing the read cache holds
     if (!all.some((w) => this.stateBuckets.has(w.bucket))) {
