@@ -240,10 +240,7 @@ export class ChorusNode implements AsyncDisposable {
         chain, pool, queries: new Queries(store), feeds: new Feeds(store, timeline), views: new Views(prefix), evidence,
         commitWaitMs: opts.commitWaitMs ?? 30_000,
         faucet,
-        waitForInclusion: async (id, ms) => {
-          const at = await chain.txLocation(id)
-          return at ?? await waiters.wait(id, ms)
-        },
+        waitForInclusion: async (id, ms) => await waiters.wait(id, ms, async () => await chain.txLocation(id)),
         status: () => ({
           version: VERSION, chainId: chain.chainId, height: chain.head.height,
           syncing: syncer.syncing, syncTarget: syncer.syncTarget,

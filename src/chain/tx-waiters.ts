@@ -4,8 +4,11 @@ import { ChorusError, ErrorCode } from '../protocol/errors.ts'
 import type { Block } from '../protocol/types.ts'
 import type { ChainEvents } from './events.ts'
 
+/** Where a tx was included. */
+type Location = { height: number, index: number }
+
 interface Waiter {
-  resolve: (at: { height: number, index: number }) => void
+  resolve: (at: Location) => void
   reject: (e: Error) => void
   timer: NodeJS.Timeout
 }
@@ -18,10 +21,17 @@ export class TxWaiters {
     events.onCommitted(({ checked }) => this.onBlock(checked.block))
   }
 
-  wait (id: Uint8Array, timeoutMs: number): Promise<{ height: number, index: number }> {
+  /**
+   * Resolves with where `id` is included: at once when `where` (the tx index) finds it, else at
+   * the commit that includes it. The waiter is in place before `where` reads, so a block that
+   * commits while it reads is heard: looking first and listening after missed such a block, and
+   * the caller waited out `timeoutMs` for a tx already in the chain.
+   */
+  async wait (id: Uint8Array, timeoutMs: number, where: () => Promise<Location | null> = async () => null): Promise<Location> {
     const key = toHex(id)
-    return new Promise((resolve, reject) => {
-      const w: Waiter = {
+    let w!: Waiter
+    const included = new Promise<Location>((resolve, reject) => {
+      w = {
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -33,6 +43,24 @@ export class TxWaiters {
       list.push(w)
       this.waiting.set(key, list)
     })
+    let found: Location | null
+    try {
+      found = await where()
+    } catch (e) {
+      this.settle(key, w)
+      included.catch(() => {})
+      throw e
+    }
+    if (found === null) return await included
+    this.settle(key, w)
+    included.catch(() => {}) // settled by a commit meanwhile, or never: the index answered
+    return found
+  }
+
+  /** Stops `w` waiting (its timer and its place). */
+  private settle (key: string, w: Waiter): void {
+    clearTimeout(w.timer)
+    this.remove(key, w)
   }
 
   /**
