@@ -43,17 +43,17 @@ export class TxWaiters {
       list.push(w)
       this.waiting.set(key, list)
     })
+    // it may be rejected (its time, the node stopping, the tx dropped) while `where` reads: not unhandled then
+    included.catch(() => {})
     let found: Location | null
     try {
       found = await where()
     } catch (e) {
       this.settle(key, w)
-      included.catch(() => {})
       throw e
     }
     if (found === null) return await included
-    this.settle(key, w)
-    included.catch(() => {}) // settled by a commit meanwhile, or never: the index answered
+    this.settle(key, w) // the index answered (a commit meanwhile may have too)
     return found
   }
 

@@ -39,4 +39,14 @@ describe('tx waiters', () => {
     const never = await fx.tx(bob, b.post('never submitted'))
     await expect(waiters.wait(never.id, 50, async () => await fx.chain.txLocation(never.id))).rejects.toMatchObject({ code: ErrorCode.TIMEOUT })
   })
+
+  it('time out, or are stopped, while the index is still being read: the caller hears it, and nothing is left unhandled', async () => {
+    const [alice] = fx.users as [b.Signer]
+    const tx = await fx.tx(alice, b.post('slow lookup'))
+    const slowly = async (ms: number) => { await new Promise((resolve) => setTimeout(resolve, ms)); return null }
+    await expect(waiters.wait(tx.id, 10, async () => await slowly(60))).rejects.toMatchObject({ code: ErrorCode.TIMEOUT })
+    const stopped = waiters.wait(tx.id, 60_000, async () => await slowly(60))
+    waiters.close() // the node stopping mid-lookup
+    await expect(stopped).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE })
+  })
 })
