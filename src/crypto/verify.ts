@@ -8,6 +8,7 @@
  */
 import { type KeyObject, createPrivateKey, createPublicKey, sign as opensslSign, verify as opensslVerify } from 'node:crypto'
 import { binaryKey, concatBytes } from './bytes.ts'
+import { BoundedMap } from '../util/bounded-map.ts'
 import { BoundedSet } from '../util/bounded-set.ts'
 import { isSmallOrderEncoding, isValidPublicKey } from './signature-rule.ts'
 
@@ -24,28 +25,23 @@ const VALID_KEYS = 131_072
  * valid gets a new KeyObject without the check. Invalid keys are only ever in the first map.
  */
 export class CheckedKeys {
-  /** Valid keys map to their KeyObject; rejected keys map to null. Insertion order is LRU order. */
-  private readonly keyObjects = new Map<string, KeyObject | null>()
-  private readonly maxKeyObjects: number
+  /** Valid keys map to their KeyObject; rejected keys map to null; least recently used dropped first. */
+  private readonly keyObjects: BoundedMap<string, KeyObject | null>
   private readonly valid: BoundedSet
   /** Subgroup checks run (for tests and benchmarks). */
   subgroupChecks = 0
 
   // no parameter properties: a verify worker loads this file with Node's type stripping, which has none
   constructor (maxKeyObjects = KEY_OBJECTS, maxValid = VALID_KEYS) {
-    this.maxKeyObjects = maxKeyObjects
+    this.keyObjects = new BoundedMap(maxKeyObjects)
     this.valid = new BoundedSet(maxValid)
   }
 
   /** The key's KeyObject if it passes checks 1–2, else null. */
   get (publicKey: Uint8Array): KeyObject | null {
     const id = binaryKey(publicKey)
-    const hit = this.keyObjects.get(id)
-    if (hit !== undefined) {
-      this.keyObjects.delete(id)
-      this.keyObjects.set(id, hit)
-      return hit
-    }
+    const hit = this.keyObjects.use(id)
+    if (hit !== undefined) return hit
     let ok = this.valid.has(id)
     if (!ok) {
       this.subgroupChecks++
@@ -54,7 +50,6 @@ export class CheckedKeys {
     }
     const key = ok ? createPublicKey({ key: Buffer.from(concatBytes(SPKI_ED25519_PREFIX, publicKey)), format: 'der', type: 'spki' }) : null
     this.keyObjects.set(id, key)
-    if (this.keyObjects.size > this.maxKeyObjects) this.keyObjects.delete(this.keyObjects.keys().next().value!)
     return key
   }
 }

@@ -336,7 +336,7 @@ export class RpcServer {
   private async submitGroup (calls: readonly GroupSubmit[], caller: Caller, budget: Budget): Promise<Array<Answer | null>> {
     const started = performance.now()
     const silent = (c: GroupSubmit) => c.id === undefined || caller.signal.aborted
-    const conclude = (c: GroupSubmit, outcome: Outcome): Answer | null => {
+    const answerOf = (c: GroupSubmit, outcome: Outcome): Answer | null => {
       const id = c.id ?? null
       const response: Response = 'result' in outcome ? { jsonrpc: '2.0', id, result: outcome.result } : errorResponse(id, this.errorOf('tx_submit', outcome.error))
       return this.conclude('tx_submit', response, silent(c), started, outcome.at, budget)
@@ -346,7 +346,7 @@ export class RpcServer {
       release = await this.admission.enter(caller, submitGroupCost(calls.length))
     } catch (e) {
       const at = performance.now()
-      return calls.map((c) => conclude(c, { error: e, at }))
+      return calls.map((c) => answerOf(c, { error: e, at }))
     }
     const deadline = new CallDeadline(caller.signal, this.submitLimitMs)
     const outcomes: Array<Outcome | undefined> = new Array(calls.length)
@@ -364,7 +364,7 @@ export class RpcServer {
     await Promise.race([done, deadline.late.catch((e: unknown) => { late = e })])
     deadline.clear()
     const at = performance.now()
-    return calls.map((c, i) => conclude(c, outcomes[i] ?? { error: late, at }))
+    return calls.map((c, i) => answerOf(c, outcomes[i] ?? { error: late, at }))
   }
 
   /** The response as text, within the budget; one past it becomes a TOO_LARGE error. */
